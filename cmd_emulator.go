@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/oppimport/oppimport/emulator"
+)
+
+const emulatorSynopsis = `
+Usage: oppimport emulator [--addr 127.0.0.1:8089] [faults]
+
+A local ONLYOFFICE CRM emulator to rehearse a migration against: the endpoints oppimport
+uses, with the real server's validation, error bodies and response shapes, and seeded users,
+contacts, stages, currencies and custom fields. The first line on stdout is "URL TOKEN".
+It runs until interrupted.
+
+Examples:
+  oppimport emulator --addr 127.0.0.1:0
+  oppimport emulator --latency 30ms --rate-limit 50 --fail 0.05 --drop 0.01
+`
+
+func runEmulator(args []string, ios streams) int {
+	fs := newFlagSet("emulator", emulatorSynopsis, ios.err)
+	var opts emulator.Options
+	addr := fs.String("addr", "127.0.0.1:8089", "`HOST:PORT` to listen on; port 0 picks a free port")
+	fs.StringVar(&opts.Token, "token", "", "the API token to accept (default a random one)")
+	fs.DurationVar(&opts.Latency, "latency", 0, "added to every answer")
+	fs.Float64Var(&opts.RateLimit, "rate-limit", 0, "requests per second allowed, 503 with Retry-After beyond (default unlimited)")
+	fs.Float64Var(&opts.FailRate, "fail", 0, "share of requests answered 500 without being applied, 0-1")
+	fs.Float64Var(&opts.DropRate, "drop", 0, "share of creates applied and then left unanswered (connection dropped), 0-1")
+	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the fault dice")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) != 0 {
+		fmt.Fprintf(ios.err, "oppimport emulator: unexpected argument %q\n", pos[0])
+		return exitNothing
+	}
+	for name, v := range map[string]float64{"--fail": opts.FailRate, "--drop": opts.DropRate} {
+		if v < 0 || v > 1 {
+			fmt.Fprintf(ios.err, "oppimport emulator: %s %v: want a share between 0 and 1\n", name, v)
+			return exitNothing
+		}
+	}
+	srv := emulator.New(opts)
+	url, err := srv.Start(*addr)
+	if err != nil {
+		fmt.Fprintf(ios.err, "oppimport emulator: %v\n", err)
+		return exitNothing
+	}
+	defer srv.Close()
+	fmt.Fprintf(ios.out, "%s %s\n", url, srv.Token())
+	fmt.Fprintf(ios.err, "emulator listening at %s; Ctrl-C stops it\n", url)
+
+	log, _ := newLogger(ios.err, "text", "info")
+	ctx, _, stop := signalContexts(context.Background(), ios, log)
+	defer stop()
+	<-ctx.Done()
+	return exitOK
+}

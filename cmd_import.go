@@ -1,0 +1,422 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/oppimport/oppimport/importer"
+	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/onlyoffice"
+	"github.com/oppimport/oppimport/progress"
+	"github.com/oppimport/oppimport/report"
+	"github.com/oppimport/oppimport/source"
+)
+
+const importSynopsis = `
+Usage: oppimport import --mapping M.yaml [--url URL] [--token TOKEN] [flags] INPUT
+
+Reads INPUT (.csv, .tsv, .txt, .xlsx, or - for CSV on stdin), maps each row with the mapping
+file, validates it, and creates an opportunity on the portal for every valid row, writing a
+report with the created ids and every row's problem.
+
+Examples:
+  export ONLYOFFICE_URL=https://example.onlyoffice.com ONLYOFFICE_TOKEN=...
+  oppimport import --mapping deals.yaml deals.csv
+  oppimport import --mapping deals.yaml --rate 20 --report run.xlsx deals.xlsx
+  oppimport import --mapping deals.yaml --user admin@example.com --password-file ~/.onlyoffice-pass deals.csv
+`
+
+const validateSynopsis = `
+Usage: oppimport validate --mapping M.yaml [flags] INPUT
+
+The import's dry run: reads, maps and validates every row and writes the same report, each
+row "valid" or "invalid"; nothing is posted.
+
+Examples:
+  oppimport validate --mapping deals.yaml deals.csv
+  oppimport validate --mapping deals.yaml --report check.json deals.xlsx
+`
+
+// importOptions are the flags of import and validate.
+type importOptions struct {
+	mapping      string
+	url          string
+	token        string
+	user         string
+	passwordFile string
+	concurrency  int
+	rate         float64
+	burst        int
+	retries      int
+	timeout      time.Duration
+	report       string
+	rejects      string
+	limit        int
+	maxErrors    int
+	progress     string
+	logFormat    string
+	logLevel     string
+	allowHTTP    bool
+	insecure     bool
+}
+
+func (o *importOptions) register(fs *flag.FlagSet, dry bool) {
+	fs.StringVar(&o.mapping, "mapping", "", "the mapping `FILE` (YAML), required")
+	fs.StringVar(&o.report, "report", "", "results report `FILE`: .csv, .json or .xlsx (default INPUT name + .report.csv, in the current folder)")
+	fs.StringVar(&o.rejects, "rejects", "", "`FILE` for the invalid and failed rows in the input's own columns plus error (default beside the report)")
+	fs.IntVar(&o.limit, "limit", 0, "stop after `N` data rows (default all)")
+	fs.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto, always or never; auto shows a bar on a terminal and logs a line every 10 s otherwise")
+	fs.StringVar(&o.logFormat, "log-format", "text", "logs on stderr: text or json")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error; even debug never shows a secret")
+	if dry {
+		return
+	}
+	fs.StringVar(&o.url, "url", os.Getenv("ONLYOFFICE_URL"), "portal base `URL`, e.g. https://example.onlyoffice.com (env ONLYOFFICE_URL)")
+	fs.StringVar(&o.token, "token", "", "API `TOKEN` (env ONLYOFFICE_TOKEN); or --user and a password")
+	fs.StringVar(&o.user, "user", os.Getenv("ONLYOFFICE_USER"), "user `NAME` for POST api/2.0/authentication (env ONLYOFFICE_USER)")
+	fs.StringVar(&o.passwordFile, "password-file", "", "`FILE` holding the password (env ONLYOFFICE_PASSWORD holds the password itself)")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "requests in flight at once")
+	fs.Float64Var(&o.rate, "rate", 40, "requests per second at most; the cloud allows 50")
+	fs.IntVar(&o.burst, "burst", 1, "rate limiter bucket size")
+	fs.IntVar(&o.retries, "retries", 5, "retries of one row on 429, 503, other 5xx and network errors; never on 400-404")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "one request's time limit")
+	fs.IntVar(&o.maxErrors, "max-errors", 0, "stop the run after `N` failed rows, not counting invalid ones (default no limit)")
+	fs.BoolVar(&o.allowHTTP, "allow-http", false, "permit plain http:// to a host that is not loopback (the token would travel in clear)")
+	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "skip TLS certificate checks (a warning on every run)")
+}
+
+func runImport(cmd string, args []string, ios streams) int {
+	dry := cmd == "validate"
+	synopsis := importSynopsis
+	if dry {
+		synopsis = validateSynopsis
+	}
+	fs := newFlagSet(cmd, synopsis, ios.err)
+	var o importOptions
+	o.register(fs, dry)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(ios.err, "oppimport %s: want exactly one INPUT file (or - for stdin), got %d\n", cmd, len(pos))
+		return exitNothing
+	}
+	log, err := newLogger(ios.err, o.logFormat, o.logLevel)
+	if err != nil {
+		fmt.Fprintf(ios.err, "oppimport %s: %v\n", cmd, err)
+		return exitNothing
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(ios.err, "oppimport %s: %s\n", cmd, fmt.Sprintf(format, a...))
+		return code
+	}
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return fail(exitNothing, "--progress %q: want auto, always or never", o.progress)
+	}
+	if o.mapping == "" {
+		return fail(exitNothing, "--mapping is required")
+	}
+	input := pos[0]
+
+	m, err := mapping.Load(o.mapping)
+	if err != nil {
+		return fail(exitNothing, "the mapping has errors; nothing was posted:\n%v", err)
+	}
+	srcOpts := source.Options{Sheet: m.Input.Sheet, HeaderRow: m.Input.HeaderRow, Delimiter: m.Input.Delimiter, Encoding: m.Input.Encoding}
+	src, err := openInput(input, srcOpts, ios)
+	if err != nil {
+		return fail(exitNothing, "%v; nothing was posted", err)
+	}
+	defer src.Close()
+	plan, err := m.Bind(src.Header(), mapping.BindOptions{SerialDates: src.Kind() == "xlsx", Date1904: src.Date1904()})
+	if err != nil {
+		return fail(exitNothing, "the mapping does not fit %s; nothing was posted:\n%v", input, err)
+	}
+
+	var live *poster
+	total := int64(-1)
+	if !dry {
+		p, err := o.poster(log)
+		if err != nil {
+			return fail(exitNothing, "%v", err)
+		}
+		// A broken file must stop the run before anything is posted: read it through once
+		// (reading is far faster than posting), which also gives the progress bar its total.
+		if input != "-" {
+			n, err := countRows(input, srcOpts)
+			if err != nil {
+				return fail(exitNothing, "%v; nothing was posted", err)
+			}
+			total = n
+			if o.limit > 0 && int64(o.limit) < total {
+				total = int64(o.limit)
+			}
+		}
+		if o.user != "" && o.token == "" {
+			ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+			err := p.client.Authenticate(ctx)
+			cancel()
+			if err != nil {
+				return fail(exitStopped, "authentication refused: %v", err)
+			}
+		}
+		live = p
+	}
+
+	reportPath, rejectsPath := outputPaths(input, o.report, o.rejects)
+	rep, err := report.NewWriter(reportPath)
+	if err != nil {
+		return fail(exitNothing, "%v", err)
+	}
+	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter())
+	if err != nil {
+		rep.Close(report.Summary{})
+		return fail(exitNothing, "%v", err)
+	}
+
+	bar := progress.New(ios.err, o.progress, ios.errIsTTY, total, log)
+	soft, hard, stopSignals := signalContexts(context.Background(), ios, log)
+	defer stopSignals()
+
+	var counts progress.Counts
+	var writeErr error
+	shown := 0
+	cfg := importer.Config{
+		Rows:        src,
+		Plan:        plan,
+		Concurrency: o.concurrency,
+		Limit:       o.limit,
+		MaxErrors:   o.maxErrors,
+		CellRef:     src.CellRef,
+		Abort:       hard,
+		OnResult: func(r importer.Result) {
+			counts.Done++
+			switch r.Status {
+			case importer.Created:
+				counts.Created++
+			case importer.Invalid, importer.Failed:
+				if r.Status == importer.Invalid {
+					counts.Invalid++
+				} else {
+					counts.Failed++
+				}
+				if err := rejects.Write(r.Cells, r.Error); err != nil && writeErr == nil {
+					writeErr = err
+				}
+				if shown++; shown <= maxShown {
+					log.Warn("row "+r.Status, "row", r.Row, "error", r.Error)
+				} else if shown == maxShown+1 {
+					log.Warn("more rows are invalid or failed: see the report", "report", reportPath)
+				}
+			}
+			if err := rep.Write(reportResult(r)); err != nil && writeErr == nil {
+				writeErr = err
+			}
+			bar.Update(counts)
+		},
+	}
+	if live != nil {
+		cfg.Poster = live
+	}
+	st, runErr := importer.Run(soft, cfg)
+	bar.Finish()
+
+	sum := report.Summary{
+		Mode:    cmd,
+		Input:   input,
+		Counts:  st.Counts,
+		Rows:    st.Rows,
+		Elapsed: st.Elapsed,
+		Rate:    o.rate,
+	}
+	if live != nil {
+		sum.Requests = st.Requests
+		sum.Refused = int(live.refused.Load())
+		if secs := st.Elapsed.Seconds(); secs > 0 {
+			sum.RequestsPerSecond = float64(st.Requests) / secs
+		}
+	}
+	if st.Stopped != nil {
+		sum.Stopped = stopReason(st.Stopped)
+	}
+	if runErr != nil {
+		sum.Stopped = runErr.Error()
+	}
+	if err := rep.Close(sum); err != nil && writeErr == nil {
+		writeErr = err
+	}
+	if err := rejects.Close(); err != nil && writeErr == nil {
+		writeErr = err
+	}
+
+	fmt.Fprintln(ios.err, sum.Text())
+	fmt.Fprintf(ios.err, "report: %s\n", reportPath)
+	if rejects.Count() > 0 {
+		fmt.Fprintf(ios.err, "rejects: %s (%d rows: fix them there and import that file with the same mapping)\n", rejects.Path(), rejects.Count())
+	}
+
+	switch {
+	case writeErr != nil:
+		fmt.Fprintf(ios.err, "oppimport %s: writing the report: %v\n", cmd, writeErr)
+		return exitStopped
+	case runErr != nil && (dry || st.Requests == 0):
+		return fail(exitNothing, "%v; nothing was posted", runErr)
+	case runErr != nil:
+		return fail(exitStopped, "%v", runErr)
+	case st.Stopped != nil:
+		fmt.Fprintf(ios.err, "oppimport %s: stopped early: %s\n", cmd, sum.Stopped)
+		return exitStopped
+	case st.Counts[importer.Invalid] > 0 || st.Counts[importer.Failed] > 0:
+		return exitRows
+	}
+	return exitOK
+}
+
+// maxShown is how many bad rows are logged one by one; the report holds them all.
+const maxShown = 10
+
+// stopReason words why a run ended early.
+func stopReason(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	default:
+		return err.Error()
+	}
+}
+
+func reportResult(r importer.Result) report.Result {
+	return report.Result{
+		Row:           r.Row,
+		Key:           r.Key,
+		Status:        r.Status,
+		OpportunityID: r.OpportunityID,
+		Attempts:      r.Attempts,
+		HTTPStatus:    r.HTTPStatus,
+		Error:         r.Error,
+	}
+}
+
+// openInput opens INPUT, "-" being CSV on stdin.
+func openInput(input string, opts source.Options, ios streams) (*source.Reader, error) {
+	if input == "-" {
+		return source.OpenReader(ios.in, "stdin", opts)
+	}
+	return source.Open(input, opts)
+}
+
+// countRows reads the file through once and returns its number of data rows, or the error
+// that would stop a run halfway.
+func countRows(input string, opts source.Options) (int64, error) {
+	src, err := source.Open(input, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	var n int64
+	for {
+		_, err := src.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			return n, err
+		}
+		n++
+	}
+}
+
+// outputPaths gives the report and rejects paths: the report defaults to the input's name
+// with .report.csv in the current folder, the rejects file to the report's folder.
+func outputPaths(input, reportPath, rejectsPath string) (string, string) {
+	base := strings.TrimSuffix(filepath.Base(input), filepath.Ext(input))
+	if input == "-" {
+		base = "stdin"
+	}
+	if reportPath == "" {
+		reportPath = base + ".report.csv"
+	}
+	if rejectsPath == "" {
+		ext := ".csv"
+		if strings.EqualFold(filepath.Ext(input), ".xlsx") {
+			ext = ".xlsx"
+		}
+		rejectsPath = filepath.Join(filepath.Dir(reportPath), base+".rejects"+ext)
+	}
+	return reportPath, rejectsPath
+}
+
+// client builds the API client from the connection flags.
+func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
+	if o.url == "" {
+		return nil, errors.New("--url (or ONLYOFFICE_URL) is required for import")
+	}
+	if o.token == "" {
+		o.token = os.Getenv("ONLYOFFICE_TOKEN")
+	}
+	var password string
+	switch {
+	case o.token != "":
+	case o.user == "":
+		return nil, errors.New("give --token (or ONLYOFFICE_TOKEN), or --user with --password-file (or ONLYOFFICE_PASSWORD)")
+	case o.passwordFile != "":
+		b, err := os.ReadFile(o.passwordFile)
+		if err != nil {
+			return nil, fmt.Errorf("--password-file: %w", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	default:
+		password = os.Getenv("ONLYOFFICE_PASSWORD")
+		if password == "" {
+			return nil, errors.New("--user needs a password: --password-file FILE or ONLYOFFICE_PASSWORD")
+		}
+	}
+	if o.concurrency < 1 {
+		return nil, fmt.Errorf("--concurrency %d: want 1 or more", o.concurrency)
+	}
+	if o.rate <= 0 {
+		return nil, fmt.Errorf("--rate %v: want more than 0", o.rate)
+	}
+	if o.burst < 1 {
+		return nil, fmt.Errorf("--burst %d: want 1 or more", o.burst)
+	}
+	if o.retries < 0 {
+		return nil, fmt.Errorf("--retries %d: want 0 or more", o.retries)
+	}
+	if o.insecure {
+		log.Warn("TLS certificates are not checked (--insecure-skip-verify): anyone on the path can read the token")
+	}
+	p := &poster{}
+	c, err := onlyoffice.NewClient(onlyoffice.Config{
+		BaseURL:            o.url,
+		Token:              o.token,
+		User:               o.user,
+		Password:           password,
+		Timeout:            o.timeout,
+		Retries:            o.retries,
+		Limiter:            rate.NewLimiter(rate.Limit(o.rate), o.burst),
+		MaxConns:           o.concurrency,
+		Logger:             log,
+		InsecureSkipVerify: o.insecure,
+		AllowHTTP:          o.allowHTTP,
+		OnThrottle:         func(time.Duration) { p.refused.Add(1) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.client = c
+	return p, nil
+}

@@ -1,0 +1,90 @@
+package emulator
+
+import (
+	"strconv"
+	"strings"
+)
+
+// route is one endpoint: a method and a path under /api/2.0/ whose "{name}" segments match an
+// integer and become the route parameter name.
+type route struct {
+	method string
+	path   string
+	name   string // path as shown in Stats, with {id} for the integer segment
+	public bool   // needs no authentication and takes no faults
+	drops  bool   // subject to DropRate: a create or an update
+	handle func(*Server, *call) reply
+}
+
+var routes = []route{
+	{method: "POST", path: "authentication", public: true, handle: (*Server).login},
+	{method: "POST", path: "crm/opportunity", drops: true, handle: (*Server).createDeal},
+	{method: "PUT", path: "crm/opportunity", handle: (*Server).deleteDeals},
+	{method: "GET", path: "crm/opportunity/filter", handle: (*Server).filterDeals},
+	{method: "GET", path: "crm/opportunity/stage", handle: (*Server).listStages},
+	{method: "GET", path: "crm/opportunity/customfield/definitions", handle: (*Server).listCustomFields},
+	{method: "GET", path: "crm/opportunity/{opportunityid}", handle: (*Server).getDeal},
+	{method: "PUT", path: "crm/opportunity/{opportunityid}", drops: true, handle: (*Server).updateDeal},
+	{method: "DELETE", path: "crm/opportunity/{opportunityid}", handle: (*Server).deleteDeal},
+	{method: "GET", path: "crm/settings/currency", handle: (*Server).listCurrencies},
+	{method: "GET", path: "crm/contact/filter", handle: (*Server).filterContacts},
+	{method: "GET", path: "crm/contact/bycontactinfo", handle: (*Server).contactsByInfo},
+	{method: "GET", path: "crm/contact/{contactid}", handle: (*Server).getContact},
+	{method: "GET", path: "people", handle: (*Server).listPeople},
+	{method: "GET", path: "people/email", handle: (*Server).personByEmail},
+	{method: "GET", path: "people/filter", handle: (*Server).filterPeople},
+}
+
+func init() {
+	for i := range routes {
+		name := routes[i].path
+		if a := strings.Index(name, "{"); a >= 0 {
+			name = name[:a] + "{id}"
+		}
+		routes[i].name = name
+	}
+}
+
+// match finds the route of a request path: /api/2.0/PATH with an optional ".json" suffix,
+// segments compared in any case. It returns the route values by lower-case name.
+func match(method, urlPath string) (*route, map[string]string) {
+	const base = "/api/2.0/"
+	if len(urlPath) < len(base) || !strings.EqualFold(urlPath[:len(base)], base) {
+		return nil, nil
+	}
+	p := strings.Trim(urlPath[len(base):], "/")
+	if len(p) > 5 && strings.EqualFold(p[len(p)-5:], ".json") {
+		p = p[:len(p)-5]
+	}
+	segs := strings.Split(p, "/")
+	for i := range routes {
+		rt := &routes[i]
+		if rt.method != method {
+			continue
+		}
+		want := strings.Split(rt.path, "/")
+		if len(want) != len(segs) {
+			continue
+		}
+		vals := map[string]string{}
+		ok := true
+		for j, w := range want {
+			if strings.HasPrefix(w, "{") {
+				if _, err := strconv.ParseInt(segs[j], 10, 32); err != nil || segs[j] == "" || segs[j][0] == '-' || segs[j][0] == '+' {
+					ok = false
+					break
+				}
+				vals[strings.Trim(w, "{}")] = segs[j]
+				continue
+			}
+			if !strings.EqualFold(w, segs[j]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return rt, vals
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,298 @@
+// Package importer is the pipeline: rows -> mapping and validation -> rate-limited workers ->
+// results in input order. It knows nothing of HTTP, reports or terminals: main plugs in a
+// Poster and an OnResult function.
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/source"
+)
+
+// Statuses of a row, as the report spells them.
+const (
+	Created = "created"
+	Invalid = "invalid"
+	Failed  = "failed"
+	Valid   = "valid"
+)
+
+// Rows yields data rows; *source.Reader is one.
+type Rows interface {
+	Next() (source.Row, error)
+}
+
+// Poster creates one opportunity on the portal. Posted is filled even when err is not nil.
+// An error wrapped with Fatal stops the run. Implementations must be safe for concurrent use.
+type Poster interface {
+	Post(ctx context.Context, rec mapping.Record) (Posted, error)
+}
+
+// Posted is what the portal answered for one row.
+type Posted struct {
+	ID         int64
+	Attempts   int
+	HTTPStatus int
+}
+
+// Result is one row's outcome, delivered to Config.OnResult in input order.
+type Result struct {
+	Row           int
+	Key           string
+	Status        string
+	OpportunityID int64
+	Attempts      int
+	HTTPStatus    int
+	Error         string
+	Cells         []string // the input row as read, for the rejects file
+}
+
+// Config is one run. Rows and Plan are required; a nil Poster is a dry run in which every
+// row that passes validation is Valid.
+type Config struct {
+	Rows        Rows
+	Plan        *mapping.Plan
+	Poster      Poster
+	Concurrency int // workers posting at once; <1 means 1
+	Limit       int // stop after this many data rows; 0 = all
+	MaxErrors   int // stop after this many failed rows; 0 = no limit
+	// CellRef names a cell for error messages ("Deals!E12"); nil or "" for CSV.
+	CellRef func(row, col int) string
+	// OnResult receives every row's result in input order, from one goroutine.
+	OnResult func(Result)
+	// Abort, when done, cancels requests in flight (a second Ctrl-C). Cancelling Run's
+	// context only stops new rows from starting; requests in flight finish.
+	Abort context.Context
+}
+
+// Stats are the run's totals.
+type Stats struct {
+	Counts   map[string]int
+	Rows     int
+	Requests int           // HTTP attempts made
+	Elapsed  time.Duration // from Run's start to its return
+	// Stopped says why the run ended early; nil when every row was handled.
+	Stopped error
+}
+
+// ErrMaxErrors stops a run that reached Config.MaxErrors failed rows.
+var ErrMaxErrors = errors.New("too many failed rows (--max-errors)")
+
+type fatalError struct{ err error }
+
+func (e fatalError) Error() string { return e.err.Error() }
+func (e fatalError) Unwrap() error { return e.err }
+
+// Fatal marks a Poster error that stops the whole run, such as a refused token or a portal
+// that cannot be reached after retries.
+func Fatal(err error) error { return fatalError{err} }
+
+// IsFatal reports whether err was marked by Fatal.
+func IsFatal(err error) bool { return errors.As(err, new(fatalError)) }
+
+// item is one row on its way through the pipeline; seq orders the results.
+type item struct {
+	seq    int
+	res    Result
+	rec    mapping.Record
+	post   bool // valid and waiting for the poster
+	notRun bool // read but never started because the run stopped: not reported
+	fatal  error
+}
+
+// Run reads every row, maps and validates it, posts the valid ones with Concurrency workers
+// and hands each result to OnResult in input order. It returns when every started row has
+// its result; no goroutine outlives it. The returned error is a failure of the input itself
+// (a broken file); row problems are results, and an early stop is Stats.Stopped.
+func Run(ctx context.Context, cfg Config) (Stats, error) {
+	start := time.Now()
+	workers := max(cfg.Concurrency, 1)
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+
+	reqCtx := context.WithoutCancel(ctx)
+	if cfg.Abort != nil {
+		var cancel context.CancelFunc
+		reqCtx, cancel = context.WithCancel(reqCtx)
+		defer cancel()
+		unhook := context.AfterFunc(cfg.Abort, cancel)
+		defer unhook()
+	}
+
+	// window bounds the rows between the reader and the ordered output, so memory stays
+	// flat however slow one request is.
+	window := make(chan struct{}, max(workers*64, 1024))
+	jobs := make(chan item, workers*2)
+	results := make(chan item, workers*2)
+
+	var readErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(jobs)
+		readErr = read(runCtx, cfg, window, jobs, results)
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range jobs {
+				if runCtx.Err() != nil {
+					it.notRun = true
+				} else {
+					post(reqCtx, cfg.Poster, &it)
+				}
+				results <- it
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	st := Stats{Counts: map[string]int{}}
+	pending := map[int]item{}
+	next, forbidden := 0, 0
+	for it := range results {
+		st.Requests += it.res.Attempts
+		switch {
+		case it.fatal != nil:
+			stop(it.fatal)
+		case it.res.HTTPStatus == 403:
+			// 403 on one row is that row's contact; on every row so far it is the token.
+			if forbidden++; forbidden >= 3 && st.Counts[Created] == 0 {
+				stop(Fatal(fmt.Errorf("access denied on every row: %s", it.res.Error)))
+			}
+		}
+		pending[it.seq] = it
+		for {
+			done, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			<-window
+			if done.notRun {
+				continue
+			}
+			st.Rows++
+			st.Counts[done.res.Status]++
+			if cfg.OnResult != nil {
+				cfg.OnResult(done.res)
+			}
+			if done.res.Status == Failed && cfg.MaxErrors > 0 && st.Counts[Failed] >= cfg.MaxErrors {
+				stop(ErrMaxErrors)
+			}
+		}
+	}
+	st.Elapsed = time.Since(start)
+	if readErr != nil {
+		return st, readErr
+	}
+	if cause := context.Cause(runCtx); runCtx.Err() != nil && cause != nil {
+		st.Stopped = cause
+	}
+	return st, nil
+}
+
+// read feeds the pipeline: every row is mapped and validated here; invalid rows go straight
+// to the results, valid ones to the workers.
+func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results chan<- item) error {
+	for seq := 0; cfg.Limit <= 0 || seq < cfg.Limit; seq++ {
+		select {
+		case window <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		row, err := cfg.Rows.Next()
+		if err != nil {
+			<-window
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		it := check(cfg, seq, row)
+		out := results
+		if it.post {
+			out = jobs
+		}
+		select {
+		case out <- it:
+		case <-ctx.Done():
+			// Nothing reads jobs for long after a stop; results are always drained.
+			it.post, it.notRun = false, true
+			results <- it
+			return nil
+		}
+	}
+	return nil
+}
+
+// check maps and validates one row.
+func check(cfg Config, seq int, row source.Row) item {
+	it := item{seq: seq, res: Result{Row: row.Number, Cells: row.Cells}}
+	it.res.Key = cfg.Plan.Key(row.Cells)
+	if row.Err != nil {
+		it.res.Status = Invalid
+		it.res.Error = row.Err.Error()
+		return it
+	}
+	rec, errs := cfg.Plan.Apply(row.Cells)
+	if len(errs) > 0 {
+		it.res.Status = Invalid
+		it.res.Error = describe(cfg, row.Number, errs)
+		return it
+	}
+	if cfg.Poster == nil {
+		it.res.Status = Valid
+		return it
+	}
+	it.rec, it.post = rec, true
+	return it
+}
+
+// describe joins a row's field errors, each with its cell when the input has cells.
+func describe(cfg Config, row int, errs []mapping.FieldError) string {
+	var b strings.Builder
+	for i, fe := range errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if cfg.CellRef != nil && fe.Col >= 0 {
+			if ref := cfg.CellRef(row, fe.Col); ref != "" {
+				b.WriteString(ref)
+				b.WriteString(" ")
+			}
+		}
+		b.WriteString(fe.Error())
+	}
+	return b.String()
+}
+
+// post sends one valid row and records the outcome in it.
+func post(ctx context.Context, p Poster, it *item) {
+	posted, err := p.Post(ctx, it.rec)
+	it.res.OpportunityID = posted.ID
+	it.res.Attempts = posted.Attempts
+	it.res.HTTPStatus = posted.HTTPStatus
+	if err != nil {
+		it.res.Status = Failed
+		it.res.Error = err.Error()
+		if IsFatal(err) {
+			it.fatal = err
+		}
+		return
+	}
+	it.res.Status = Created
+}

@@ -1,0 +1,381 @@
+package mapping
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// A datePattern is a compiled "format:" pattern such as "DD.MM.YYYY HH:mm".
+type datePattern struct {
+	text    string
+	toks    []dateTok
+	hasTime bool
+}
+
+type tokKind int
+
+const (
+	tLit       tokKind = iota // lit, matched exactly (ASCII letters in any case)
+	tSpace                    // one or more spaces
+	tYear4                    // YYYY
+	tYear2                    // YY: 00-29 are 2000-2029, 30-99 are 1930-1999, as Excel reads them
+	tMonth                    // M or MM
+	tMonthAbbr                // MMM: Jan
+	tMonthName                // MMMM: January
+	tDay                      // D or DD
+	tHour                     // H or HH
+	tMinute                   // mm
+	tSecond                   // ss
+)
+
+type dateTok struct {
+	kind  tokKind
+	width int // digits: 2 exactly, or 1 for "one or two"
+	lit   string
+}
+
+var monthNames = [...]string{"january", "february", "march", "april", "may", "june", "july",
+	"august", "september", "october", "november", "december"}
+
+// compileDate compiles a pattern of the tokens YYYY YY MM M MMM MMMM DD D HH H mm ss; any
+// other character stands for itself.
+func compileDate(p string) (datePattern, error) {
+	dp := datePattern{text: p}
+	seen := map[tokKind]bool{}
+	add := func(k tokKind, width int) error {
+		group := k
+		switch k {
+		case tYear2:
+			group = tYear4
+		case tMonthAbbr, tMonthName:
+			group = tMonth
+		}
+		if seen[group] {
+			return errors.New("it has the same part twice")
+		}
+		seen[group] = true
+		dp.toks = append(dp.toks, dateTok{kind: k, width: width})
+		return nil
+	}
+	for i := 0; i < len(p); {
+		c := p[i]
+		n := 1
+		for i+n < len(p) && p[i+n] == c {
+			n++
+		}
+		var err error
+		switch c {
+		case 'Y':
+			switch n {
+			case 4:
+				err = add(tYear4, 4)
+			case 2:
+				err = add(tYear2, 2)
+			default:
+				err = errors.New("the year is YYYY or YY")
+			}
+		case 'M':
+			switch n {
+			case 1, 2:
+				err = add(tMonth, n)
+			case 3:
+				err = add(tMonthAbbr, 0)
+			case 4:
+				err = add(tMonthName, 0)
+			default:
+				err = errors.New("the month is M, MM, MMM or MMMM")
+			}
+		case 'D', 'H':
+			k := tDay
+			if c == 'H' {
+				k = tHour
+			}
+			if n > 2 {
+				err = errors.New("the day is D or DD, the hour H or HH")
+			} else {
+				err = add(k, n)
+			}
+		case 'm', 's':
+			k := tMinute
+			if c == 's' {
+				k = tSecond
+			}
+			if n != 2 {
+				err = errors.New("minutes are mm, seconds ss")
+			} else {
+				err = add(k, 2)
+			}
+		case 'y', 'd', 'h', 'S':
+			err = errors.New("the tokens are YYYY YY MM M MMM MMMM DD D HH H mm ss (year, month, day and hour in upper case)")
+		case ' ':
+			dp.toks = append(dp.toks, dateTok{kind: tSpace})
+		default:
+			if last := len(dp.toks) - 1; last >= 0 && dp.toks[last].kind == tLit {
+				dp.toks[last].lit += p[i : i+n]
+			} else {
+				dp.toks = append(dp.toks, dateTok{kind: tLit, lit: p[i : i+n]})
+			}
+		}
+		if err != nil {
+			return dp, err
+		}
+		i += n
+	}
+	switch {
+	case !seen[tYear4] || !seen[tMonth] || !seen[tDay]:
+		if seen[tMinute] && !seen[tMonth] {
+			return dp, errors.New("it has no month (mm is minutes; the month is MM)")
+		}
+		return dp, errors.New("it needs a year, a month and a day")
+	case seen[tMinute] && !seen[tHour]:
+		return dp, errors.New("it has minutes (mm) but no hour (HH)")
+	case seen[tSecond] && !seen[tMinute]:
+		return dp, errors.New("it has seconds (ss) but no minutes (mm)")
+	}
+	for i := 0; i+1 < len(dp.toks); i++ {
+		if dp.toks[i].width == 1 && dp.toks[i+1].kind >= tYear4 && dp.toks[i+1].kind != tMonthAbbr && dp.toks[i+1].kind != tMonthName {
+			return dp, errors.New("a one-digit part (M, D or H) runs into the next number; use MM, DD or HH")
+		}
+	}
+	dp.hasTime = seen[tHour]
+	return dp, nil
+}
+
+// wallTime is a date, and a time of day when hasTime.
+type wallTime struct {
+	year, month, day, hour, min, sec int
+	hasTime                          bool
+	offset                           int  // seconds east of UTC, when zoned
+	zoned                            bool // the value named its zone
+}
+
+// match reads s by the pattern; ok is false when s has another shape. The fields are not
+// range-checked.
+func (p *datePattern) match(s string) (w wallTime, ok bool) {
+	w.hasTime = p.hasTime
+	for _, t := range p.toks {
+		switch t.kind {
+		case tLit:
+			if len(s) < len(t.lit) || !strings.EqualFold(s[:len(t.lit)], t.lit) {
+				return w, false
+			}
+			s = s[len(t.lit):]
+		case tSpace:
+			if s == "" || s[0] != ' ' {
+				return w, false
+			}
+			s = strings.TrimLeft(s, " ")
+		case tMonthAbbr, tMonthName:
+			found := false
+			for i, name := range monthNames {
+				if t.kind == tMonthAbbr {
+					name = name[:3]
+				}
+				if len(s) >= len(name) && strings.EqualFold(s[:len(name)], name) {
+					w.month, s, found = i+1, s[len(name):], true
+					break
+				}
+			}
+			if !found {
+				return w, false
+			}
+		default:
+			var n int
+			if n, s, ok = digits(s, t.width); !ok {
+				return w, false
+			}
+			switch t.kind {
+			case tYear4:
+				w.year = n
+			case tYear2:
+				w.year = 1900 + n
+				if n < 30 {
+					w.year = 2000 + n
+				}
+			case tMonth:
+				w.month = n
+			case tDay:
+				w.day = n
+			case tHour:
+				w.hour = n
+			case tMinute:
+				w.min = n
+			case tSecond:
+				w.sec = n
+			}
+		}
+	}
+	return w, s == ""
+}
+
+// digits reads exactly width digits, or one or two when width is 1 (or 4 for years).
+func digits(s string, width int) (int, string, bool) {
+	max := width
+	if width == 1 {
+		max = 2
+	}
+	n, i := 0, 0
+	for ; i < max && i < len(s) && isDigit(s[i]); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	if i < width || i == 0 {
+		return 0, s, false
+	}
+	return n, s[i:], true
+}
+
+// valid says whether w is a real calendar date and time.
+func (w *wallTime) valid() bool {
+	if w.month < 1 || w.month > 12 || w.day < 1 || w.hour > 23 || w.min > 59 || w.sec > 59 {
+		return false
+	}
+	return w.day <= daysIn(w.month, w.year)
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// iso reads YYYY-MM-DD and YYYY-MM-DDTHH:mm[:ss][Z|±hh:mm].
+func iso(s string) (w wallTime, ok bool) {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return w, false
+	}
+	if w.year, _, ok = digits(s[:4], 4); !ok {
+		return w, false
+	}
+	if w.month, _, ok = digits(s[5:7], 2); !ok {
+		return w, false
+	}
+	if w.day, _, ok = digits(s[8:10], 2); !ok {
+		return w, false
+	}
+	s = s[10:]
+	if s == "" {
+		return w, true
+	}
+	if len(s) < 6 || s[0] != 'T' || s[3] != ':' {
+		return w, false
+	}
+	w.hasTime = true
+	if w.hour, _, ok = digits(s[1:3], 2); !ok {
+		return w, false
+	}
+	if w.min, _, ok = digits(s[4:6], 2); !ok {
+		return w, false
+	}
+	s = s[6:]
+	if len(s) >= 3 && s[0] == ':' {
+		if w.sec, _, ok = digits(s[1:3], 2); !ok {
+			return w, false
+		}
+		s = s[3:]
+	}
+	switch {
+	case s == "":
+	case s == "Z":
+		w.zoned = true
+	case len(s) == 6 && (s[0] == '+' || s[0] == '-') && s[3] == ':':
+		h, _, ok1 := digits(s[1:3], 2)
+		m, _, ok2 := digits(s[4:6], 2)
+		if !ok1 || !ok2 || h > 14 || m > 59 {
+			return w, false
+		}
+		w.zoned = true
+		w.offset = h*3600 + m*60
+		if s[0] == '-' {
+			w.offset = -w.offset
+		}
+	default:
+		return w, false
+	}
+	return w, true
+}
+
+// serial reads an Excel serial date: a plain non-negative number.
+func (c *conv) serialDate(s string) (w wallTime, ok bool) {
+	if !plainDecimal(s) {
+		return w, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return w, false
+	}
+	t, err := excelize.ExcelDateToTime(f, c.date1904)
+	if err != nil {
+		return w, false
+	}
+	y, m, d := t.Date()
+	w.year, w.month, w.day = y, int(m), d
+	if f != float64(int64(f)) {
+		w.hasTime = true
+		w.hour, w.min, w.sec = t.Clock()
+	}
+	return w, true
+}
+
+// date reads a date field's value and returns it as the API wants it: "2006-01-02" for a
+// date (never shifted), "2006-01-02T15:04:05Z" for a date-time, converted to UTC from the
+// zone it names or else the mapping's timezone.
+func (c *conv) date(s string) (string, string) {
+	var w wallTime
+	ok := false
+	if len(c.formats) == 0 {
+		w, ok = iso(s)
+	}
+	for i := range c.formats {
+		if w, ok = c.formats[i].match(s); ok {
+			break
+		}
+	}
+	if !ok && c.serial {
+		w, ok = c.serialDate(s)
+	}
+	if !ok || !w.valid() {
+		return "", c.notDate
+	}
+	if w.year < 1900 || w.year > 9999 {
+		return "", reasonYear
+	}
+	if !w.hasTime {
+		var b [10]byte
+		put(b[0:4], w.year)
+		b[4] = '-'
+		put(b[5:7], w.month)
+		b[7] = '-'
+		put(b[8:10], w.day)
+		return string(b[:]), ""
+	}
+	loc := c.tz
+	if w.zoned {
+		loc = time.UTC
+	}
+	t := time.Date(w.year, time.Month(w.month), w.day, w.hour, w.min, w.sec, 0, loc)
+	t = t.Add(-time.Duration(w.offset) * time.Second).UTC()
+	if t.Year() < 1 || t.Year() > 9999 {
+		return "", reasonYear
+	}
+	var b [20]byte
+	return string(t.AppendFormat(b[:0], "2006-01-02T15:04:05Z")), ""
+}
+
+// put writes n as len(b) decimal digits.
+func put(b []byte, n int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+}

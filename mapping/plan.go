@@ -1,0 +1,570 @@
+package mapping
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Plan is a mapping bound to one input's header: every column resolved to its index and
+// every constant already read. Apply and Key are safe for concurrent use.
+type Plan struct {
+	steps   []step
+	keyCols []int
+	custom  int // custom field steps
+}
+
+// step maps one field.
+type step struct {
+	field    string // API field, or "customField:ID"
+	fid      fieldID
+	id       int64
+	required bool
+	column   string // the source column; "" for value: and template:
+	col      int    // its index; -1 when none
+	hasConst bool
+	constRaw string
+	constVal val
+	tmpl     []tmplPart
+	hasDef   bool
+	defVal   val
+	conv     conv
+}
+
+// Record is one row mapped to the API's fields. Pointer and slice fields are nil, and
+// strings "", when the field is left out. A Record is meaningful only when Apply returned
+// no errors; its slices may be shared with other Records and must not be modified.
+type Record struct {
+	Title              string
+	Description        *string
+	ContactID          int64 // 0 = none
+	Members            []int64
+	ResponsibleID      string // canonical dashed lower-case GUID
+	BidType            string // "" or one of FixedBid PerHour PerDay PerWeek PerMonth PerYear
+	BidValue           *string
+	BidCurrencyAbbr    string // upper case
+	PerPeriodValue     *int64
+	StageID            int64
+	SuccessProbability *int64
+	ActualCloseDate    string // "" or "2006-01-02" or "2006-01-02T15:04:05Z"
+	ExpectedCloseDate  string
+	IsPrivate          *bool
+	AccessList         []string // GUIDs
+	IsNotify           *bool
+	CustomFields       []CustomValue
+}
+
+// CustomValue is one custom field's value; empty values are never included.
+type CustomValue struct {
+	ID    int64
+	Value string
+}
+
+// FieldError is one problem with one field of one row.
+type FieldError struct {
+	Field  string // API field, e.g. "expectedCloseDate" or "customField:14"
+	Column string // source column name, "" for value/template-only problems
+	Col    int    // 0-based column index, -1 when no single column
+	Value  string // the offending value as found
+	Reason string // lower case, e.g. "is not a date (want DD.MM.YYYY)"
+}
+
+// Error reads like: column "Close Date" (expectedCloseDate): "31.02.2024" is not a date
+// (want DD.MM.YYYY). The value is shortened to 80 characters.
+func (e FieldError) Error() string {
+	var b strings.Builder
+	if e.Column != "" {
+		b.WriteString("column ")
+		b.WriteString(strconv.Quote(e.Column))
+		b.WriteString(" (")
+		b.WriteString(e.Field)
+		b.WriteString("): ")
+	} else {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	if e.Value != "" {
+		v := e.Value
+		if n := 0; len(v) > 80 {
+			for i := range v {
+				if n == 80 {
+					v = v[:i] + "…"
+					break
+				}
+				n++
+			}
+		}
+		b.WriteString(strconv.Quote(v))
+		b.WriteByte(' ')
+	}
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// Bind checks that every column the mapping names (column:, template placeholders, key:)
+// is in header, and compiles the plan. header is the input's column names; a column is
+// matched exactly. The error is *Errors: every missing column with its line, then the
+// columns the input has.
+func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
+	var errs Errors
+	index := make(map[string]int, len(header))
+	twice := map[string][]int{}
+	for i, h := range header {
+		if first, ok := index[h]; ok {
+			if twice[h] == nil {
+				twice[h] = []int{first}
+			}
+			twice[h] = append(twice[h], i)
+			continue
+		}
+		index[h] = i
+	}
+	missing := false
+	find := func(name string, line int, what string) int {
+		i, ok := index[name]
+		if !ok {
+			missing = true
+			errs = append(errs, Error{File: m.File, Line: line, Msg: what + "column " + strconv.Quote(name) + " is not in the input" + columnHint(name, header)})
+			return -1
+		}
+		if cols := twice[name]; cols != nil {
+			nums := make([]string, len(cols))
+			for j, c := range cols {
+				nums[j] = strconv.Itoa(c + 1)
+			}
+			errs = append(errs, Error{File: m.File, Line: line, Msg: what + "column " + strconv.Quote(name) +
+				" appears " + strconv.Itoa(len(cols)) + " times in the input (columns " + strings.Join(nums, ", ") + "); rename all but one"})
+		}
+		return i
+	}
+
+	p := &Plan{custom: len(m.CustomFields)}
+	for i, k := range m.Key {
+		p.keyCols = append(p.keyCols, find(k, m.keyLines[i], "key: "))
+	}
+	rules := append(append([]Rule(nil), m.Fields...), m.CustomFields...)
+	for i := range rules {
+		r := &rules[i]
+		what := r.Field + ": "
+		if r.fid == fCustom {
+			what = "custom field " + strconv.FormatInt(r.ID, 10) + ": "
+		}
+		s := step{field: r.Field, fid: r.fid, id: r.ID, col: -1, conv: r.conv}
+		if r.fid != fCustom {
+			s.required = fields[r.fid].required
+		}
+		s.conv.serial, s.conv.date1904 = opts.SerialDates, opts.Date1904
+		switch {
+		case r.Column != "":
+			s.column, s.col = r.Column, find(r.Column, r.lines["column"], what)
+		case r.Value != nil:
+			s.hasConst, s.constRaw, s.constVal = true, *r.Value, r.constVal
+		default:
+			s.tmpl = make([]tmplPart, len(r.tmpl))
+			copy(s.tmpl, r.tmpl)
+			for j := range s.tmpl {
+				if t := &s.tmpl[j]; t.name != "" {
+					t.col = find(t.name, r.lines["template"], what+"template: ")
+				}
+			}
+		}
+		if r.Default != nil {
+			s.hasDef, s.defVal = true, r.defVal
+		}
+		p.steps = append(p.steps, s)
+	}
+	if len(errs) > 0 {
+		errs.sort()
+		if missing {
+			quoted := make([]string, len(header))
+			for i, h := range header {
+				quoted[i] = strconv.Quote(h)
+			}
+			errs = append(errs, Error{File: m.File, Msg: "the input's columns are " + strings.Join(quoted, ", ")})
+		}
+		return nil, &errs
+	}
+	return p, nil
+}
+
+// Column says which input column a field reads: its name and 0-based index. ok is false
+// when the field is not mapped or takes a value: or template:. field is an API field name
+// or "customField:ID".
+func (p *Plan) Column(field string) (name string, col int, ok bool) {
+	for _, s := range p.steps {
+		if s.field == field {
+			return s.column, s.col, s.col >= 0
+		}
+	}
+	return "", -1, false
+}
+
+// Key is the row's key: the mapping's key columns, trimmed and joined with the unit
+// separator (U+001F); "" when the mapping has no key or every key cell is empty.
+func (p *Plan) Key(cells []string) string {
+	switch len(p.keyCols) {
+	case 0:
+		return ""
+	case 1:
+		return strings.TrimSpace(cell(cells, p.keyCols[0]))
+	}
+	var b strings.Builder
+	empty := true
+	for i, c := range p.keyCols {
+		if i > 0 {
+			b.WriteByte('\x1f')
+		}
+		v := strings.TrimSpace(cell(cells, c))
+		empty = empty && v == ""
+		b.WriteString(v)
+	}
+	if empty {
+		return ""
+	}
+	return b.String()
+}
+
+func cell(cells []string, i int) string {
+	if i < 0 || i >= len(cells) {
+		return ""
+	}
+	return cells[i]
+}
+
+// ptrs holds the targets of a Record's pointer fields: one allocation per row.
+type ptrs struct {
+	description, bidValue  string
+	perPeriod, probability int64
+	isPrivate, isNotify    bool
+}
+
+// Apply maps one row's cells (in header order) to a Record, checking every offline rule.
+// All of the row's problems come back at once, one FieldError each; the Record is
+// meaningful only when there are none. Safe for concurrent use.
+func (p *Plan) Apply(cells []string) (Record, []FieldError) {
+	var rec Record
+	var errs []FieldError
+	var box *ptrs
+	private, accessBad := -1, false
+	for i := range p.steps {
+		s := &p.steps[i]
+		v := s.constVal
+		if !s.hasConst {
+			raw := s.source(cells)
+			t := strings.TrimSpace(raw)
+			empty := t == ""
+			var reasons []string
+			if !empty {
+				v, empty, reasons = s.conv.read(t, true)
+			}
+			if len(reasons) > 0 {
+				for _, r := range reasons {
+					errs = append(errs, s.fail(raw, r))
+				}
+				accessBad = accessBad || s.fid == fAccessList
+				continue
+			}
+			if empty {
+				if !s.hasDef {
+					if s.required {
+						errs = append(errs, s.fail(raw, reasonRequired))
+					}
+					continue
+				}
+				v = s.defVal
+			}
+		}
+		if box == nil && pointerField(s.fid) {
+			box = new(ptrs)
+		}
+		switch s.fid {
+		case fTitle:
+			rec.Title = v.s
+		case fDescription:
+			box.description = v.s
+			rec.Description = &box.description
+		case fContactID:
+			rec.ContactID = v.n
+		case fMembers:
+			rec.Members = v.ids
+		case fResponsibleID:
+			rec.ResponsibleID = v.s
+		case fBidType:
+			rec.BidType = v.s
+		case fBidValue:
+			box.bidValue = v.s
+			rec.BidValue = &box.bidValue
+		case fBidCurrencyAbbr:
+			rec.BidCurrencyAbbr = v.s
+		case fPerPeriodValue:
+			box.perPeriod = v.n
+			rec.PerPeriodValue = &box.perPeriod
+		case fStageID:
+			rec.StageID = v.n
+		case fSuccessProbability:
+			box.probability = v.n
+			rec.SuccessProbability = &box.probability
+		case fActualCloseDate:
+			rec.ActualCloseDate = v.s
+		case fExpectedCloseDate:
+			rec.ExpectedCloseDate = v.s
+		case fIsPrivate:
+			box.isPrivate = v.b
+			rec.IsPrivate = &box.isPrivate
+			private = i
+		case fAccessList:
+			rec.AccessList = v.strs
+		case fIsNotify:
+			box.isNotify = v.b
+			rec.IsNotify = &box.isNotify
+		case fCustom:
+			if rec.CustomFields == nil {
+				rec.CustomFields = make([]CustomValue, 0, p.custom)
+			}
+			rec.CustomFields = append(rec.CustomFields, CustomValue{ID: s.id, Value: v.s})
+		}
+	}
+	if private >= 0 && *rec.IsPrivate && len(rec.AccessList) == 0 && !accessBad {
+		s := &p.steps[private]
+		raw := s.constRaw
+		if !s.hasConst {
+			raw = s.source(cells)
+		}
+		errs = append(errs, s.fail(raw, "is true, but accessList is empty (the portal would make the deal public)"))
+	}
+	return rec, errs
+}
+
+func pointerField(f fieldID) bool {
+	switch f {
+	case fDescription, fBidValue, fPerPeriodValue, fSuccessProbability, fIsPrivate, fIsNotify:
+		return true
+	}
+	return false
+}
+
+// source is the step's text as found: the cell, or the template filled in.
+func (s *step) source(cells []string) string {
+	if s.tmpl == nil {
+		return cell(cells, s.col)
+	}
+	n := 0
+	for _, t := range s.tmpl {
+		if t.name != "" {
+			n += len(cell(cells, t.col))
+		} else {
+			n += len(t.lit)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, t := range s.tmpl {
+		if t.name != "" {
+			b.WriteString(cell(cells, t.col))
+		} else {
+			b.WriteString(t.lit)
+		}
+	}
+	return b.String()
+}
+
+func (s *step) fail(raw, reason string) FieldError {
+	return FieldError{Field: s.field, Column: s.column, Col: s.col, Value: raw, Reason: reason}
+}
+
+// read reads a trimmed, non-empty value: through the map (when useMap and the rule has
+// one), split into items for list fields, each item parsed. empty is true when nothing is
+// left: the map gave "" or the list has no items. reasons are the problems, lower case.
+func (c *conv) read(v string, useMap bool) (out val, empty bool, reasons []string) {
+	vm := c.vmap
+	if !useMap {
+		vm = nil
+	}
+	if !c.list {
+		if vm != nil {
+			mapped, ok := vm.lookup(v)
+			if !ok {
+				return out, false, []string{vm.unlisted}
+			}
+			if v = mapped; v == "" {
+				return out, true, nil
+			}
+		}
+		out, reason := c.parse(v)
+		if reason != "" {
+			return out, false, []string{reason}
+		}
+		return out, false, nil
+	}
+	n := 1
+	if c.split != "" {
+		n += strings.Count(v, c.split)
+	}
+	if c.kind == kID {
+		out.ids = make([]int64, 0, n)
+	} else {
+		out.strs = make([]string, 0, n)
+	}
+	rest := v
+	for rest != "" {
+		item := rest
+		rest = ""
+		if c.split != "" {
+			item, rest, _ = strings.Cut(item, c.split)
+		}
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if vm != nil {
+			mapped, ok := vm.lookup(item)
+			if !ok {
+				reasons = append(reasons, "has "+strconv.Quote(item)+", which "+vm.unlisted)
+				continue
+			}
+			if mapped == "" {
+				continue
+			}
+			item = mapped
+		}
+		x, reason := c.parse(item)
+		if reason != "" {
+			reasons = append(reasons, "has "+strconv.Quote(item)+", which "+reason)
+			continue
+		}
+		if c.kind == kID {
+			out.ids = append(out.ids, x.n)
+		} else {
+			out.strs = append(out.strs, x.s)
+		}
+	}
+	if len(reasons) > 0 {
+		return val{}, false, reasons
+	}
+	if len(out.ids)+len(out.strs) == 0 {
+		return val{}, true, nil
+	}
+	out.ids = out.ids[:len(out.ids):len(out.ids)]
+	out.strs = out.strs[:len(out.strs):len(out.strs)]
+	return out, false, nil
+}
+
+// setReasons prepares the messages that name the rule's settings, once.
+func (c *conv) setReasons() {
+	switch c.kind {
+	case kDate:
+		if len(c.formats) == 0 {
+			c.notDate = "is not a date (want YYYY-MM-DD or YYYY-MM-DDTHH:mm:ss)"
+			break
+		}
+		pats := make([]string, len(c.formats))
+		for i, f := range c.formats {
+			pats[i] = f.text
+		}
+		c.notDate = "is not a date (want " + strings.Join(pats, " or ") + ")"
+	case kMoney, kPercent, kCount:
+		if c.decimal == ',' {
+			c.notNumber = `is not a number (decimal separator ","; set decimal: "." for 1,234.50)`
+		} else {
+			c.notNumber = `is not a number (decimal separator "."; set decimal: "," for 1.234,50)`
+		}
+	}
+}
+
+// valueMap is a rule's map:, looked up ignoring case.
+type valueMap struct {
+	keys, vals []string
+	folded     map[string]string // lower-cased keys, for long maps
+	unlisted   string            // the reason for a value the map lacks
+}
+
+const shortMap = 16 // up to this many keys, a scan with EqualFold beats lower-casing
+
+func (m *valueMap) add(key, value string) {
+	m.keys = append(m.keys, key)
+	m.vals = append(m.vals, value)
+}
+
+func (m *valueMap) finish() {
+	if len(m.keys) > shortMap {
+		m.folded = make(map[string]string, len(m.keys))
+		for i, k := range m.keys {
+			m.folded[strings.ToLower(k)] = m.vals[i]
+		}
+	}
+	const show = 10
+	quoted := make([]string, 0, show+1)
+	for i, k := range m.keys {
+		if i == show {
+			quoted = append(quoted, "and "+strconv.Itoa(len(m.keys)-show)+" more")
+			break
+		}
+		quoted = append(quoted, strconv.Quote(k))
+	}
+	m.unlisted = "is not listed in map (allowed: " + strings.Join(quoted, ", ") + ")"
+}
+
+func (m *valueMap) lookup(v string) (string, bool) {
+	if m.folded != nil {
+		s, ok := m.folded[strings.ToLower(v)]
+		return s, ok
+	}
+	for i, k := range m.keys {
+		if strings.EqualFold(k, v) {
+			return m.vals[i], true
+		}
+	}
+	return "", false
+}
+
+// tmplPart is a template's literal text, or a placeholder naming a column.
+type tmplPart struct {
+	lit  string
+	name string
+	col  int
+}
+
+// compileTemplate reads "{Column}" placeholders; "{{" and "}}" stand for braces.
+func compileTemplate(s string) ([]tmplPart, error) {
+	var parts []tmplPart
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			parts = append(parts, tmplPart{lit: lit.String(), col: -1})
+			lit.Reset()
+		}
+	}
+	placeholders := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '{' && i+1 < len(s) && s[i+1] == '{':
+			lit.WriteByte('{')
+			i++
+		case c == '}' && i+1 < len(s) && s[i+1] == '}':
+			lit.WriteByte('}')
+			i++
+		case c == '}':
+			return nil, errors.New(`a "}" without its "{" (write }} for a brace)`)
+		case c == '{':
+			end := strings.IndexAny(s[i+1:], "{}")
+			if end < 0 || s[i+1+end] != '}' {
+				return nil, errors.New(`a "{" without its "}" (write {{ for a brace)`)
+			}
+			name := s[i+1 : i+1+end]
+			if strings.TrimSpace(name) == "" {
+				return nil, errors.New(`an empty placeholder "{}"; put a column name between the braces`)
+			}
+			flush()
+			parts = append(parts, tmplPart{name: name})
+			placeholders++
+			i += 1 + end
+		default:
+			lit.WriteByte(c)
+		}
+	}
+	flush()
+	if placeholders == 0 {
+		return nil, errors.New("has no {Column} placeholder; use value: for a constant")
+	}
+	return parts, nil
+}

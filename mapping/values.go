@@ -1,0 +1,475 @@
+package mapping
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// val is one parsed value; which member holds it depends on the field's kind.
+type val struct {
+	s    string   // text, GUID, currency, bid type, money, date
+	n    int64    // ids, counts, percentages
+	b    bool     // booleans
+	ids  []int64  // members
+	strs []string // accessList
+}
+
+// conv reads a field's text. It is built once per rule and read concurrently.
+type conv struct {
+	kind     kind
+	field    fieldID
+	list     bool
+	split    string
+	decimal  byte
+	formats  []datePattern
+	tz       *time.Location
+	serial   bool // a plain number in a date field is an Excel serial
+	date1904 bool
+	vmap     *valueMap // nil when the rule has no map
+
+	notDate   string // reason for a value that is not a date
+	notNumber string // reason for a value that is not a number
+}
+
+const (
+	maxTitle       = 255
+	reasonRequired = "is required"
+	reasonGUID     = "is not a GUID"
+	reasonZeroGUID = "is the empty GUID"
+	reasonID       = "is not a positive id"
+	reasonWhole    = "is not a whole number"
+	reasonNegative = "is negative"
+	reasonPercent  = "is outside 0-100 (the portal would clamp it)"
+	reasonMoneyNeg = "is negative (the portal would store a negative amount as given)"
+	reasonCurrency = "is not a currency code (want 3 letters such as EUR)"
+	reasonBidType  = "is not a bid type (want FixedBid, PerHour, PerDay, PerWeek, PerMonth, PerYear or 0-5)"
+	reasonBool     = "is not a boolean (want true/false, yes/no, 1/0, y/n or x)"
+	reasonYear     = "has a year outside 1900-9999"
+	reasonTooLarge = "is too large"
+)
+
+var bidTypes = [...]string{"FixedBid", "PerHour", "PerDay", "PerWeek", "PerMonth", "PerYear"}
+
+// parse reads one non-empty, trimmed scalar (a list's item for list fields). reason is ""
+// when v is good.
+func (c *conv) parse(v string) (out val, reason string) {
+	switch c.kind {
+	case kText:
+		return val{s: v}, c.checkText(v)
+	case kCustom:
+		return val{s: v}, ""
+	case kCurrency:
+		if len(v) != 3 {
+			return out, reasonCurrency
+		}
+		var b [3]byte
+		for i := 0; i < 3; i++ {
+			ch := v[i]
+			if 'a' <= ch && ch <= 'z' {
+				ch -= 'a' - 'A'
+			}
+			if ch < 'A' || ch > 'Z' {
+				return out, reasonCurrency
+			}
+			b[i] = ch
+		}
+		if b[0] == v[0] && b[1] == v[1] && b[2] == v[2] {
+			return val{s: v}, ""
+		}
+		return val{s: string(b[:])}, ""
+	case kID:
+		n, r := wholeNumber(v)
+		if r != "" {
+			return out, r
+		}
+		if n <= 0 {
+			return out, reasonID
+		}
+		return val{n: n}, ""
+	case kCount:
+		n, neg, ok := number(v, c.decimal)
+		if !ok {
+			return out, c.notNumber
+		}
+		if neg {
+			return out, reasonNegative
+		}
+		if strings.IndexByte(n, '.') >= 0 {
+			return out, reasonWhole
+		}
+		i, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return out, reasonTooLarge
+		}
+		return val{n: i}, ""
+	case kPercent:
+		v = strings.TrimSpace(strings.TrimSuffix(v, "%"))
+		n, neg, ok := number(v, c.decimal)
+		if !ok {
+			return out, c.notNumber
+		}
+		whole, frac, _ := strings.Cut(n, ".")
+		if neg || len(whole) > 3 {
+			return out, reasonPercent
+		}
+		i, _ := strconv.Atoi(whole)
+		if i > 100 || i == 100 && frac != "" {
+			return out, reasonPercent
+		}
+		if frac != "" {
+			return out, reasonWhole
+		}
+		return val{n: int64(i)}, ""
+	case kMoney:
+		n, neg, ok := number(v, c.decimal)
+		if !ok {
+			return out, c.notNumber
+		}
+		if neg {
+			return out, reasonMoneyNeg
+		}
+		return val{s: n}, ""
+	case kGUID:
+		g, r := guid(v)
+		return val{s: g}, r
+	case kBidType:
+		for _, name := range bidTypes {
+			if strings.EqualFold(v, name) {
+				return val{s: name}, ""
+			}
+		}
+		if n, r := wholeNumber(v); r == "" && n >= 0 && n < int64(len(bidTypes)) {
+			return val{s: bidTypes[n]}, ""
+		}
+		return out, reasonBidType
+	case kBool:
+		b, ok := boolean(v)
+		if !ok {
+			return out, reasonBool
+		}
+		return val{b: b}, ""
+	case kDate:
+		d, r := c.date(v)
+		return val{s: d}, r
+	}
+	panic("mapping: unknown kind")
+}
+
+// checkText applies the portal's limits on text columns: the title is varchar(255) and
+// both title and description live in a 3-byte utf8 MySQL table.
+func (c *conv) checkText(v string) string {
+	if c.field == fTitle {
+		if n := utf8.RuneCountInString(v); n > maxTitle {
+			return "is " + strconv.Itoa(n) + " characters long (the portal keeps 255)"
+		}
+	}
+	for _, r := range v {
+		if r > 0xFFFF {
+			return "contains " + strconv.QuoteRune(r) + " (U+" + strings.ToUpper(strconv.FormatInt(int64(r), 16)) +
+				"), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)"
+		}
+	}
+	return ""
+}
+
+// wholeNumber reads an integer as ids are written: digits, or an integral decimal such as
+// "5.0" (XLSX raw numbers), with an optional sign.
+func wholeNumber(v string) (int64, string) {
+	s := v
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		frac := s[i+1:]
+		s = s[:i]
+		for j := 0; j < len(frac); j++ {
+			if frac[j] < '0' || frac[j] > '9' {
+				return 0, reasonWhole
+			}
+			if frac[j] != '0' {
+				return 0, reasonWhole
+			}
+		}
+	}
+	if s == "" {
+		return 0, reasonWhole
+	}
+	for j := 0; j < len(s); j++ {
+		if s[j] < '0' || s[j] > '9' {
+			return 0, reasonWhole
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, reasonTooLarge
+	}
+	if neg {
+		n = -n
+	}
+	return n, ""
+}
+
+// boolean reads the ways spreadsheets write a yes or no.
+func boolean(v string) (bool, bool) {
+	switch len(v) {
+	case 1:
+		switch v[0] {
+		case '1', 'y', 'Y', 'x', 'X':
+			return true, true
+		case '0', 'n', 'N':
+			return false, true
+		}
+	case 2:
+		if strings.EqualFold(v, "no") {
+			return false, true
+		}
+	case 3:
+		if strings.EqualFold(v, "yes") {
+			return true, true
+		}
+	case 4:
+		if strings.EqualFold(v, "true") {
+			return true, true
+		}
+	case 5:
+		if strings.EqualFold(v, "false") {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// guid reads a GUID written dashed, braced or as 32 hex digits and returns it dashed and in
+// lower case.
+func guid(v string) (string, string) {
+	s := v
+	if len(s) == 38 && s[0] == '{' && s[37] == '}' {
+		s = s[1:37]
+	}
+	var hex [32]byte
+	n := 0
+	switch len(s) {
+	case 36:
+		for i := 0; i < 36; i++ {
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				if s[i] != '-' {
+					return "", reasonGUID
+				}
+				continue
+			}
+			hex[n] = s[i]
+			n++
+		}
+	case 32:
+		copy(hex[:], s)
+	default:
+		return "", reasonGUID
+	}
+	var out [36]byte
+	lower, zero := true, true
+	j := 0
+	for i, ch := range hex {
+		if i == 8 || i == 12 || i == 16 || i == 20 {
+			out[j] = '-'
+			j++
+		}
+		switch {
+		case '0' <= ch && ch <= '9', 'a' <= ch && ch <= 'f':
+		case 'A' <= ch && ch <= 'F':
+			ch += 'a' - 'A'
+			lower = false
+		default:
+			return "", reasonGUID
+		}
+		if ch != '0' {
+			zero = false
+		}
+		out[j] = ch
+		j++
+	}
+	if zero {
+		return "", reasonZeroGUID
+	}
+	if lower && len(v) == 36 {
+		return v, ""
+	}
+	return string(out[:]), ""
+}
+
+// number reads a decimal number as people and spreadsheets write it and returns it in
+// invariant form ("1234.5", "0"; no exponent, no trailing fraction zeros) and its sign.
+// dec is the decimal separator. Thousands are grouped by the other of '.' and ',', spaces
+// or apostrophes, in groups of three (so "1,5" with dec '.' is refused rather than read as
+// 15); currency symbols and codes before or after the number are dropped; a leading '-' or
+// surrounding parentheses make it negative. An exponent ("1.5E+3", as XLSX stores large
+// and small numbers) is taken when dec is '.'.
+func number(v string, dec byte) (n string, neg bool, ok bool) {
+	s := v
+	// Fast path: plain digits with an optional '.' fraction, the usual CSV and XLSX form.
+	if dec == '.' && plainDecimal(s) {
+		return normalize(s), false, true
+	}
+	if len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' {
+		neg = true
+		s = s[1 : len(s)-1]
+	}
+	signed := false
+	for s != "" {
+		r, size := utf8.DecodeRuneInString(s)
+		if r == '-' || r == '+' || r == '\u2212' {
+			if signed {
+				return "", false, false
+			}
+			signed = true
+			neg = neg || r != '+'
+		} else if !unit(r) {
+			break
+		}
+		s = s[size:]
+	}
+	for s != "" {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if !unit(r) {
+			break
+		}
+		s = s[:len(s)-size]
+	}
+	if dec == '.' {
+		if mant, exp, found := strings.Cut(s, "e"); found {
+			return exponent(mant, exp, neg)
+		}
+		if mant, exp, found := strings.Cut(s, "E"); found {
+			return exponent(mant, exp, neg)
+		}
+	}
+	var arr [40]byte
+	buf := arr[:0]
+	digits, groupLen, groups := 0, 0, 0
+	var groupSep rune
+	frac := -1 // index in buf of the decimal point
+	for _, r := range s {
+		switch {
+		case '0' <= r && r <= '9':
+			buf = append(buf, byte(r))
+			digits++
+			groupLen++
+		case r == rune(dec):
+			if frac >= 0 || groups > 0 && groupLen != 3 {
+				return "", false, false
+			}
+			frac = len(buf)
+			buf = append(buf, '.')
+		case groupSeparator(r, dec):
+			if frac >= 0 || groupLen == 0 || groups == 0 && groupLen > 3 || groups > 0 && groupLen != 3 || groups > 0 && r != groupSep {
+				return "", false, false
+			}
+			groupSep = r
+			groups++
+			groupLen = 0
+		default:
+			return "", false, false
+		}
+	}
+	if digits == 0 || frac < 0 && groups > 0 && groupLen != 3 {
+		return "", false, false
+	}
+	n = normalize(string(buf))
+	if n == "0" {
+		neg = false
+	}
+	return n, neg, true
+}
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+
+// plainDecimal says whether s is digits with at most one '.', and at least one digit.
+func plainDecimal(s string) bool {
+	dot, digits := false, 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case isDigit(s[i]):
+			digits++
+		case s[i] == '.' && !dot:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// unit says whether r may stand around a number as a currency or unit: letters, currency
+// symbols and spaces.
+func unit(r rune) bool {
+	return unicode.IsLetter(r) || unicode.Is(unicode.Sc, r) || unicode.IsSpace(r)
+}
+
+func groupSeparator(r rune, dec byte) bool {
+	switch r {
+	case ' ', '\u00a0', '\u202f', '\'', '\u2019':
+		return true
+	case ',':
+		return dec == '.'
+	case '.':
+		return dec == ','
+	}
+	return false
+}
+
+// normalize turns digits with an optional '.' into invariant form: no leading zeros in the
+// whole part (but at least "0"), no trailing zeros in the fraction, no empty fraction. It
+// returns a part of s when it can, so the usual case does not allocate.
+func normalize(s string) string {
+	i := strings.IndexByte(s, '.')
+	if i < 0 {
+		i = len(s)
+	}
+	end := len(s)
+	if i < len(s) {
+		for end > i+1 && s[end-1] == '0' {
+			end--
+		}
+		if end == i+1 {
+			end = i
+		}
+	}
+	if i == 0 {
+		return "0" + s[:end]
+	}
+	start := 0
+	for start < i-1 && s[start] == '0' {
+		start++
+	}
+	return s[start:end]
+}
+
+// exponent reads mant × 10^exp exactly, by moving the decimal point.
+func exponent(mant, exp string, neg bool) (string, bool, bool) {
+	if !plainDecimal(mant) || exp == "" {
+		return "", false, false
+	}
+	e, err := strconv.Atoi(exp)
+	if err != nil || e > 400 || e < -400 {
+		return "", false, false
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := whole + frac
+	point := len(whole) + e
+	switch {
+	case point <= 0:
+		digits = strings.Repeat("0", 1-point) + digits
+		point = 1
+	case point > len(digits):
+		digits += strings.Repeat("0", point-len(digits))
+	}
+	n := normalize(digits[:point] + "." + digits[point:])
+	if n == "0" {
+		neg = false
+	}
+	return n, neg, true
+}

@@ -1,0 +1,96 @@
+package onlyoffice
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrInDoubt is wrapped by the error of a create that reached the portal but got no usable
+// answer (a time-out or a dropped connection after the request was written, or a success
+// without an id): the opportunity may exist. Such a create is never sent again.
+var ErrInDoubt = errors.New("request was sent but no answer came: the opportunity may exist on the portal")
+
+// APIError is an answer of the portal other than a success: its JSON error envelope, the
+// plain-text body of a 401, or a short piece of any other body.
+type APIError struct {
+	StatusCode int    // the HTTP status
+	Message    string // the portal's message, or a short piece of a body that is not its JSON
+	HResult    int    // the server's HRESULT (-2147024809 for bad arguments); 0 when none
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	s := fmt.Sprintf("HTTP %d", e.StatusCode)
+	if msg != "" {
+		s += ": " + msg
+	}
+	if e.StatusCode == http.StatusUnauthorized {
+		s += " (the token is wrong or has expired)"
+	}
+	return s
+}
+
+// envelope is the frame of every JSON answer.
+type envelope struct {
+	Status   int             `json:"status"`
+	Response json.RawMessage `json:"response"`
+	Error    *struct {
+		Message string `json:"message"`
+		HResult int    `json:"hresult"`
+	} `json:"error"`
+}
+
+// apiError reads a failed answer. redact removes the secrets from whatever text the body
+// holds: a proxy or a buggy server may echo a request back.
+func apiError(status int, header http.Header, body []byte, redact func(string) string) *APIError {
+	e := &APIError{StatusCode: status}
+	var env envelope
+	if json.Unmarshal(body, &env) == nil && env.Error != nil {
+		e.Message, e.HResult = env.Error.Message, env.Error.HResult
+	}
+	if e.Message == "" {
+		e.Message = snippet(body)
+	}
+	if status >= 300 && status < 400 {
+		if loc := header.Get("Location"); loc != "" {
+			e.Message = "redirected to " + loc + ": give that address as the portal URL"
+		}
+	}
+	e.Message = redact(e.Message)
+	return e
+}
+
+var (
+	htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+// snippet is a short, one-line piece of a body for an error message: an HTML page's title,
+// or its first words.
+func snippet(body []byte) string {
+	const max = 120
+	s := string(body)
+	if m := htmlTitle.FindStringSubmatch(s); m != nil {
+		s = m[1]
+	} else if len(s) > 4096 {
+		s = s[:4096]
+	}
+	s = htmlTag.ReplaceAllString(s, " ")
+	s = strings.ToValidUTF8(strings.Join(strings.Fields(s), " "), "?")
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}

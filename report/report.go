@@ -1,0 +1,213 @@
+// Package report writes the results of an import or validate run: one line per input
+// row (CSV, JSON or XLSX, chosen by the file's extension) and a summary, and the
+// rejects file that holds the invalid and failed rows in the input's own columns.
+//
+// Rows are streamed: each Write goes out (buffered) as it is called and nothing is
+// kept per row, so a report of a million rows costs no more memory than one of ten.
+// Writers are not safe for concurrent use: one goroutine (the run's result sink)
+// writes the rows, in input order, and closes.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Result is the outcome of one input row.
+type Result struct {
+	Row           int    // the row number a spreadsheet shows
+	Key           string // the row's key from the mapping's key columns; "" when none
+	Status        string // created updated unchanged skipped invalid failed valid
+	OpportunityID int64  // 0 = none
+	Attempts      int    // requests made for this row; 0 = none
+	HTTPStatus    int    // the last answer's status; 0 = none
+	Error         string // why the row is invalid or failed; "" otherwise
+}
+
+// statusOrder lists the row statuses in the order summaries show them.
+var statusOrder = []string{"created", "updated", "unchanged", "skipped", "valid", "invalid", "failed"}
+
+// Summary describes a whole run. It ends every report and, as Text, the run's output
+// on stderr.
+type Summary struct {
+	Run     int    // the run's number in the state database; 0 when there is none
+	Mode    string // "import" or "validate"
+	Input   string // the input file as the user named it
+	Counts  map[string]int
+	Rows    int // data rows read
+	Started time.Time
+	Elapsed time.Duration
+
+	Requests          int     // HTTP requests made, retries included
+	Refused           int     // requests answered 429 or 503
+	RequestsPerSecond float64 // 0 = computed from Requests and Elapsed
+	Rate              float64 // the configured limit, requests per second; 0 = none
+
+	Stopped string // why the run stopped early ("interrupted", ...); "" when it finished
+}
+
+// RequestRate is RequestsPerSecond, or Requests over Elapsed when that is not set.
+func (s Summary) RequestRate() float64 {
+	if s.RequestsPerSecond > 0 || s.Elapsed <= 0 {
+		return s.RequestsPerSecond
+	}
+	return float64(s.Requests) / s.Elapsed.Seconds()
+}
+
+// Text is the one-line summary printed on stderr at the end of a run, e.g.
+//
+//	run 3 finished in 12.4s: 295 created, 5 invalid, 0 failed (300 rows); 301 requests, 24.3 requests/s
+//
+// It has no trailing newline; the caller adds the report's path on its own line.
+func (s Summary) Text() string {
+	var b strings.Builder
+	switch {
+	case s.Run > 0:
+		fmt.Fprintf(&b, "run %d", s.Run)
+	case s.Mode != "":
+		b.WriteString(s.Mode)
+	default:
+		b.WriteString("run")
+	}
+	if s.Stopped != "" {
+		fmt.Fprintf(&b, " stopped (%s) after %s: ", s.Stopped, roundElapsed(s.Elapsed))
+	} else {
+		fmt.Fprintf(&b, " finished in %s: ", roundElapsed(s.Elapsed))
+	}
+	n := 0
+	for _, st := range s.statuses() {
+		c := s.Counts[st]
+		// invalid and failed are named even at 0: "0 failed" is the news a user looks for.
+		always := st == "invalid" || (st == "failed" && s.Mode != "validate")
+		if c == 0 && !always {
+			continue
+		}
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %s", c, st)
+		n++
+	}
+	if s.Rows == 1 {
+		b.WriteString(" (1 row)")
+	} else {
+		fmt.Fprintf(&b, " (%d rows)", s.Rows)
+	}
+	if s.Requests > 0 || s.Mode == "import" {
+		fmt.Fprintf(&b, "; %d requests, %.1f requests/s", s.Requests, s.RequestRate())
+		if s.Refused > 0 {
+			fmt.Fprintf(&b, ", %d refused (429/503)", s.Refused)
+		}
+	}
+	return b.String()
+}
+
+// statuses is statusOrder followed by any other status found in Counts, sorted, so that
+// no count is left out.
+func (s Summary) statuses() []string {
+	out := append([]string(nil), statusOrder...)
+	var extra []string
+	for st := range s.Counts {
+		if !slices.Contains(statusOrder, st) {
+			extra = append(extra, st)
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
+}
+
+func roundElapsed(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
+// Writer writes a report file. Not safe for concurrent use.
+type Writer struct {
+	path   string
+	f      format
+	closed bool
+}
+
+// format is one report file format.
+type format interface {
+	write(r Result) error
+	close(s Summary) error
+}
+
+var errClosed = errors.New("file is closed")
+
+// NewWriter creates (or truncates) the report file at path; its format is chosen by
+// the extension: .csv, .json or .xlsx (any case).
+//
+// CSV and JSON rows reach the file at least once a second, so a run that dies leaves a
+// report of what was done up to then. An XLSX file is written whole by Close.
+func NewWriter(path string) (*Writer, error) {
+	var (
+		f   format
+		err error
+	)
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".csv":
+		f, err = newCSVReport(path)
+	case ".json":
+		f, err = newJSONReport(path)
+	case ".xlsx":
+		f, err = newXLSXReport(path)
+	default:
+		return nil, fmt.Errorf("report %s: unknown format %q (want .csv, .json or .xlsx)", path, ext)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{path: path, f: f}, nil
+}
+
+// Path is the report file's path.
+func (w *Writer) Path() string { return w.path }
+
+// Write adds one row's result. The caller delivers rows in input order.
+func (w *Writer) Write(r Result) error {
+	if w.closed {
+		return fmt.Errorf("report %s: %w", w.path, errClosed)
+	}
+	if err := w.f.write(r); err != nil {
+		return fmt.Errorf("report %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// Close ends the report with the run's summary and closes the file. It is called
+// once, also when the run stopped early; later calls do nothing.
+func (w *Writer) Close(s Summary) error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if err := w.f.close(s); err != nil {
+		return fmt.Errorf("report %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// neutralise defuses a cell that a spreadsheet would run as a formula (OWASP "CSV
+// injection"): a cell starting with = + - @ tab or carriage return gets a leading
+// single quote, which spreadsheets show as text.
+func neutralise(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// flushEvery is how long rows may wait in a buffer before they reach the file.
+const flushEvery = time.Second

@@ -1,0 +1,287 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// bufSize is the read buffer, and how much of the file Open sniffs for the delimiter and
+// for invalid UTF-8.
+const bufSize = 1 << 20
+
+const notUTF8 = `row %d is not valid UTF-8: if the file is in a legacy encoding, set "encoding: windows-1252" (or the file's encoding) in the mapping`
+
+type csvState struct {
+	r         *csv.Reader
+	in        *bufio.Reader // what r reads: decoded text
+	width     int           // cells in the header row, trailing empty ones included
+	extra     int           // line breaks inside the records read so far: row = line - extra
+	checkUTF8 bool          // the text is not decoded, so it may not be UTF-8
+	checked   int64         // bytes of text known to be valid UTF-8 (sniffed by Open)
+}
+
+func openCSV(src io.Reader, name string, opts Options) (*Reader, error) {
+	r := &Reader{name: name, kind: "csv"}
+	if f, ok := src.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			r.size = fi.Size()
+		}
+	}
+	enc, err := lookupEncoding(opts.Encoding)
+	if err != nil {
+		return nil, r.errorf("%v", err)
+	}
+	raw := bufio.NewReaderSize(countingReader{src, &r.done}, bufSize)
+	st := &csvState{in: raw}
+	bom, err := raw.Peek(3)
+	if err != nil && err != io.EOF {
+		return nil, r.errorf("%v", err)
+	}
+	switch {
+	case enc != nil:
+		st.in = bufio.NewReaderSize(transform.NewReader(raw, unicode.BOMOverride(enc.NewDecoder())), bufSize)
+	case bytes.HasPrefix(bom, []byte{0xFF, 0xFE}) || bytes.HasPrefix(bom, []byte{0xFE, 0xFF}):
+		st.in = bufio.NewReaderSize(transform.NewReader(raw, unicode.BOMOverride(unicode.UTF8.NewDecoder())), bufSize)
+	default:
+		// Undecoded, so that invalid UTF-8 is found rather than replaced.
+		if bytes.HasPrefix(bom, []byte("\xEF\xBB\xBF")) {
+			raw.Discard(3)
+		}
+		st.checkUTF8 = true
+	}
+
+	head, err := st.in.Peek(bufSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, r.errorf("%v", err)
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return nil, r.errorf("is an XLSX workbook (a zip archive), not CSV: give it the .xlsx extension")
+	case bytes.HasPrefix(head, oleMagic):
+		return nil, r.errorf("is an Excel .xls or password-protected workbook, not CSV: save it as .xlsx or CSV")
+	}
+	if st.checkUTF8 {
+		if !utf8.Valid(head) {
+			if i := invalidUTF8(head, err == io.EOF); i >= 0 {
+				return nil, r.errorf(notUTF8, rowAt(head, i))
+			}
+		}
+		st.checked = int64(len(head) - utf8.UTFMax) // a rune cut at the end was not checked
+	}
+
+	headerRow := max(opts.HeaderRow, 1)
+	comma := opts.Delimiter
+	if comma == 0 {
+		comma = detectDelimiter(head, headerRow)
+	} else if comma == '"' || comma == '\r' || comma == '\n' || comma == utf8.RuneError || !utf8.ValidRune(comma) {
+		return nil, r.errorf("delimiter %q cannot be used", comma)
+	}
+	st.r = csv.NewReader(st.in) // reads st.in itself: it is a large enough *bufio.Reader
+	st.r.Comma = comma
+	st.r.FieldsPerRecord = -1
+	st.r.ReuseRecord = true
+	r.csv = st
+
+	for records := 0; ; records++ {
+		row, err := r.readCSV()
+		switch {
+		case err == io.EOF && records == 0:
+			return nil, r.errorf("the file is empty")
+		case err == io.EOF:
+			return nil, r.errorf("the file ends before header row %d", headerRow)
+		case err != nil:
+			return nil, err
+		case row.Number < headerRow:
+			continue // rows above the header: titles and notes
+		case row.Number > headerRow:
+			return nil, r.errorf("header row %d is empty; the next row with data is %d", headerRow, row.Number)
+		case row.Err != nil:
+			return nil, r.errorf("header %w", row.Err)
+		}
+		st.width = len(row.Cells)
+		if err := r.setHeader(headerRow, row.Cells); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+}
+
+func (r *Reader) nextCSV() (Row, error) {
+	for {
+		row, err := r.readCSV()
+		if err != nil {
+			return Row{}, err
+		}
+		if row.Err == nil {
+			if blank(row.Cells) {
+				continue
+			}
+			if len(row.Cells) != r.csv.width {
+				row.Err = fmt.Errorf("row %d has %d cells, the header has %d", row.Number, len(row.Cells), r.csv.width)
+			}
+		}
+		row.Cells = fit(row.Cells, len(r.header))
+		return row, nil
+	}
+}
+
+// readCSV reads one record and numbers it. Row.Cells is encoding/csv's reused slice.
+// A *csv.ParseError after which reading can go on is the row's Err.
+func (r *Reader) readCSV() (Row, error) {
+	st := r.csv
+	rec, err := st.r.Read()
+	if err == io.EOF {
+		return Row{}, io.EOF
+	}
+	pe, _ := err.(*csv.ParseError) // as encoding/csv returns it; errors.As would allocate on every row
+	if err != nil && pe == nil {
+		return Row{}, r.errorf("%v", err)
+	}
+	var first, last int // the record's first and last lines
+	if pe != nil {
+		first, last = pe.StartLine, pe.Line
+	} else {
+		first, _ = st.r.FieldPos(0)
+		last, _ = st.r.FieldPos(len(rec) - 1)
+		last += strings.Count(rec[len(rec)-1], "\n")
+	}
+	row := Row{Number: first - st.extra, Cells: rec}
+	st.extra += last - first
+	if pe != nil {
+		if pe.Err == csv.ErrQuote && last > first && r.atEOF() {
+			return Row{}, r.errorf("row %d: a quoted cell opened on this row is never closed: a \" is missing", row.Number)
+		}
+		row.Err = fmt.Errorf("row %d: %w", row.Number, pe)
+	}
+	if st.checkUTF8 && st.r.InputOffset() > st.checked {
+		for _, c := range rec {
+			if !utf8.ValidString(c) {
+				return Row{}, r.errorf(notUTF8, row.Number)
+			}
+		}
+	}
+	return row, nil
+}
+
+func (r *Reader) atEOF() bool {
+	_, err := r.csv.in.Peek(1)
+	return err == io.EOF
+}
+
+// lookupEncoding resolves an encoding name; nil means undecoded UTF-8.
+func lookupEncoding(name string) (encoding.Encoding, error) {
+	if name == "" {
+		return nil, nil
+	}
+	e, err := ianaindex.IANA.Encoding(name)
+	if err != nil || e == nil {
+		e, err = htmlindex.Get(name)
+	}
+	if err != nil || e == nil {
+		e = nil
+		for _, c := range charmap.All {
+			if s, ok := c.(fmt.Stringer); ok && strings.EqualFold(s.String(), name) {
+				e = c
+			}
+		}
+	}
+	if e == nil {
+		return nil, fmt.Errorf("unknown encoding %q: want a name like windows-1252, iso-8859-15 or utf-16le", name)
+	}
+	if e == unicode.UTF8 {
+		return nil, nil
+	}
+	return e, nil
+}
+
+// detectDelimiter returns the most frequent of , ; \t | outside quotes in the header line,
+// ',' when none occurs. b is the start of the text.
+func detectDelimiter(b []byte, headerRow int) rune {
+	candidates := [...]rune{',', ';', '\t', '|'}
+	var counts [len(candidates)]int
+	row, quoted := 1, false
+	for _, c := range b {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '\n':
+			row++
+		case row == headerRow:
+			for i, d := range candidates {
+				if rune(c) == d {
+					counts[i]++
+				}
+			}
+		}
+		if row > headerRow {
+			break
+		}
+	}
+	best := 0
+	for i := range counts {
+		if counts[i] > counts[best] {
+			best = i
+		}
+	}
+	return candidates[best]
+}
+
+// rowAt returns the spreadsheet row holding byte i of the text b.
+func rowAt(b []byte, i int) int {
+	row, quoted := 1, false
+	for _, c := range b[:i] {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\n' && !quoted:
+			row++
+		}
+	}
+	return row
+}
+
+// invalidUTF8 returns the offset of the first invalid UTF-8 in b, -1 when there is none. A
+// rune cut short at the end of b is not invalid unless atEOF.
+func invalidUTF8(b []byte, atEOF bool) int {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if !atEOF && !utf8.FullRune(b[i:]) {
+			return -1
+		}
+		c, n := utf8.DecodeRune(b[i:])
+		if c == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}

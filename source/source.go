@@ -1,0 +1,260 @@
+// Package source streams the data rows of a CSV or XLSX file, each numbered as a spreadsheet
+// shows it, under the file's header row.
+package source
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"unicode"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Options say how to read a file. The zero value reads a UTF-8 CSV with its delimiter
+// detected, or the first sheet of an XLSX, with the header in row 1.
+type Options struct {
+	Sheet     string // XLSX sheet name (matched ignoring case); "" = the first sheet
+	HeaderRow int    // 1-based row holding the column names; 0 = 1
+	Delimiter rune   // CSV; 0 = detected from the header line among , ; \t |
+	Encoding  string // CSV; "" = UTF-8 (a BOM selects UTF-8 or UTF-16); else a golang.org/x/text name such as windows-1252
+}
+
+// Row is one data row. Number is the row number a spreadsheet shows (a quoted multi-line
+// cell does not add rows). Cells has exactly len(Header()) entries (missing trailing cells
+// are ""), copied: safe to keep. Err is the row's own problem (a ragged CSV row, a CSV
+// syntax error confined to the row): the row is still delivered, with Cells padded or
+// truncated, and reading goes on.
+type Row struct {
+	Number int
+	Cells  []string
+	Err    error
+}
+
+// Reader streams a file's data rows. Rows with no data (blank lines, wholly empty rows) are
+// counted in row numbers but not delivered. A Reader is not safe for concurrent use, except
+// Progress, which may be called from another goroutine while Next runs.
+type Reader struct {
+	name   string
+	kind   string
+	header []string
+	done   atomic.Int64 // CSV: bytes read from the file; XLSX: rows read
+	size   int64        // CSV: the file's size, 0 when unknown
+	err    error        // sticky: io.EOF or the fatal error Next returned
+	closer io.Closer    // the file Open opened; nil for OpenReader
+
+	csv *csvState
+
+	xlsx     *excelize.File
+	rows     *excelize.Rows
+	sheet    string
+	date1904 bool
+	row      int // XLSX: the row last read
+}
+
+// Open opens the file at path: XLSX when its extension is .xlsx or .xlsm, otherwise CSV;
+// "-" reads CSV from os.Stdin (which Close leaves open). It reads and checks the header row:
+// an empty file, a missing or empty header row, and unnamed or duplicate column names are
+// errors. Every error names the file.
+func Open(path string, opts Options) (*Reader, error) {
+	if path == "-" {
+		return OpenReader(os.Stdin, "stdin", opts)
+	}
+	if opts.HeaderRow < 0 {
+		return nil, errorf(path, "header row %d: want 1 or more", opts.HeaderRow)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".xlsx", ".xlsm":
+		return openXLSX(path, opts)
+	case ".xls":
+		return nil, errorf(path, "old .xls workbooks cannot be read: save it as .xlsx")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // *fs.PathError names the file
+	}
+	r, err := openCSV(f, path, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// OpenReader reads CSV from in, naming it name in errors, as Open does a CSV file. It reads
+// up to 1 MiB ahead before returning, to sniff the delimiter and the encoding. Progress has
+// a total only when in is a regular *os.File. Close does not close in.
+func OpenReader(in io.Reader, name string, opts Options) (*Reader, error) {
+	if opts.HeaderRow < 0 {
+		return nil, errorf(name, "header row %d: want 1 or more", opts.HeaderRow)
+	}
+	return openCSV(in, name, opts)
+}
+
+// Header returns the column names as in the file, trimmed of spaces and BOM, without
+// trailing unnamed columns. The caller may modify the slice.
+func (r *Reader) Header() []string { return slices.Clone(r.header) }
+
+// Next returns the next data row, io.EOF after the last one. Any other error is fatal for
+// the file (unreadable data, invalid UTF-8, an unterminated quote) and names the file and
+// the row; Next then keeps returning it.
+func (r *Reader) Next() (Row, error) {
+	if r.err != nil {
+		return Row{}, r.err
+	}
+	var row Row
+	var err error
+	if r.csv != nil {
+		row, err = r.nextCSV()
+	} else {
+		row, err = r.nextXLSX()
+	}
+	if err != nil {
+		r.err = err
+		return Row{}, err
+	}
+	return row, nil
+}
+
+// Close releases the file (and excelize's temporary files). It is safe to call twice.
+func (r *Reader) Close() error {
+	if r.err == nil {
+		r.err = r.errorf("reader closed")
+	}
+	var errs []error
+	if r.rows != nil {
+		r.rows.Close() // its only other error is Error(), already returned by Next
+		r.rows = nil
+	}
+	if r.xlsx != nil {
+		errs = append(errs, r.xlsx.Close())
+		r.xlsx = nil
+	}
+	if r.closer != nil {
+		errs = append(errs, r.closer.Close())
+		r.closer = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Kind returns "csv" or "xlsx".
+func (r *Reader) Kind() string { return r.kind }
+
+// Delimiter returns the CSV delimiter in use, 0 for XLSX.
+func (r *Reader) Delimiter() rune {
+	if r.csv == nil {
+		return 0
+	}
+	return r.csv.r.Comma
+}
+
+// Sheet returns the XLSX sheet being read, "" for CSV.
+func (r *Reader) Sheet() string { return r.sheet }
+
+// Date1904 reports whether the XLSX workbook uses the 1904 date system: date serials in
+// its cells then convert with excelize.ExcelDateToTime(serial, true).
+func (r *Reader) Date1904() bool { return r.date1904 }
+
+// CellRef names a cell of the XLSX sheet as Excel does, like "Deals!E12" (col 0-based);
+// "" for CSV or an impossible position.
+func (r *Reader) CellRef(row, col int) string {
+	if r.kind != "xlsx" {
+		return ""
+	}
+	cell, err := excelize.CoordinatesToCellName(col+1, row)
+	if err != nil {
+		return ""
+	}
+	return quoteSheet(r.sheet) + "!" + cell
+}
+
+// Progress returns, for CSV, the bytes read from the file and its size (0 when unknown, as
+// for a pipe); for XLSX, the rows read and 0. It is safe to call while Next runs.
+func (r *Reader) Progress() (done, total int64) { return r.done.Load(), r.size }
+
+func (r *Reader) errorf(format string, a ...any) error { return errorf(r.name, format, a...) }
+
+// errorf formats an error about the file name, quoted as is (a Windows path stays legible).
+func errorf(name, format string, a ...any) error {
+	return fmt.Errorf(`"%s": `+format, append([]any{name}, a...)...)
+}
+
+// setHeader checks and keeps the header row's cells: trailing unnamed columns are dropped,
+// other unnamed or duplicate names are errors since a mapping could not address them.
+func (r *Reader) setHeader(number int, cells []string) error {
+	names := make([]string, len(cells))
+	for i, c := range cells {
+		names[i] = strings.TrimFunc(c, func(c rune) bool { return unicode.IsSpace(c) || c == '\uFEFF' })
+	}
+	for len(names) > 0 && names[len(names)-1] == "" {
+		names = names[:len(names)-1]
+	}
+	if len(names) == 0 {
+		return r.errorf("header row %d is empty", number)
+	}
+	var problems []string
+	first := make(map[string]int, len(names))
+	for i, name := range names {
+		if name == "" {
+			problems = append(problems, fmt.Sprintf("column %s has no name", column(i)))
+			continue
+		}
+		if j, dup := first[name]; dup {
+			problems = append(problems, fmt.Sprintf("columns %s and %s are both named %q", column(j), column(i), name))
+			continue
+		}
+		first[name] = i
+	}
+	if problems != nil {
+		return r.errorf("header row %d: %s", number, strings.Join(problems, "; "))
+	}
+	r.header = names
+	return nil
+}
+
+// column names a 0-based column by its spreadsheet letters.
+func column(i int) string {
+	name, err := excelize.ColumnNumberToName(i + 1)
+	if err != nil {
+		return fmt.Sprint(i + 1)
+	}
+	return name
+}
+
+// blank reports whether a row has no data.
+func blank(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// fit copies cells into a new slice of exactly n entries.
+func fit(cells []string, n int) []string {
+	out := make([]string, n)
+	copy(out, cells)
+	return out
+}
+
+// quoteSheet quotes a sheet name for a cell reference when Excel would.
+func quoteSheet(name string) string {
+	plain := name != ""
+	for i, c := range name {
+		if !(unicode.IsLetter(c) || c == '_' || c == '.' || i > 0 && unicode.IsDigit(c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return name
+	}
+	return "'" + strings.ReplaceAll(name, "'", "''") + "'"
+}

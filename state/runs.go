@@ -1,0 +1,205 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Run is one run of oppimport on the state database.
+type Run struct {
+	ID      int64  // 1, 2, 3... in each database; set by StartRun
+	Portal  string // see Portal
+	Input   string
+	Mode    string // create, sync, undo...
+	UndoOf  int64  // for an undo run: the run it takes back; else 0
+	Started time.Time
+	Ended   time.Time // zero: still running, or the process died
+	PID     int
+	Host    string
+	Counts  map[string]int // rows per outcome, as FinishRun recorded them
+	Stopped string         // why the run stopped early; "" if it did not
+}
+
+// RunRow is what a run did to one row.
+type RunRow struct {
+	Key           string
+	Outcome       string // Pending if the run never got an answer
+	OpportunityID int64
+	Method        string // the request's method, "" if none was sent
+	PrevHash      string // the row's hash before the run touched it
+	Sent          []byte // the body the run sent, nil if none
+	Before        []byte // the portal's record before the run updated it, nil if none
+	At            time.Time
+}
+
+// StartRun records the start of a run and returns its number. A zero Started,
+// PID or Host is filled in with now, this process and this host. If this
+// handle holds the lock, the lock names the run.
+func (db *DB) StartRun(ctx context.Context, r Run) (int64, error) {
+	if r.Started.IsZero() {
+		r.Started = time.Now()
+	}
+	if r.PID == 0 {
+		r.PID = os.Getpid()
+	}
+	if r.Host == "" {
+		r.Host, _ = os.Hostname()
+	}
+	var id int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRow(`
+INSERT INTO runs (portal, input, mode, undo_of, started, pid, host) VALUES (?, ?, ?, ?, ?, ?, ?)
+RETURNING id`,
+			r.Portal, r.Input, r.Mode, nullID(r.UndoOf), formatTime(r.Started), r.PID, r.Host).Scan(&id)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(`UPDATE lock SET run_id = ? WHERE token = ?`, id, db.token())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record run start: %w", err)
+	}
+	return id, nil
+}
+
+// FinishRun records the end of run id: its counts per outcome, when it ended,
+// and why it stopped early ("" if it did not).
+func (db *DB) FinishRun(ctx context.Context, id int64, counts map[string]int, ended time.Time, stopped string) error {
+	cj, err := json.Marshal(counts)
+	if err != nil {
+		return fmt.Errorf("record end of run %d: %w", id, err)
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE runs SET counts = ?, ended = ?, stopped = ? WHERE id = ?`,
+			string(cj), formatTime(ended), stopped, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return errors.New("no such run")
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record end of run %d: %w", id, err)
+	}
+	return nil
+}
+
+const runColumns = `id, portal, input, mode, undo_of, started, ended, pid, host, counts, stopped`
+
+func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
+	var (
+		r              Run
+		undoOf         sql.NullInt64
+		started, ended sql.NullString
+		counts         sql.NullString
+	)
+	if err := sc.Scan(&r.ID, &r.Portal, &r.Input, &r.Mode, &undoOf, &started, &ended,
+		&r.PID, &r.Host, &counts, &r.Stopped); err != nil {
+		return Run{}, err
+	}
+	r.UndoOf = undoOf.Int64
+	var err error
+	if r.Started, err = parseTime(started); err != nil {
+		return Run{}, err
+	}
+	if r.Ended, err = parseTime(ended); err != nil {
+		return Run{}, err
+	}
+	if counts.Valid {
+		if err := json.Unmarshal([]byte(counts.String), &r.Counts); err != nil {
+			return Run{}, fmt.Errorf("stored counts of run %d: %w", r.ID, err)
+		}
+	}
+	return r, nil
+}
+
+// Runs returns every run, in order.
+func (db *DB) Runs(ctx context.Context) ([]Run, error) {
+	var out []Run
+	err := db.read(func(r *sql.DB) error {
+		rows, err := r.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			run, err := scanRun(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, run)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read runs: %w", err)
+	}
+	return out, nil
+}
+
+// Run returns run id, and whether there is one.
+func (db *DB) Run(ctx context.Context, id int64) (Run, bool, error) {
+	var (
+		run   Run
+		found bool
+	)
+	err := db.read(func(r *sql.DB) error {
+		var err error
+		run, err = scanRun(r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return Run{}, false, fmt.Errorf("read run %d: %w", id, err)
+	}
+	return run, found, nil
+}
+
+// RunRows calls fn with each row run id touched, in the order it first touched
+// them, reading them as it goes; it stops at fn's first error and returns it.
+// fn may call the other methods of db, but not Close.
+func (db *DB) RunRows(ctx context.Context, id int64, fn func(RunRow) error) error {
+	return db.read(func(r *sql.DB) error {
+		rows, err := r.QueryContext(ctx, `SELECT key, outcome, opportunity_id, method, prev_hash, sent, before, at
+FROM run_rows WHERE run_id = ? ORDER BY rowid`, id)
+		if err != nil {
+			return fmt.Errorf("read rows of run %d: %w", id, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				rr     RunRow
+				oppID  sql.NullInt64
+				method sql.NullString
+				at     sql.NullString
+			)
+			if err := rows.Scan(&rr.Key, &rr.Outcome, &oppID, &method, &rr.PrevHash, &rr.Sent, &rr.Before, &at); err != nil {
+				return fmt.Errorf("read rows of run %d: %w", id, err)
+			}
+			rr.OpportunityID, rr.Method = oppID.Int64, method.String
+			if rr.At, err = parseTime(at); err != nil {
+				return fmt.Errorf("read rows of run %d: %w", id, err)
+			}
+			if err := fn(rr); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read rows of run %d: %w", id, err)
+		}
+		return nil
+	})
+}
