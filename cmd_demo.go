@@ -57,14 +57,13 @@ func runDemo(args []string, ios streams) int {
 	// The same deals as CSV and as XLSX: each goes into an empty portal.
 	for _, input := range []string{"deals.csv", "deals.xlsx"} {
 		srv.Reset()
-		report := filepath.Join(dir, input+".report.csv")
+		report := filepath.Join(dir, "deals.report"+filepath.Ext(input))
 		fmt.Fprintf(ios.err, "\ndemo: oppimport import --mapping %s --url %s --token *** --report %s %s\n",
 			filepath.Join(dir, "mapping.yaml"), url, report, filepath.Join(dir, input))
 		code := run([]string{"import",
 			"--mapping", filepath.Join(dir, "mapping.yaml"),
 			"--url", url, "--token", srv.Token(),
 			"--report", report,
-			"--rejects", filepath.Join(dir, input+".rejects.csv"),
 			"--progress", *progressMode,
 			filepath.Join(dir, input),
 		}, ios)

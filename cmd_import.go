@@ -181,7 +181,7 @@ func runImport(cmd string, args []string, ios streams) int {
 	if err != nil {
 		return fail(exitNothing, "%v", err)
 	}
-	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter())
+	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()))
 	if err != nil {
 		rep.Close(report.Summary{})
 		return fail(exitNothing, "%v", err)

@@ -272,7 +272,7 @@ func describe(cfg Config, row int, errs []mapping.FieldError) string {
 		if cfg.CellRef != nil && fe.Col >= 0 {
 			if ref := cfg.CellRef(row, fe.Col); ref != "" {
 				b.WriteString(ref)
-				b.WriteString(" ")
+				b.WriteString(": ")
 			}
 		}
 		b.WriteString(fe.Error())
