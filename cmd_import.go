@@ -153,6 +153,7 @@ func runImport(cmd string, args []string, ios streams) int {
 		if err != nil {
 			return fail(exitNothing, "%v", err)
 		}
+		defer p.client.CloseIdleConnections()
 		// A broken file must stop the run before anything is posted: read it through once
 		// (reading is far faster than posting), which also gives the progress bar its total.
 		if input != "-" {
