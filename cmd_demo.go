@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/oppimport/oppimport/emulator"
 	"github.com/oppimport/oppimport/samples"
@@ -64,6 +65,7 @@ func runDemo(args []string, ios streams) int {
 			"--mapping", filepath.Join(dir, "mapping.yaml"),
 			"--url", url, "--token", srv.Token(),
 			"--report", report,
+			"--state", filepath.Join(dir, strings.TrimSuffix(input, filepath.Ext(input))+filepath.Ext(input)[1:]+".state.db"),
 			"--progress", *progressMode,
 			filepath.Join(dir, input),
 		}, ios)

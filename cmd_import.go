@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,9 +18,11 @@ import (
 	"github.com/oppimport/oppimport/importer"
 	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/onlyoffice"
+	"github.com/oppimport/oppimport/pace"
 	"github.com/oppimport/oppimport/progress"
 	"github.com/oppimport/oppimport/report"
 	"github.com/oppimport/oppimport/source"
+	"github.com/oppimport/oppimport/state"
 )
 
 const importSynopsis = `
@@ -54,7 +57,8 @@ type importOptions struct {
 	token        string
 	user         string
 	passwordFile string
-	concurrency  int
+	concurrency  string // N or auto; parsed into workers by poster
+	workers      int
 	rate         float64
 	burst        int
 	retries      int
@@ -68,6 +72,46 @@ type importOptions struct {
 	logLevel     string
 	allowHTTP    bool
 	insecure     bool
+	state        string
+	mode         string
+}
+
+// statePath is --state, or the mapping's name with .state.db beside it.
+func (o *importOptions) statePath() string {
+	if o.state != "" {
+		return o.state
+	}
+	return strings.TrimSuffix(o.mapping, filepath.Ext(o.mapping)) + ".state.db"
+}
+
+// openState opens the state database and takes its lock: a second run on it at once is
+// refused, and a lock left by a dead process is taken over with a warning.
+func openState(path string, log *slog.Logger) (*state.DB, error) {
+	db, err := state.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	dead, err := db.Lock(context.Background(), os.Getpid(), host)
+	if err != nil {
+		db.Close()
+		var locked *state.LockedError
+		if errors.As(err, &locked) {
+			return nil, fmt.Errorf("%s is locked: %v; wait for it to finish", path, err)
+		}
+		return nil, err
+	}
+	if dead != nil {
+		log.Warn("took over the lock of a run that died", "state", path, "run", dead.RunID, "pid", dead.PID, "since", dead.Since)
+	}
+	return db, nil
+}
+
+// finishRun records the end of the run, whatever interrupted it.
+func finishRun(l *importer.Ledger, counts map[string]int, stopped string) {
+	if err := l.DB.FinishRun(context.Background(), l.Run, counts, time.Now(), stopped); err != nil {
+		slog.Default().Error("recording the end of the run", "error", err)
+	}
 }
 
 func (o *importOptions) register(fs *flag.FlagSet, dry bool) {
@@ -78,19 +122,21 @@ func (o *importOptions) register(fs *flag.FlagSet, dry bool) {
 	fs.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto, always or never; auto shows a bar on a terminal and logs a line every 10 s otherwise")
 	fs.StringVar(&o.logFormat, "log-format", "text", "logs on stderr: text or json")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error; even debug never shows a secret")
-	if dry {
-		return
-	}
-	fs.StringVar(&o.url, "url", os.Getenv("ONLYOFFICE_URL"), "portal base `URL`, e.g. https://example.onlyoffice.com (env ONLYOFFICE_URL)")
+	fs.StringVar(&o.url, "url", os.Getenv("ONLYOFFICE_URL"), "portal base `URL`, e.g. https://example.onlyoffice.com (env ONLYOFFICE_URL); validate: check look-ups and values against it, read-only")
 	fs.StringVar(&o.token, "token", "", "API `TOKEN` (env ONLYOFFICE_TOKEN); or --user and a password")
 	fs.StringVar(&o.user, "user", os.Getenv("ONLYOFFICE_USER"), "user `NAME` for POST api/2.0/authentication (env ONLYOFFICE_USER)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "`FILE` holding the password (env ONLYOFFICE_PASSWORD holds the password itself)")
-	fs.IntVar(&o.concurrency, "concurrency", 8, "requests in flight at once")
+	if dry {
+		return
+	}
+	fs.StringVar(&o.concurrency, "concurrency", "8", "requests in flight at once: `N`, or auto to size them from the rate and the latency observed")
 	fs.Float64Var(&o.rate, "rate", 40, "requests per second at most; the cloud allows 50")
 	fs.IntVar(&o.burst, "burst", 1, "rate limiter bucket size")
 	fs.IntVar(&o.retries, "retries", 5, "retries of one row on 429, 503, other 5xx and network errors; never on 400-404")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "one request's time limit")
 	fs.IntVar(&o.maxErrors, "max-errors", 0, "stop the run after `N` failed rows, not counting invalid ones (default no limit)")
+	fs.StringVar(&o.state, "state", "", "the state database `FILE` (SQLite) that makes re-runs safe (default beside the mapping: M.state.db)")
+	fs.StringVar(&o.mode, "mode", importer.ModeCreate, "create: rows already imported are skipped; sync: changed rows are updated (whole record), unchanged ones left")
 	fs.BoolVar(&o.allowHTTP, "allow-http", false, "permit plain http:// to a host that is not loopback (the token would travel in clear)")
 	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "skip TLS certificate checks (a warning on every run)")
 }
@@ -141,18 +187,23 @@ func runImport(cmd string, args []string, ios streams) int {
 		return fail(exitNothing, "%v; nothing was posted", err)
 	}
 	defer src.Close()
-	plan, err := m.Bind(src.Header(), mapping.BindOptions{SerialDates: src.Kind() == "xlsx", Date1904: src.Date1904()})
+	link, code, err := o.connect(context.Background(), dry, log)
+	if err != nil {
+		return fail(code, "%v; nothing was posted", err)
+	}
+	plan, err := link.bind(m, src, log)
 	if err != nil {
 		return fail(exitNothing, "the mapping does not fit %s; nothing was posted:\n%v", input, err)
 	}
 
 	var live *poster
+	var ledger *importer.Ledger
 	total := int64(-1)
 	if !dry {
-		p, err := o.poster(log)
-		if err != nil {
-			return fail(exitNothing, "%v", err)
+		if o.mode != importer.ModeCreate && o.mode != importer.ModeSync {
+			return fail(exitNothing, "--mode %q: want create or sync", o.mode)
 		}
+		p := link.poster // logged in by connect
 		defer p.client.CloseIdleConnections()
 		// A broken file must stop the run before anything is posted: read it through once
 		// (reading is far faster than posting), which also gives the progress bar its total.
@@ -166,15 +217,26 @@ func runImport(cmd string, args []string, ios streams) int {
 				total = int64(o.limit)
 			}
 		}
-		if o.user != "" && o.token == "" {
-			ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
-			err := p.client.Authenticate(ctx)
-			cancel()
-			if err != nil {
-				return fail(exitStopped, "authentication refused: %v", err)
-			}
+		// One cheap read proves the token and the address before any row is touched.
+		ctx, cancel := context.WithTimeout(context.Background(), o.timeout*time.Duration(o.retries+1))
+		_, err = p.client.ListStages(ctx)
+		cancel()
+		if err != nil {
+			return fail(exitStopped, "the portal refused or could not be reached; nothing was posted: %v", err)
 		}
 		live = p
+
+		db, err := openState(o.statePath(), log)
+		if err != nil {
+			return fail(exitNothing, "%v; nothing was posted", err)
+		}
+		defer db.Close()
+		portal := state.Portal(o.url)
+		runID, err := db.StartRun(context.Background(), state.Run{Portal: portal, Input: input, Mode: o.mode})
+		if err != nil {
+			return fail(exitNothing, "%v; nothing was posted", err)
+		}
+		ledger = &importer.Ledger{DB: db, Portal: portal, Run: runID, SettleAfter: o.timeout}
 	}
 
 	reportPath, rejectsPath := outputPaths(input, o.report, o.rejects)
@@ -192,21 +254,37 @@ func runImport(cmd string, args []string, ios streams) int {
 	soft, hard, stopSignals := signalContexts(context.Background(), ios, log)
 	defer stopSignals()
 
+	if ledger != nil {
+		cfgSettle := importer.Config{Poster: live, Ledger: ledger}
+		adopted, forgotten, doubtful, err := importer.Settle(soft, &cfgSettle)
+		if adopted+forgotten+doubtful > 0 {
+			log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,
+				"never_created", forgotten, "still_in_doubt", doubtful)
+		}
+		if err != nil {
+			finishRun(ledger, nil, "settling: "+err.Error())
+			return fail(exitStopped, "settling the requests an earlier run left unanswered: %v", err)
+		}
+	}
+
 	var counts progress.Counts
 	var writeErr error
 	shown := 0
 	cfg := importer.Config{
 		Rows:        src,
 		Plan:        plan,
-		Concurrency: o.concurrency,
+		Concurrency: o.workers,
 		Limit:       o.limit,
 		MaxErrors:   o.maxErrors,
 		CellRef:     src.CellRef,
 		Abort:       hard,
+		Check:       link.check(plan),
+		Ledger:      ledger,
+		Mode:        o.mode,
 		OnResult: func(r importer.Result) {
 			counts.Done++
 			switch r.Status {
-			case importer.Created:
+			case importer.Created, importer.Updated:
 				counts.Created++
 			case importer.Invalid, importer.Failed:
 				if r.Status == importer.Invalid {
@@ -246,6 +324,7 @@ func runImport(cmd string, args []string, ios streams) int {
 	if live != nil {
 		sum.Requests = st.Requests
 		sum.Refused = int(live.refused.Load())
+		sum.RateReached = live.pace.Limit()
 		if secs := st.Elapsed.Seconds(); secs > 0 {
 			sum.RequestsPerSecond = float64(st.Requests) / secs
 		}
@@ -255,6 +334,14 @@ func runImport(cmd string, args []string, ios streams) int {
 	}
 	if runErr != nil {
 		sum.Stopped = runErr.Error()
+	}
+	if ledger != nil {
+		sum.Run = int(ledger.Run)
+		finishRun(ledger, st.Counts, sum.Stopped)
+		if st.Absent > 0 {
+			log.Warn("keys imported earlier are not in this input; nothing was deleted", "count", st.Absent,
+				"keys", strings.Join(st.AbsentKeys, ", "))
+		}
 	}
 	if err := rep.Close(sum); err != nil && writeErr == nil {
 		writeErr = err
@@ -385,9 +472,11 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 			return nil, errors.New("--user needs a password: --password-file FILE or ONLYOFFICE_PASSWORD")
 		}
 	}
-	if o.concurrency < 1 {
-		return nil, fmt.Errorf("--concurrency %d: want 1 or more", o.concurrency)
+	workers, auto, err := parseConcurrency(o.concurrency)
+	if err != nil {
+		return nil, err
 	}
+	o.workers = workers
 	if o.rate <= 0 {
 		return nil, fmt.Errorf("--rate %v: want more than 0", o.rate)
 	}
@@ -400,24 +489,57 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 	if o.insecure {
 		log.Warn("TLS certificates are not checked (--insecure-skip-verify): anyone on the path can read the token")
 	}
-	p := &poster{}
-	c, err := onlyoffice.NewClient(onlyoffice.Config{
+	// The limiter starts at --rate; the pace cuts it on 429 and 503 and raises it back on
+	// clean answers. With auto, maxAuto workers share a gate the pace sizes.
+	lim := rate.NewLimiter(rate.Limit(o.rate), o.burst)
+	var gate *pace.Gate
+	if auto {
+		gate = pace.NewGate(defaultConcurrency)
+	}
+	p := &poster{pace: pace.New(lim, pace.Options{Ceiling: o.rate, Gate: gate, MaxInFlight: maxAuto})}
+	cfg := onlyoffice.Config{
 		BaseURL:            o.url,
 		Token:              o.token,
 		User:               o.user,
 		Password:           password,
 		Timeout:            o.timeout,
 		Retries:            o.retries,
-		Limiter:            rate.NewLimiter(rate.Limit(o.rate), o.burst),
-		MaxConns:           o.concurrency,
+		Limiter:            lim,
+		MaxConns:           workers,
 		Logger:             log,
 		InsecureSkipVerify: o.insecure,
 		AllowHTTP:          o.allowHTTP,
-		OnThrottle:         func(time.Duration) { p.refused.Add(1) },
-	})
+		OnThrottle: func(retryAfter time.Duration) {
+			p.refused.Add(1)
+			p.pace.Throttled(retryAfter)
+		},
+		OnSuccess: p.pace.Succeeded,
+	}
+	if gate != nil {
+		cfg.Gate = gate
+	}
+	c, err := onlyoffice.NewClient(cfg)
 	if err != nil {
 		return nil, err
 	}
 	p.client = c
 	return p, nil
+}
+
+const (
+	defaultConcurrency = 8  // requests in flight, and the first guess of auto
+	maxAuto            = 64 // the most requests in flight auto allows
+)
+
+// parseConcurrency reads --concurrency: a number of requests in flight, or auto (maxAuto
+// workers behind a gate the pace sizes from the rate and the latency observed).
+func parseConcurrency(v string) (workers int, auto bool, err error) {
+	if strings.EqualFold(strings.TrimSpace(v), "auto") {
+		return maxAuto, true, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 {
+		return 0, false, fmt.Errorf("--concurrency %q: want a number of 1 or more, or auto", v)
+	}
+	return n, false, nil
 }

@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -345,7 +351,7 @@ fields:
 	}
 }
 
-func TestImportDroppedConnectionsNeverDuplicate(t *testing.T) {
+func TestImportDroppedAnswersSettledNeverDuplicated(t *testing.T) {
 	srv, url := startEmulator(t, emulator.Options{DropRate: 0.25, Seed: 3})
 	var b strings.Builder
 	b.WriteString("Title\n")
@@ -363,9 +369,9 @@ fields:
 `)
 	rep := filepath.Join(dir, "r.csv")
 	res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "200",
-		"--report", rep, "--progress", "never", in)
-	if res.code != exitRows {
-		t.Fatalf("got exit %d, want 1 (some rows in doubt):\n%s", res.code, res.stderr)
+		"--timeout", "1s", "--report", rep, "--progress", "never", in)
+	if res.code != exitOK {
+		t.Fatalf("got exit %d, want 0 (every lost answer settled by finding the row):\n%s", res.code, res.stderr)
 	}
 	seen := map[string]int{}
 	for _, o := range srv.Opportunities() {
@@ -383,34 +389,65 @@ fields:
 	if got := st.ByRoute["POST crm/opportunity"]; got != 60 {
 		t.Errorf("got %d creates sent, want 60: a dropped create must never be re-posted blindly", got)
 	}
-	failed := 0
+	if got := len(srv.Opportunities()); got != 60 {
+		t.Errorf("the portal holds %d opportunities, want 60", got)
+	}
+	settled := 0
 	for _, r := range readReport(t, rep)[1:] {
-		if r[2] == "failed" {
-			failed++
-			if !strings.Contains(r[6], "may exist on the portal") {
-				t.Errorf("row %s: got error %q, want it reported in doubt", r[0], r[6])
-			}
+		if r[2] != "created" || r[3] == "" {
+			t.Errorf("row %s: got %s with id %q, want created with its id", r[0], r[2], r[3])
+		}
+		if strings.Contains(r[6], "answer was lost; found on the portal") {
+			settled++
 		}
 	}
-	if failed != st.Dropped {
-		t.Errorf("got %d rows failed, want %d (one per dropped answer)", failed, st.Dropped)
+	if settled != st.Dropped {
+		t.Errorf("got %d rows settled by search, want %d (one per dropped answer)", settled, st.Dropped)
 	}
 }
 
 func TestImportClientErrorsNotRetried(t *testing.T) {
-	srv, url := startEmulator(t, emulator.Options{})
+	// The portal refuses two titles as the real server refuses what it cannot take; the
+	// importer's own checks would catch the usual causes first, so the refusal is staged.
+	srv := emulator.New(emulator.Options{})
+	var posts sync.Map
+	refusals := map[string]struct {
+		code int
+		msg  string
+	}{
+		"Refused":   {400, "Deal milestone is not found"},
+		"Forbidden": {403, "Access Denied"},
+	}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "crm/opportunity") {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var o struct{ Title string }
+			json.Unmarshal(body, &o)
+			n, _ := posts.LoadOrStore(o.Title, new(atomic.Int32))
+			n.(*atomic.Int32).Add(1)
+			if ref, ok := refusals[o.Title]; ok {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(ref.code)
+				fmt.Fprintf(w, `{"status":1,"statusCode":%d,"error":{"message":%q,"hresult":-2147024809,"data":{}}}`, ref.code, ref.msg)
+				return
+			}
+		}
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+
 	dir := t.TempDir()
-	in := writeFile(t, dir, "in.csv", "Title,Stage,Contact\nGood,1,\nNo such stage,99,\nHidden contact,1,10\n")
+	in := writeFile(t, dir, "in.csv", "Title\nGood\nRefused\nForbidden\n")
 	mp := writeFile(t, dir, "m.yaml", `version: 1
 fields:
   title:           { column: Title }
   responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
-  stageid:         { column: Stage }
-  contactid:       { column: Contact }
+  stageid:         { value: 1 }
   bidCurrencyAbbr: { value: EUR }
 `)
 	rep := filepath.Join(dir, "r.csv")
-	res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--report", rep, "--progress", "never", in)
+	res := runCmd(t, "import", "--mapping", mp, "--url", hs.URL, "--token", srv.Token(), "--report", rep, "--progress", "never", in)
 	if res.code != exitRows {
 		t.Fatalf("got exit %d, want 1:\n%s", res.code, res.stderr)
 	}
@@ -422,8 +459,13 @@ fields:
 	if diff := cmp.Diff(want, rows[2:]); diff != "" {
 		t.Errorf("report rows (-want +got):\n%s", diff)
 	}
-	if got := srv.Stats().ByRoute["POST crm/opportunity"]; got != 3 {
-		t.Errorf("got %d creates sent, want 3: a 400 or 403 is never retried", got)
+	for title := range refusals {
+		if n, _ := posts.Load(title); n == nil || n.(*atomic.Int32).Load() != 1 {
+			t.Errorf("%q was sent %v times, want once: a 400 or 403 is never retried", title, n)
+		}
+	}
+	if got := len(srv.Opportunities()); got != 1 {
+		t.Errorf("the portal holds %d opportunities, want 1", got)
 	}
 }
 

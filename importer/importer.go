@@ -29,10 +29,14 @@ type Rows interface {
 	Next() (source.Row, error)
 }
 
-// Poster creates one opportunity on the portal. Posted is filled even when err is not nil.
-// An error wrapped with Fatal stops the run. Implementations must be safe for concurrent use.
+// Poster writes opportunities to the portal. Posted is filled even when err is not nil; an
+// error wrapped with Fatal stops the run. Implementations must be safe for concurrent use.
 type Poster interface {
-	Post(ctx context.Context, rec mapping.Record) (Posted, error)
+	Create(ctx context.Context, rec mapping.Record) (Posted, error)
+	// Update replaces opportunity id with rec, whole.
+	Update(ctx context.Context, id int64, rec mapping.Record) (Posted, error)
+	// Find returns the opportunities created at or after since that hold what rec holds.
+	Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error)
 }
 
 // Posted is what the portal answered for one row.
@@ -40,6 +44,8 @@ type Posted struct {
 	ID         int64
 	Attempts   int
 	HTTPStatus int
+	// InDoubt says the request was sent and no answer came: the portal may have acted on it.
+	InDoubt bool
 }
 
 // Result is one row's outcome, delivered to Config.OnResult in input order.
@@ -70,6 +76,14 @@ type Config struct {
 	// Abort, when done, cancels requests in flight (a second Ctrl-C). Cancelling Run's
 	// context only stops new rows from starting; requests in flight finish.
 	Abort context.Context
+	// Check, when set, checks a row that mapped cleanly against the portal (look-ups,
+	// online validation) and may normalise it; its errors make the row invalid. It is
+	// called from one goroutine, in input order.
+	Check func(rec *mapping.Record) []mapping.FieldError
+	// Ledger, when set, records every row in the state database: a row already imported is
+	// skipped (or, in ModeSync, updated when it changed), and nothing is created twice.
+	Ledger *Ledger
+	Mode   string // ModeCreate (the default) or ModeSync
 }
 
 // Stats are the run's totals.
@@ -80,6 +94,10 @@ type Stats struct {
 	Elapsed  time.Duration // from Run's start to its return
 	// Stopped says why the run ended early; nil when every row was handled.
 	Stopped error
+	// Absent counts the keys the state database knows on this portal that the input no
+	// longer has (in ModeSync); AbsentKeys names the first of them. They are never deleted.
+	Absent     int
+	AbsentKeys []string
 }
 
 // ErrMaxErrors stops a run that reached Config.MaxErrors failed rows.
@@ -102,6 +120,9 @@ type item struct {
 	seq    int
 	res    Result
 	rec    mapping.Record
+	key    string // the row's identity in the state database
+	hash   string // of the mapped content
+	body   []byte // the mapped content, as the state database keeps it
 	post   bool // valid and waiting for the poster
 	notRun bool // read but never started because the run stopped: not reported
 	fatal  error
@@ -132,13 +153,14 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	jobs := make(chan item, workers*2)
 	results := make(chan item, workers*2)
 
+	seen := newKeySet()
 	var readErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(jobs)
-		readErr = read(runCtx, cfg, window, jobs, results)
+		readErr = read(runCtx, cfg, window, jobs, results, seen)
 	}()
 	for range workers {
 		wg.Add(1)
@@ -148,7 +170,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 				if runCtx.Err() != nil {
 					it.notRun = true
 				} else {
-					post(reqCtx, cfg.Poster, &it)
+					handle(reqCtx, &cfg, &it)
 				}
 				results <- it
 			}
@@ -195,6 +217,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 			}
 		}
 	}
+	if readErr == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && runCtx.Err() == nil {
+		readErr = absent(ctx, cfg.Ledger, seen, &st)
+	}
 	st.Elapsed = time.Since(start)
 	if readErr != nil {
 		return st, readErr
@@ -207,7 +232,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 
 // read feeds the pipeline: every row is mapped and validated here; invalid rows go straight
 // to the results, valid ones to the workers.
-func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results chan<- item) error {
+func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results chan<- item, seen *keySet) error {
 	for seq := 0; cfg.Limit <= 0 || seq < cfg.Limit; seq++ {
 		select {
 		case window <- struct{}{}:
@@ -223,6 +248,13 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 			return err
 		}
 		it := check(cfg, seq, row)
+		if it.key != "" && it.res.Status != Invalid {
+			if first := seen.add(it.key, row.Number); first != 0 {
+				it.post = false
+				it.res.Status = Invalid
+				it.res.Error = fmt.Sprintf("the key %q is also row %d's: each row must have its own key", displayKey(it.key), first)
+			}
+		}
 		out := results
 		if it.post {
 			out = jobs
@@ -242,17 +274,26 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 // check maps and validates one row.
 func check(cfg Config, seq int, row source.Row) item {
 	it := item{seq: seq, res: Result{Row: row.Number, Cells: row.Cells}}
-	it.res.Key = cfg.Plan.Key(row.Cells)
+	it.key = cfg.Plan.Key(row.Cells)
+	it.res.Key = displayKey(it.key)
 	if row.Err != nil {
 		it.res.Status = Invalid
 		it.res.Error = row.Err.Error()
 		return it
 	}
 	rec, errs := cfg.Plan.Apply(row.Cells)
+	if len(errs) == 0 && cfg.Check != nil {
+		errs = cfg.Check(&rec)
+	}
 	if len(errs) > 0 {
 		it.res.Status = Invalid
 		it.res.Error = describe(cfg, row.Number, errs)
 		return it
+	}
+	it.body, it.hash = content(rec)
+	if it.key == "" {
+		// Without key columns a row is known by what it holds; the report's key stays empty.
+		it.key = "#" + it.hash
 	}
 	if cfg.Poster == nil {
 		it.res.Status = Valid
@@ -278,21 +319,4 @@ func describe(cfg Config, row int, errs []mapping.FieldError) string {
 		b.WriteString(fe.Error())
 	}
 	return b.String()
-}
-
-// post sends one valid row and records the outcome in it.
-func post(ctx context.Context, p Poster, it *item) {
-	posted, err := p.Post(ctx, it.rec)
-	it.res.OpportunityID = posted.ID
-	it.res.Attempts = posted.Attempts
-	it.res.HTTPStatus = posted.HTTPStatus
-	if err != nil {
-		it.res.Status = Failed
-		it.res.Error = err.Error()
-		if IsFatal(err) {
-			it.fatal = err
-		}
-		return
-	}
-	it.res.Status = Created
 }

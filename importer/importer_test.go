@@ -71,7 +71,15 @@ type poster struct {
 	started chan struct{} // when set, receives once per call before the delay
 }
 
-func (p *poster) Post(ctx context.Context, rec mapping.Record) (Posted, error) {
+func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (Posted, error) {
+	return Posted{}, errors.New("not in these tests")
+}
+
+func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error) {
+	return nil, errors.New("not in these tests")
+}
+
+func (p *poster) Create(ctx context.Context, rec mapping.Record) (Posted, error) {
 	n := p.calls.Add(1)
 	if p.started != nil {
 		p.started <- struct{}{}

@@ -38,9 +38,6 @@ type dateTok struct {
 	lit   string
 }
 
-var monthNames = [...]string{"january", "february", "march", "april", "may", "june", "july",
-	"august", "september", "october", "november", "december"}
-
 // compileDate compiles a pattern of the tokens YYYY YY MM M MMM MMMM DD D HH H mm ss; any
 // other character stands for itself.
 func compileDate(p string) (datePattern, error) {
@@ -155,9 +152,11 @@ type wallTime struct {
 
 // match reads s by the pattern; ok is false when s has another shape. The fields are not
 // range-checked.
-func (p *datePattern) match(s string) (w wallTime, ok bool) {
+// MMM and MMMM read full and abbreviated names alike, in English and in locale's language
+// (nil = English only), with an optional dot after the name.
+func (p *datePattern) match(s string, locale *monthTable) (w wallTime, ok bool) {
 	w.hasTime = p.hasTime
-	for _, t := range p.toks {
+	for i, t := range p.toks {
 		switch t.kind {
 		case tLit:
 			if len(s) < len(t.lit) || !strings.EqualFold(s[:len(t.lit)], t.lit) {
@@ -170,18 +169,12 @@ func (p *datePattern) match(s string) (w wallTime, ok bool) {
 			}
 			s = strings.TrimLeft(s, " ")
 		case tMonthAbbr, tMonthName:
-			found := false
-			for i, name := range monthNames {
-				if t.kind == tMonthAbbr {
-					name = name[:3]
-				}
-				if len(s) >= len(name) && strings.EqualFold(s[:len(name)], name) {
-					w.month, s, found = i+1, s[len(name):], true
-					break
-				}
-			}
-			if !found {
+			if w.month, s, ok = matchMonth(s, locale); !ok {
 				return w, false
+			}
+			// "3 janv. 2024": the abbreviation's dot, unless the pattern writes it.
+			if strings.HasPrefix(s, ".") && (i+1 == len(p.toks) || p.toks[i+1].kind != tLit || !strings.HasPrefix(p.toks[i+1].lit, ".")) {
+				s = s[1:]
 			}
 		default:
 			var n int
@@ -335,9 +328,13 @@ func (c *conv) date(s string) (string, string) {
 	ok := false
 	if len(c.formats) == 0 {
 		w, ok = iso(s)
+		// Dates that name their month are never ambiguous: read them without a format.
+		for i := 0; !ok && i < len(namedMonthPatterns) && hasLetter(s); i++ {
+			w, ok = namedMonthPatterns[i].match(s, c.months)
+		}
 	}
 	for i := range c.formats {
-		if w, ok = c.formats[i].match(s); ok {
+		if w, ok = c.formats[i].match(s, c.months); ok {
 			break
 		}
 	}
@@ -370,6 +367,29 @@ func (c *conv) date(s string) (string, string) {
 	}
 	var b [20]byte
 	return string(t.AppendFormat(b[:0], "2006-01-02T15:04:05Z")), ""
+}
+
+// namedMonthPatterns are the shapes of dates with a month name read when a rule has no
+// format: "15 March 2024", "15. März 2024", "March 15, 2024", "15-Mar-2024", "Mar 15 2024".
+var namedMonthPatterns = func() []datePattern {
+	var out []datePattern
+	for _, p := range []string{"D MMMM YYYY", "D. MMMM YYYY", "MMMM D, YYYY", "MMMM D YYYY", "D-MMMM-YYYY", "D-MMMM-YY", "D MMMM, YYYY"} {
+		dp, err := compileDate(p)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, dp)
+	}
+	return out
+}()
+
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if isLetter(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // put writes n as len(b) decimal digits.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +19,9 @@ import (
 // loader walks the YAML tree itself, so that every problem is found in one pass, each with
 // its line.
 type loader struct {
-	file string
-	errs Errors
+	file   string
+	errs   Errors
+	months *monthTable // the locale's month names, read by date patterns; nil = English only
 }
 
 func (l *loader) errf(line int, format string, a ...any) {
@@ -30,17 +32,18 @@ func (l *loader) errf(line int, format string, a ...any) {
 }
 
 var (
-	topKeys   = []string{"version", "input", "key", "timezone", "fields", "custom_fields"}
-	inputKeys = []string{"sheet", "header_row", "delimiter", "encoding"}
-	ruleKeys  = []string{"column", "value", "template", "default", "map", "format", "decimal", "split"}
-	// customKeys adds id; label and lookup are answered with their own message.
-	customKeys = append([]string{"id"}, ruleKeys...)
+	topKeys    = []string{"version", "input", "key", "timezone", "locale", "fields", "custom_fields"}
+	inputKeys  = []string{"sheet", "header_row", "delimiter", "encoding"}
+	ruleKeys   = []string{"column", "value", "template", "default", "map", "format", "decimal", "split", "lookup", "percent"}
+	customKeys = []string{"id", "label", "column", "value", "template", "default", "map", "format", "decimal", "split"}
 )
 
-const (
-	msgLookup = "lookup: is not supported yet; give ids in the column or map names with map:"
-	msgLabel  = "label: is not supported yet; give the custom field's number with id:"
-)
+// lookupFields says which fields each lookup: kind applies to.
+var lookupFields = map[string][]fieldID{
+	LookupUser:    {fResponsibleID, fAccessList},
+	LookupStage:   {fStageID},
+	LookupContact: {fContactID, fMembers},
+}
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
@@ -102,6 +105,15 @@ func (l *loader) load(data []byte) *Mapping {
 				l.errf(v.Line, "timezone: unknown time zone %q; want an IANA name such as Europe/Berlin or UTC", name)
 			} else {
 				m.Timezone = loc
+			}
+		}
+	}
+	if v := top["locale"]; v != nil {
+		if name, ok := l.nonEmpty(v, "locale"); ok {
+			if mt := monthTableFor(name); mt == nil {
+				l.errf(v.Line, "locale: %q has no month names here; want one of %s (English month names are always read)", name, strings.Join(localeNames(), ", "))
+			} else {
+				m.Locale, l.months = strings.ToLower(name), mt
 			}
 		}
 	}
@@ -208,17 +220,9 @@ func (l *loader) pairs(n *yaml.Node, where string, allowed []string, fn func(key
 		}
 		first[key] = k.Line
 		if allowed != nil && !contains(allowed, key) {
-			switch key {
-			case "lookup":
-				if contains(allowed, "column") {
-					l.errf(k.Line, msgLookup)
-					continue
-				}
-			case "label":
-				if contains(allowed, "id") {
-					l.errf(k.Line, msgLabel)
-					continue
-				}
+			if key == "lookup" && contains(allowed, "label") {
+				l.errf(k.Line, "%slookup: does not apply to custom fields; name the field with label: instead of id:", where)
+				continue
 			}
 			in := ""
 			if where != "" {
@@ -397,14 +401,24 @@ func (l *loader) customFields(n *yaml.Node, m *Mapping) {
 		return
 	}
 	ids := map[int64]int{}
+	labels := map[string]int{}
 	for _, item := range n.Content {
 		item = resolve(item)
 		if r, ok := l.rule(item, fCustom, "custom_fields", m.Timezone); ok {
-			if line, dup := ids[r.ID]; dup {
-				l.errf(r.Line, "custom field %d is mapped twice (first at line %d)", r.ID, line)
-				continue
+			if r.Label != "" {
+				folded := strings.ToLower(r.Label)
+				if line, dup := labels[folded]; dup {
+					l.errf(r.Line, "custom field %q is mapped twice (first at line %d)", r.Label, line)
+					continue
+				}
+				labels[folded] = r.Line
+			} else {
+				if line, dup := ids[r.ID]; dup {
+					l.errf(r.Line, "custom field %d is mapped twice (first at line %d)", r.ID, line)
+					continue
+				}
+				ids[r.ID] = r.Line
 			}
-			ids[r.ID] = r.Line
 			m.CustomFields = append(m.CustomFields, r)
 		}
 	}
@@ -431,8 +445,11 @@ func (l *loader) rule(n *yaml.Node, fid fieldID, where string, tz *time.Location
 	if fid == fCustom {
 		name = "custom field"
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == "id" {
+			switch n.Content[i].Value {
+			case "id":
 				name = "custom field " + n.Content[i+1].Value
+			case "label":
+				name = "custom field " + strconv.Quote(n.Content[i+1].Value)
 			}
 		}
 	}
@@ -448,6 +465,42 @@ func (l *loader) rule(n *yaml.Node, fid fieldID, where string, tz *time.Location
 					l.errf(v.Line, "%s: %d is not a custom field id (ids are positive)", what, i)
 				}
 				r.ID, hasID = int64(i), true
+			}
+		case "label":
+			r.Label, _ = l.nonEmpty(v, what)
+		case "lookup":
+			s, ok := l.nonEmpty(v, what)
+			if !ok {
+				return
+			}
+			applies, known := lookupFields[s]
+			switch {
+			case !known:
+				l.errf(v.Line, "%s: %q is not a look-up; want user, stage or contact", what, s)
+			case !slices.Contains(applies, fid):
+				names := make([]string, len(applies))
+				for i, f := range applies {
+					names[i] = fields[f].name
+				}
+				l.errf(v.Line, "%s: %s applies to %s only", what, s, strings.Join(names, " and "))
+			default:
+				r.Lookup = s
+			}
+		case "percent":
+			s, ok := l.nonEmpty(v, what)
+			if !ok {
+				return
+			}
+			if info.kind != kPercent {
+				l.errf(v.Line, "%s: applies to successProbability only", what)
+				return
+			}
+			switch s {
+			case "fraction":
+				r.conv.fraction = true
+			case "whole":
+			default:
+				l.errf(v.Line, "%s: %q: want fraction (0.65 is 65%%, as percent-formatted Excel cells hold it) or whole (65 is 65%%)", what, s)
 			}
 		case "column":
 			r.Column, _ = l.nonEmpty(v, what)
@@ -518,10 +571,18 @@ func (l *loader) rule(n *yaml.Node, fid fieldID, where string, tz *time.Location
 		}
 	})
 	if fid == fCustom {
-		if _, seen := r.lines["id"]; !hasID && !seen && !hasKey(n, "label") {
-			l.errf(n.Line, "custom field: id: is missing; give the custom field's number, such as id: 14")
+		_, seenID := r.lines["id"]
+		_, seenLabel := r.lines["label"]
+		switch {
+		case seenID && seenLabel:
+			l.errf(n.Line, "%s: give id: or label:, not both", name)
+		case !hasID && !seenID && !seenLabel:
+			l.errf(n.Line, "custom field: id: is missing; give the custom field's number, such as id: 14, or its label:, such as label: \"Lead source\"")
 		}
 		r.Field = "customField:" + strconv.FormatInt(r.ID, 10)
+		if r.Label != "" && !seenID {
+			r.Field = "customField:" + r.Label
+		}
 	}
 
 	// The sources.
@@ -554,6 +615,7 @@ func (l *loader) rule(n *yaml.Node, fid fieldID, where string, tz *time.Location
 
 	r.conv.kind, r.conv.field, r.conv.list, r.conv.split = info.kind, fid, info.list, r.Split
 	r.conv.decimal, r.conv.tz = byte(r.Decimal), tz
+	r.conv.lookup, r.conv.months = r.Lookup, l.months
 	r.conv.setReasons()
 
 	// Constants are read now, so that a bad one is a mapping error with its line.

@@ -25,6 +25,7 @@ type Mapping struct {
 	Input    Input    // how to read the input
 	Key      []string // columns identifying a row across runs; nil when none
 	Timezone *time.Location
+	Locale   string // "de", "fr", ...: the language of month names besides English; "" = English only
 	// Fields are the API fields' rules in file order; CustomFields the custom fields' rules.
 	Fields       []Rule
 	CustomFields []Rule
@@ -43,8 +44,10 @@ type Input struct {
 // Rule says where one field's value comes from and how it is read. Exactly one of Column,
 // Value and Template is set.
 type Rule struct {
-	Field    string            // API field name ("title"), or "customField:ID" for a custom field
-	ID       int64             // custom fields: the field's id on the portal
+	Field    string            // API field name ("title"), or "customField:ID" for a custom field ("customField:LABEL" before Bind finds a label's id)
+	ID       int64             // custom fields: the field's id on the portal; 0 when given by Label
+	Label    string            // custom fields: the field's label, its id found on the portal by Bind
+	Lookup   string            // LookupUser, LookupStage, LookupContact: the value is a name resolved to an id; "" = none
 	Column   string            // the input column
 	Value    *string           // a constant
 	Template string            // text with {Column} placeholders
@@ -63,10 +66,64 @@ type Rule struct {
 	defVal   val // parsed Default
 }
 
-// BindOptions says how the input stores dates.
+// BindOptions says how the input stores dates, and how names are looked up on the portal.
 type BindOptions struct {
 	SerialDates bool // XLSX: a plain number in a date field is an Excel serial date
 	Date1904    bool // XLSX: the workbook uses the 1904 date system
+	// Resolver finds the ids of the names that lookup: rules and custom field labels give.
+	// nil: look-ups are not checked (a validate without --url): a looked-up value counts
+	// as present and valid, labels stay unresolved, and Plan.Unchecked lists them. A plan
+	// bound without a Resolver must not be posted.
+	Resolver Resolver
+}
+
+// The kinds of look-up, as lookup: spells them, and the kind Bind asks a Resolver for to
+// find a custom field's id by its label.
+const (
+	LookupUser        = "user"
+	LookupStage       = "stage"
+	LookupContact     = "contact"
+	LookupCustomField = "customfield"
+)
+
+// Resolver finds a portal id by a name. kind is one of the Lookup constants, name is
+// trimmed and non-empty. id is a GUID for users and a positive integer otherwise. A name
+// that matches nothing or several entries gives a *LookupError; any other error (the portal
+// unreachable) is reported on the row as a look-up failure. Plan caches the answers: each
+// distinct name (ignoring case) is asked once per plan. It must be safe for concurrent use.
+type Resolver interface {
+	Resolve(kind, name string) (id string, err error)
+}
+
+// LookupError is a name that matched no entry of the portal, or more than one.
+type LookupError struct {
+	Kind       string   // "user", "stage", "contact", "custom field"
+	Name       string   // the name as given
+	Candidates []string // ambiguous: the entries it matched; not found: entries to suggest (may be empty)
+	Ambiguous  bool
+}
+
+// Error reads as a FieldError's reason: `matches 2 users: "John Smith" <a@x>, ...`.
+func (e *LookupError) Error() string {
+	const show = 10
+	list := e.Candidates
+	more := ""
+	if len(list) > show {
+		more = " and " + strconv.Itoa(len(list)-show) + " more"
+		list = list[:show]
+	}
+	if e.Ambiguous {
+		return "matches " + strconv.Itoa(len(e.Candidates)) + " " + e.Kind + "s: " + strings.Join(list, ", ") + more +
+			"; give one of them by a unique name or e-mail"
+	}
+	msg := "matches no " + e.Kind + " on the portal"
+	switch {
+	case len(list) == 1:
+		msg += " (did you mean " + list[0] + "?)"
+	case len(list) > 1:
+		msg += " (it has " + strings.Join(list, ", ") + more + ")"
+	}
+	return msg
 }
 
 // Error is one problem in a mapping file, or one mismatch between a mapping and an input.

@@ -9,9 +9,10 @@ import (
 // Plan is a mapping bound to one input's header: every column resolved to its index and
 // every constant already read. Apply and Key are safe for concurrent use.
 type Plan struct {
-	steps   []step
-	keyCols []int
-	custom  int // custom field steps
+	steps     []step
+	keyCols   []int
+	custom    int      // custom field steps
+	unchecked []string // look-ups not checked: bound without a Resolver
 }
 
 // step maps one field.
@@ -139,6 +140,11 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 	}
 
 	p := &Plan{custom: len(m.CustomFields)}
+	var cache *lookupCache
+	if opts.Resolver != nil {
+		cache = newLookupCache(opts.Resolver)
+	}
+	customIDs := map[int64]int{}
 	for i, k := range m.Key {
 		p.keyCols = append(p.keyCols, find(k, m.keyLines[i], "key: "))
 	}
@@ -154,11 +160,58 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 			s.required = fields[r.fid].required
 		}
 		s.conv.serial, s.conv.date1904 = opts.SerialDates, opts.Date1904
+		source := "value: " + strconv.Quote(derefOr(r.Value, ""))
+		switch {
+		case r.Column != "":
+			source = "column " + strconv.Quote(r.Column)
+		case r.Template != "":
+			source = "template: " + strconv.Quote(r.Template)
+		}
+		if r.Label != "" && r.ID == 0 {
+			what = "custom field " + strconv.Quote(r.Label) + ": "
+			if cache == nil {
+				p.unchecked = append(p.unchecked, source+" (custom field "+strconv.Quote(r.Label)+"): the field's id is found by its label")
+			} else if id, err := cache.resolve(LookupCustomField, r.Label); err != nil {
+				errs = append(errs, Error{File: m.File, Line: r.lines["label"], Msg: what + "label: " + strconv.Quote(r.Label) + " " + err.Error()})
+			} else if n, bad := wholeNumber(id); bad != "" || n <= 0 {
+				errs = append(errs, Error{File: m.File, Line: r.lines["label"], Msg: what + "label: was looked up as " + strconv.Quote(id) + ", which is not a custom field id"})
+			} else {
+				s.id, s.field = n, "customField:"+id
+			}
+		}
+		if r.fid == fCustom && s.id != 0 {
+			if line, dup := customIDs[s.id]; dup {
+				name := "custom field " + strconv.FormatInt(s.id, 10)
+				if r.Label != "" {
+					name = "custom field " + strconv.Quote(r.Label) + " is custom field " + strconv.FormatInt(s.id, 10) + ", which"
+				}
+				errs = append(errs, Error{File: m.File, Line: r.Line, Msg: name + " is mapped twice (first at line " + strconv.Itoa(line) + ")"})
+			}
+			customIDs[s.id] = r.Line
+		}
+		if r.Lookup != "" {
+			if cache == nil {
+				p.unchecked = append(p.unchecked, source+" ("+r.Field+"): lookup: "+r.Lookup)
+			} else {
+				s.conv.res = cache
+				// Constants were taken as names when the file was read; now they are
+				// resolved, so that a bad one is a mapping error with its line.
+				if r.Value != nil {
+					s.constVal = bindConst(m, &s.conv, &errs, what, "value", *r.Value, r.lines["value"])
+				}
+				if r.Default != nil {
+					r.defVal = bindConst(m, &s.conv, &errs, what, "default", *r.Default, r.lines["default"])
+				}
+			}
+		}
 		switch {
 		case r.Column != "":
 			s.column, s.col = r.Column, find(r.Column, r.lines["column"], what)
 		case r.Value != nil:
-			s.hasConst, s.constRaw, s.constVal = true, *r.Value, r.constVal
+			s.hasConst, s.constRaw = true, *r.Value
+			if r.Lookup == "" || cache == nil {
+				s.constVal = r.constVal
+			}
 		default:
 			s.tmpl = make([]tmplPart, len(r.tmpl))
 			copy(s.tmpl, r.tmpl)
@@ -185,6 +238,22 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 		return nil, &errs
 	}
 	return p, nil
+}
+
+// bindConst resolves a lookup: rule's value: or default:.
+func bindConst(m *Mapping, c *conv, errs *Errors, what, key, raw string, line int) val {
+	v, _, reasons := c.read(strings.TrimSpace(raw), false)
+	for _, reason := range reasons {
+		*errs = append(*errs, Error{File: m.File, Line: line, Msg: what + key + " " + strconv.Quote(raw) + " " + reason})
+	}
+	return v
+}
+
+func derefOr(p *string, def string) string {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
 // Column says which input column a field reads: its name and 0-based index. ok is false

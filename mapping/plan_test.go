@@ -91,7 +91,7 @@ func TestApply(t *testing.T) {
 			want: rec(func(r *Record) { r.Members = []int64{1, 2, 3} })},
 		{name: "members without split", rules: "  members: { column: V }\n", v: "4", want: rec(func(r *Record) { r.Members = []int64{4} })},
 		{name: "members with bad items", rules: "  members: { column: V, split: \",\" }\n", v: "1,x,0",
-			errs: []string{`column "V" (members): "1,x,0" has "x", which is not a whole number`, `column "V" (members): "1,x,0" has "0", which is not a positive id`}},
+			errs: []string{`column "V" (members): "1,x,0" has "x", which is not a whole number (for contact names or e-mails, add lookup: contact)`, `column "V" (members): "1,x,0" has "0", which is not a positive id`}},
 		{name: "members only separators", rules: "  members: { column: V, split: \",\" }\n", v: ", ,", want: rec(nil)},
 		{name: "members by map", rules: "  members: { column: V, split: \",\", map: { Ann: 11, Bob: 12 } }\n", v: "ann, BOB",
 			want: rec(func(r *Record) { r.Members = []int64{11, 12} })},
@@ -109,7 +109,7 @@ func TestApply(t *testing.T) {
 		{name: "probability with %", rules: "  successProbability: { column: V }\n", v: "65%", want: rec(func(r *Record) { r.SuccessProbability = ptr(int64(65)) })},
 		{name: "probability with space %", rules: "  successProbability: { column: V }\n", v: "100 %", want: rec(func(r *Record) { r.SuccessProbability = ptr(int64(100)) })},
 		{name: "probability as a fraction", rules: "  successProbability: { column: V }\n", v: "0.65",
-			errs: []string{`column "V" (successProbability): "0.65" is not a whole number`}},
+			errs: []string{`column "V" (successProbability): "0.65" is a fraction: if the cells are formatted as percentages, set percent: fraction on the rule`}},
 		{name: "probability over 100", rules: "  successProbability: { column: V }\n", v: "101",
 			errs: []string{`column "V" (successProbability): "101" is outside 0-100 (the portal would clamp it)`}},
 		{name: "probability negative", rules: "  successProbability: { column: V }\n", v: "-5",
@@ -140,7 +140,7 @@ func TestApply(t *testing.T) {
 		{name: "responsibleid empty GUID", rules: "  responsibleid: { column: V }\n", v: "00000000-0000-0000-0000-000000000000",
 			errs: []string{`column "V" (responsibleid): "00000000-0000-0000-0000-000000000000" is the empty GUID`}},
 		{name: "responsibleid a name", rules: "  responsibleid: { column: V }\n", v: "Ann Smith",
-			errs: []string{`column "V" (responsibleid): "Ann Smith" is not a GUID`}},
+			errs: []string{`column "V" (responsibleid): "Ann Smith" is not a GUID (for user names or e-mails, add lookup: user)`}},
 		// bidType
 		{name: "bidType any case", rules: "  bidType: { column: V }\n", v: "perhour", want: rec(func(r *Record) { r.BidType = "PerHour" })},
 		{name: "bidType number", rules: "  bidType: { column: V }\n", v: "3", want: rec(func(r *Record) { r.BidType = "PerWeek" })},
@@ -153,7 +153,7 @@ func TestApply(t *testing.T) {
 		{name: "isNotify y", rules: "  isNotify: { column: V }\n", v: "Y", want: rec(func(r *Record) { r.IsNotify = ptr(true) })},
 		{name: "isNotify 0", rules: "  isNotify: { column: V }\n", v: "0", want: rec(func(r *Record) { r.IsNotify = ptr(false) })},
 		{name: "isNotify maybe", rules: "  isNotify: { column: V }\n", v: "maybe",
-			errs: []string{`column "V" (isNotify): "maybe" is not a boolean (want true/false, yes/no, 1/0, y/n or x)`}},
+			errs: []string{`column "V" (isNotify): "maybe" is not a boolean (want true/false, yes/no, ja/nein, oui/non, sí/no, 1/0 or x)`}},
 		{name: "isPrivate with access", rules: "  isPrivate: { column: V }\n  accessList: { column: W }\n", v: "x", w: owner,
 			want: rec(func(r *Record) { r.IsPrivate = ptr(true); r.AccessList = []string{owner} })},
 		{name: "isPrivate without access", rules: "  isPrivate: { column: V }\n  accessList: { column: W }\n", v: "Yes",
@@ -208,7 +208,7 @@ func TestApply(t *testing.T) {
 			errs: []string{`column "V" (customField:14): "S" is not listed in map (allowed: "N")`}},
 		// several problems
 		{name: "every problem at once", rules: "  stageid: { column: V }\n  bidValue: { column: W }\n", v: "x", w: "-1",
-			errs: []string{`column "V" (stageid): "x" is not a whole number`, `column "W" (bidValue): "-1" is negative (the portal would store a negative amount as given)`}},
+			errs: []string{`column "V" (stageid): "x" is not a whole number (for stage names, add lookup: stage)`, `column "W" (bidValue): "-1" is negative (the portal would store a negative amount as given)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,7 +266,7 @@ func TestFieldError(t *testing.T) {
 	_, errs := p.Apply([]string{"", "x", "🙂", "31.02.2024"})
 	want := []FieldError{
 		{Field: "title", Column: "T", Col: 0, Value: "", Reason: "is required"},
-		{Field: "responsibleid", Column: "R", Col: 1, Value: "x", Reason: "is not a GUID"},
+		{Field: "responsibleid", Column: "R", Col: 1, Value: "x", Reason: "is not a GUID (for user names or e-mails, add lookup: user)"},
 		{Field: "expectedCloseDate", Column: "Close Date", Col: 3, Value: "31.02.2024", Reason: "is not a date (want DD.MM.YYYY)"},
 		{Field: "description", Column: "", Col: -1, Value: ": 🙂", Reason: "contains '🙂' (U+1F642), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)"},
 	}

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ type conv struct {
 	serial   bool // a plain number in a date field is an Excel serial
 	date1904 bool
 	vmap     *valueMap // nil when the rule has no map
+	months   *monthTable // the locale's month names besides English; nil = English only
+	fraction bool        // percent: fraction: a plain number is a share of 1 (0.65 is 65%)
+	lookup   string      // LookupUser, LookupStage, LookupContact: a name stands for an id
+	res      *lookupCache // the plan's resolver; nil = look-ups not checked
 
 	notDate   string // reason for a value that is not a date
 	notNumber string // reason for a value that is not a number
@@ -46,7 +51,8 @@ const (
 	reasonMoneyNeg = "is negative (the portal would store a negative amount as given)"
 	reasonCurrency = "is not a currency code (want 3 letters such as EUR)"
 	reasonBidType  = "is not a bid type (want FixedBid, PerHour, PerDay, PerWeek, PerMonth, PerYear or 0-5)"
-	reasonBool     = "is not a boolean (want true/false, yes/no, 1/0, y/n or x)"
+	reasonBool     = "is not a boolean (want true/false, yes/no, ja/nein, oui/non, sí/no, 1/0 or x)"
+	reasonFraction = "is a fraction: if the cells are formatted as percentages, set percent: fraction on the rule"
 	reasonYear     = "has a year outside 1900-9999"
 	reasonTooLarge = "is too large"
 )
@@ -82,8 +88,11 @@ func (c *conv) parse(v string) (out val, reason string) {
 		return val{s: string(b[:])}, ""
 	case kID:
 		n, r := wholeNumber(v)
+		if r != "" && c.lookup != "" {
+			return c.resolve(v)
+		}
 		if r != "" {
-			return out, r
+			return out, r + c.lookupHint(v)
 		}
 		if n <= 0 {
 			return out, reasonID
@@ -106,10 +115,13 @@ func (c *conv) parse(v string) (out val, reason string) {
 		}
 		return val{n: i}, ""
 	case kPercent:
-		v = strings.TrimSpace(strings.TrimSuffix(v, "%"))
-		n, neg, ok := number(v, c.decimal)
+		t := strings.TrimSpace(strings.TrimSuffix(v, "%"))
+		n, neg, ok := number(t, c.decimal)
 		if !ok {
 			return out, c.notNumber
+		}
+		if c.fraction && t == v && !neg {
+			return fractionPercent(n)
 		}
 		whole, frac, _ := strings.Cut(n, ".")
 		if neg || len(whole) > 3 {
@@ -120,6 +132,9 @@ func (c *conv) parse(v string) (out val, reason string) {
 			return out, reasonPercent
 		}
 		if frac != "" {
+			if whole == "0" && t == v {
+				return out, reasonFraction
+			}
 			return out, reasonWhole
 		}
 		return val{n: int64(i)}, ""
@@ -134,6 +149,12 @@ func (c *conv) parse(v string) (out val, reason string) {
 		return val{s: n}, ""
 	case kGUID:
 		g, r := guid(v)
+		if r != "" && c.lookup != "" {
+			return c.resolve(v)
+		}
+		if r != "" {
+			r += c.lookupHint(v)
+		}
 		return val{s: g}, r
 	case kBidType:
 		for _, name := range bidTypes {
@@ -214,34 +235,55 @@ func wholeNumber(v string) (int64, string) {
 	return n, ""
 }
 
-// boolean reads the ways spreadsheets write a yes or no.
+// boolean reads the ways spreadsheets and people write a yes or no: in English, German,
+// French, Spanish, Italian, Dutch and Portuguese, as a check mark, or as 1 and 0.
 func boolean(v string) (bool, bool) {
-	switch len(v) {
-	case 1:
+	if len(v) == 1 {
 		switch v[0] {
-		case '1', 'y', 'Y', 'x', 'X':
+		case '1', 'y', 'Y', 'x', 'X', 'j', 'J':
 			return true, true
 		case '0', 'n', 'N':
 			return false, true
 		}
-	case 2:
-		if strings.EqualFold(v, "no") {
-			return false, true
-		}
-	case 3:
-		if strings.EqualFold(v, "yes") {
+		return false, false
+	}
+	for _, w := range trueWords {
+		if strings.EqualFold(v, w) {
 			return true, true
 		}
-	case 4:
-		if strings.EqualFold(v, "true") {
-			return true, true
-		}
-	case 5:
-		if strings.EqualFold(v, "false") {
+	}
+	for _, w := range falseWords {
+		if strings.EqualFold(v, w) {
 			return false, true
 		}
 	}
 	return false, false
+}
+
+var (
+	trueWords  = []string{"true", "yes", "ja", "oui", "si", "sí", "sim", "wahr", "vrai", "verdadero", "vero", "waar", "verdadeiro", "on", "✓", "✔"}
+	falseWords = []string{"false", "no", "nein", "non", "não", "nao", "nee", "falsch", "faux", "falso", "onwaar", "off"}
+)
+
+// Boolean reads a yes or no as a mapping reads boolean fields (true/false, yes/no, ja/nein,
+// oui/non, sí/no, 1/0, x, ...); ok is false for anything else. For checking custom checkbox
+// fields.
+func Boolean(v string) (b, ok bool) { return boolean(strings.TrimSpace(v)) }
+
+// fractionPercent reads a share of 1 (n in invariant form, not negative) as a whole
+// percentage. Excel stores 57% as 0.56999999999999995, so the nearest whole percent is taken
+// when the value is that close to it.
+func fractionPercent(n string) (val, string) {
+	f, err := strconv.ParseFloat(n, 64)
+	if err != nil || f > 1 {
+		return val{}, "is over 1 (percent: fraction reads 0.65 as 65%)"
+	}
+	p := f * 100
+	r := math.Round(p)
+	if math.Abs(p-r) > 1e-6 {
+		return val{}, reasonWhole
+	}
+	return val{n: int64(r)}, ""
 }
 
 // guid reads a GUID written dashed, braced or as 32 hex digits and returns it dashed and in

@@ -41,6 +41,18 @@ type Config struct {
 	// OnThrottle, when set, is called on every 429 and 503 answer with the wait the portal
 	// asked for (0 when it named none). It must be quick and safe for concurrent use.
 	OnThrottle func(retryAfter time.Duration)
+	// OnSuccess, when set, is called on every 2xx answer with the attempt's round trip (the
+	// limiter's wait not included). It must be quick and safe for concurrent use.
+	OnSuccess func(elapsed time.Duration)
+	// Gate, when set, bounds the attempts in flight: a slot is taken before the limiter and
+	// given back when the answer is in, so a retry's backoff holds none.
+	Gate Gate
+}
+
+// Gate is a semaphore whose size may change while in use; *pace.Gate is one.
+type Gate interface {
+	Acquire(ctx context.Context) error
+	Release()
 }
 
 const (
@@ -59,6 +71,8 @@ type Client struct {
 	limiter    *rate.Limiter
 	log        *slog.Logger
 	onThrottle func(time.Duration)
+	onSuccess  func(time.Duration)
+	gate       Gate
 	user       string
 	password   string
 
@@ -85,6 +99,8 @@ func NewClient(cfg Config) (*Client, error) {
 		limiter:    cfg.Limiter,
 		log:        cfg.Logger,
 		onThrottle: cfg.OnThrottle,
+		onSuccess:  cfg.OnSuccess,
+		gate:       cfg.Gate,
 		user:       cfg.User,
 		password:   cfg.Password,
 		token:      cfg.Token,

@@ -2,7 +2,12 @@ package onlyoffice
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"html"
+	"net/http"
+	"net/url"
+	"strconv"
 )
 
 // Stage is an opportunity stage (GET api/2.0/crm/opportunity/stage). Titles are localized:
@@ -54,10 +59,10 @@ type User struct {
 	DisplayName string `json:"displayName"` // HTML-decoded
 }
 
-// ListUsers returns the portal's users. Safe for concurrent use.
+// ListUsers returns the portal's users, every page of them. Safe for concurrent use.
 func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
-	var users []User
-	if err := c.get(ctx, "api/2.0/people", &users); err != nil {
+	users, err := getPaged[User](ctx, c, "api/2.0/people", nil)
+	if err != nil {
 		return nil, err
 	}
 	for i := range users {
@@ -83,4 +88,131 @@ func (c *Client) ListCustomFields(ctx context.Context) ([]CustomFieldDef, error)
 		return nil, err
 	}
 	return defs, nil
+}
+
+// Contact is a CRM contact, a person or a company, as the look-ups need it.
+type Contact struct {
+	ID          int64
+	DisplayName string // HTML-decoded
+	IsCompany   bool
+	Emails      []string // the contact's e-mail addresses, primary first
+}
+
+type contactWire struct {
+	ID          int64  `json:"id"`
+	DisplayName string `json:"displayName"`
+	IsCompany   bool   `json:"isCompany"`
+	CommonData  []struct {
+		InfoType  int    `json:"infoType"`
+		Data      string `json:"data"`
+		IsPrimary bool   `json:"isPrimary"`
+	} `json:"commonData"`
+}
+
+const emailInfoType = 1
+
+func (w contactWire) contact() Contact {
+	ct := Contact{ID: w.ID, DisplayName: html.UnescapeString(w.DisplayName), IsCompany: w.IsCompany}
+	for _, d := range w.CommonData {
+		if d.InfoType != emailInfoType || d.Data == "" {
+			continue
+		}
+		if d.IsPrimary {
+			ct.Emails = append([]string{d.Data}, ct.Emails...)
+		} else {
+			ct.Emails = append(ct.Emails, d.Data)
+		}
+	}
+	return ct
+}
+
+// FindContacts returns the contacts the token's user may see whose display name has words
+// starting with every word of text (GET api/2.0/crm/contact/filter?filterValue=), every
+// page of them. The caller compares names exactly. Safe for concurrent use.
+func (c *Client) FindContacts(ctx context.Context, text string) ([]Contact, error) {
+	wire, err := getPaged[contactWire](ctx, c, "api/2.0/crm/contact/filter", url.Values{"filterValue": {text}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Contact, len(wire))
+	for i, w := range wire {
+		out[i] = w.contact()
+	}
+	return out, nil
+}
+
+// ContactsByEmail returns the contacts whose e-mail contains address
+// (GET api/2.0/crm/contact/bycontactinfo?infoType=Email&data=): a substring match, so the
+// caller compares addresses exactly. Safe for concurrent use.
+func (c *Client) ContactsByEmail(ctx context.Context, address string) ([]Contact, error) {
+	var wire []contactWire
+	q := url.Values{"infoType": {"Email"}, "data": {address}}
+	res, err := c.do(ctx, call{method: http.MethodGet, path: "api/2.0/crm/contact/bycontactinfo", query: q})
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeResponse(res.body, &wire); err != nil {
+		return nil, err
+	}
+	out := make([]Contact, len(wire))
+	for i, w := range wire {
+		out[i] = w.contact()
+	}
+	return out, nil
+}
+
+// GetContact reads one contact (GET api/2.0/crm/contact/{id}). A missing contact is an
+// *APIError with status 404, one the token's user may not see 403. Safe for concurrent use.
+func (c *Client) GetContact(ctx context.Context, id int64) (Contact, error) {
+	var w contactWire
+	if err := c.get(ctx, "api/2.0/crm/contact/"+strconv.FormatInt(id, 10), &w); err != nil {
+		return Contact{}, err
+	}
+	return w.contact(), nil
+}
+
+// pageSize is the portal's largest page.
+const pageSize = 1000
+
+// maxPages bounds a listing, in case a portal keeps answering full pages.
+const maxPages = 10000
+
+// getPaged runs a listing GET page by page: startIndex grows by the rows received (the
+// nextIndex the portal returns is one too far) until a page comes back short or the total
+// is reached.
+func getPaged[T any](ctx context.Context, c *Client, path string, query url.Values) ([]T, error) {
+	var all []T
+	for start, pages := 0, 0; ; pages++ {
+		if pages == maxPages {
+			return nil, fmt.Errorf("%s: more than %d pages", path, maxPages)
+		}
+		q := url.Values{}
+		for k, v := range query {
+			q[k] = v
+		}
+		q.Set("startIndex", strconv.Itoa(start))
+		q.Set("count", strconv.Itoa(pageSize))
+		res, err := c.do(ctx, call{method: http.MethodGet, path: path, query: q})
+		if err != nil {
+			return nil, err
+		}
+		var env struct {
+			Total    int             `json:"total"`
+			Response json.RawMessage `json:"response"`
+		}
+		if err := json.Unmarshal(res.body, &env); err != nil {
+			return nil, fmt.Errorf("the answer is not the portal's JSON: %q", snippet(res.body))
+		}
+		var page []T
+		if len(env.Response) > 0 && string(env.Response) != "null" {
+			if err := json.Unmarshal(env.Response, &page); err != nil {
+				return nil, fmt.Errorf("reading the answer: %v", err)
+			}
+		}
+		all = append(all, page...)
+		start += len(page)
+		if len(page) == 0 || len(page) < pageSize && env.Total == 0 || env.Total > 0 && start >= env.Total {
+			return all, nil
+		}
+	}
 }

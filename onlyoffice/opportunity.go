@@ -139,37 +139,46 @@ type StoredOpportunity struct {
 	IsPrivate          bool
 	AccessList         []string
 	CustomFields       []CustomField
+	Created            time.Time // zero when the portal did not say
 }
 
 // GetOpportunity reads one opportunity (GET api/2.0/crm/opportunity/{id}); a missing or
 // hidden one is an *APIError with status 404. Safe for concurrent use.
 func (c *Client) GetOpportunity(ctx context.Context, id int64) (StoredOpportunity, error) {
-	var w struct {
-		ID          int64               `json:"id"`
-		Title       string              `json:"title"`
-		Description string              `json:"description"`
-		Contact     *struct{ ID int64 } `json:"contact"`
-		Responsible struct{ ID string } `json:"responsible"`
-		BidType     int                 `json:"bidType"`
-		BidValue    json.Number         `json:"bidValue"`
-		BidCurrency struct {
-			Abbreviation string `json:"abbreviation"`
-		} `json:"bidCurrency"`
-		PerPeriodValue     int64                 `json:"perPeriodValue"`
-		Stage              struct{ ID int64 }    `json:"stage"`
-		SuccessProbability int64                 `json:"successProbability"`
-		ActualCloseDate    string                `json:"actualCloseDate"`
-		ExpectedCloseDate  string                `json:"expectedCloseDate"`
-		IsPrivate          bool                  `json:"isPrivate"`
-		AccessList         []struct{ ID string } `json:"accessList"`
-		CustomFields       []struct {
-			ID         int64  `json:"id"`
-			FieldValue string `json:"fieldValue"`
-		} `json:"customFields"`
-	}
+	var w opportunityWire
 	if err := c.get(ctx, "api/2.0/crm/opportunity/"+strconv.FormatInt(id, 10), &w); err != nil {
 		return StoredOpportunity{}, err
 	}
+	return w.stored(), nil
+}
+
+// opportunityWire is an opportunity as the API shows it.
+type opportunityWire struct {
+	ID          int64               `json:"id"`
+	Title       string              `json:"title"`
+	Description string              `json:"description"`
+	Contact     *struct{ ID int64 } `json:"contact"`
+	Responsible struct{ ID string } `json:"responsible"`
+	BidType     int                 `json:"bidType"`
+	BidValue    json.Number         `json:"bidValue"`
+	BidCurrency struct {
+		Abbreviation string `json:"abbreviation"`
+	} `json:"bidCurrency"`
+	PerPeriodValue     int64                 `json:"perPeriodValue"`
+	Stage              struct{ ID int64 }    `json:"stage"`
+	SuccessProbability int64                 `json:"successProbability"`
+	ActualCloseDate    string                `json:"actualCloseDate"`
+	ExpectedCloseDate  string                `json:"expectedCloseDate"`
+	IsPrivate          bool                  `json:"isPrivate"`
+	AccessList         []struct{ ID string } `json:"accessList"`
+	CustomFields       []struct {
+		ID         int64  `json:"id"`
+		FieldValue string `json:"fieldValue"`
+	} `json:"customFields"`
+	Created string `json:"created"`
+}
+
+func (w opportunityWire) stored() StoredOpportunity {
 	o := StoredOpportunity{
 		ID: w.ID, Title: w.Title, Description: w.Description, ResponsibleID: w.Responsible.ID,
 		BidType: w.BidType, BidValue: w.BidValue.String(), BidCurrencyAbbr: w.BidCurrency.Abbreviation,
@@ -185,7 +194,8 @@ func (c *Client) GetOpportunity(ctx context.Context, id int64) (StoredOpportunit
 	for _, f := range w.CustomFields {
 		o.CustomFields = append(o.CustomFields, CustomField{ID: f.ID, Value: f.FieldValue})
 	}
-	return o, nil
+	o.Created, _ = time.Parse(time.RFC3339Nano, w.Created)
+	return o
 }
 
 // get runs a GET and decodes the answer's "response" into v.

@@ -122,7 +122,9 @@ type call struct {
 	login  bool       // the log-in: no token sent, and a 5xx is final (it may be a refused password)
 }
 
-func (r call) idempotent() bool { return r.method == http.MethodGet }
+// idempotent says whether sending the call twice does what sending it once does: a read, a
+// full-record update, a delete. Only a create (POST) is not.
+func (r call) idempotent() bool { return r.method != http.MethodPost }
 
 // result is what the loop got: the last status and body, and the number of attempts.
 type result struct {
@@ -137,21 +139,22 @@ type result struct {
 func (c *Client) do(ctx context.Context, r call) (result, error) {
 	var res result
 	for {
-		if c.limiter != nil {
-			if err := c.limiter.Wait(ctx); err != nil {
-				if ctx.Err() != nil {
-					err = ctx.Err()
-				}
-				return res, fmt.Errorf("waiting for the rate limit: %w", err)
-			}
+		if err := c.await(ctx); err != nil {
+			return res, err
 		}
 		res.attempts++
 		started := time.Now()
 		status, header, body, wrote, err := c.attempt(ctx, r)
+		if c.gate != nil {
+			c.gate.Release()
+		}
 		res.status, res.body = status, body
 		c.log.Debug("request", "method", r.method, "path", r.path, "attempt", res.attempts,
 			"status", status, "elapsed", time.Since(started).Round(time.Millisecond))
 		if err == nil && status >= 200 && status < 300 {
+			if c.onSuccess != nil {
+				c.onSuccess(time.Since(started))
+			}
 			return res, nil
 		}
 		if err != nil && ctx.Err() != nil {
@@ -200,6 +203,28 @@ func (c *Client) do(ctx context.Context, r call) (result, error) {
 			return res, fmt.Errorf("interrupted after %d attempts (last: %v): %w", res.attempts, failure, err)
 		}
 	}
+}
+
+// await takes a slot of the gate, then the rate limiter's: the slot is held through the
+// attempt, not through a retry's backoff.
+func (c *Client) await(ctx context.Context) error {
+	if c.gate != nil {
+		if err := c.gate.Acquire(ctx); err != nil {
+			return fmt.Errorf("waiting for a slot: %w", err)
+		}
+	}
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			if c.gate != nil {
+				c.gate.Release()
+			}
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			return fmt.Errorf("waiting for the rate limit: %w", err)
+		}
+	}
+	return nil
 }
 
 // noAnswer describes a transport error for an in-doubt message.

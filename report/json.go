@@ -35,6 +35,7 @@ type jsonSummary struct {
 	Refused           int            `json:"refused"`
 	RequestsPerSecond float64        `json:"requests_per_second"`
 	Rate              float64        `json:"rate"`
+	RateReached       float64        `json:"rate_reached"`
 	Stopped           string         `json:"stopped"`
 }
 
@@ -52,6 +53,7 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		Refused:           s.Refused,
 		RequestsPerSecond: s.RequestRate(),
 		Rate:              s.Rate,
+		RateReached:       s.RateReached,
 		Stopped:           s.Stopped,
 	}
 	for _, st := range statusOrder {

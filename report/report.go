@@ -46,6 +46,7 @@ type Summary struct {
 	Refused           int     // requests answered 429 or 503
 	RequestsPerSecond float64 // 0 = computed from Requests and Elapsed
 	Rate              float64 // the configured limit, requests per second; 0 = none
+	RateReached       float64 // the limit at the end, lowered by 429/503 answers; 0 = not adapted
 
 	Stopped string // why the run stopped early ("interrupted", ...); "" when it finished
 }
@@ -101,6 +102,9 @@ func (s Summary) Text() string {
 		fmt.Fprintf(&b, "; %d requests, %.1f requests/s", s.Requests, s.RequestRate())
 		if s.Refused > 0 {
 			fmt.Fprintf(&b, ", %d refused (429/503)", s.Refused)
+		}
+		if s.RateReached > 0 && s.RateReached < s.Rate {
+			fmt.Fprintf(&b, ", rate adapted to %.1f/s (of %g)", s.RateReached, s.Rate)
 		}
 	}
 	return b.String()

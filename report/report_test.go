@@ -206,7 +206,7 @@ func TestJSON(t *testing.T) {
 			"valid": 0.0, "invalid": 2.0, "failed": 1.0,
 		},
 		"started": "2024-03-15T10:00:00Z", "elapsed_seconds": 12.4,
-		"requests": 10.0, "refused": 1.0, "requests_per_second": 10 / 12.4, "rate": 40.0,
+		"requests": 10.0, "refused": 1.0, "requests_per_second": 10 / 12.4, "rate": 40.0, "rate_reached": 0.0,
 		"stopped": "",
 	}
 	if diff := cmp.Diff(wantSummary, got.Summary); diff != "" {

@@ -153,6 +153,7 @@ func writeSummarySheet(f *excelize.File, s Summary) error {
 		[2]any{"refused", s.Refused},
 		[2]any{"requests_per_second", round(s.RequestRate(), 2)},
 		[2]any{"rate", s.Rate},
+		[2]any{"rate_reached", s.RateReached},
 		[2]any{"stopped", s.Stopped},
 	)
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})

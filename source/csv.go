@@ -25,6 +25,8 @@ const bufSize = 1 << 20
 
 const notUTF8 = `row %d is not valid UTF-8: if the file is in a legacy encoding, set "encoding: windows-1252" (or the file's encoding) in the mapping`
 
+const binaryData = `row %d holds a NUL byte: this is a binary file, not CSV text (if it is UTF-16 text without a byte order mark, set "encoding: utf-16le" in the mapping)`
+
 type csvState struct {
 	r         *csv.Reader
 	in        *bufio.Reader // what r reads: decoded text
@@ -75,6 +77,10 @@ func openCSV(src io.Reader, name string, opts Options) (*Reader, error) {
 		return nil, r.errorf("is an Excel .xls or password-protected workbook, not CSV: save it as .xlsx or CSV")
 	}
 	if st.checkUTF8 {
+		// Text never holds a NUL byte: a picture, an archive or UTF-16 without its BOM does.
+		if i := bytes.IndexByte(head, 0); i >= 0 {
+			return nil, r.errorf(binaryData, rowAt(head, i))
+		}
 		if !utf8.Valid(head) {
 			if i := invalidUTF8(head, err == io.EOF); i >= 0 {
 				return nil, r.errorf(notUTF8, rowAt(head, i))

@@ -242,6 +242,9 @@ func TestCSVFatal(t *testing.T) {
 		{name: "unknown encoding", data: "a\n", opts: Options{Encoding: "klingon"}, wantOpen: `unknown encoding "klingon"`},
 		{name: "bad delimiter", data: "a\n", opts: Options{Delimiter: '"'}, wantOpen: `delimiter '"' cannot be used`},
 		{name: "an XLSX named .csv", data: "PK\x03\x04rest", wantOpen: "is an XLSX workbook"},
+		{name: "a picture named .csv", data: "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", wantOpen: "row 3 holds a NUL byte: this is a binary file, not CSV text"},
+		{name: "all zeros", data: "\x00\x00\x00\x00", wantOpen: "row 1 holds a NUL byte"},
+		{name: "UTF-16 without a BOM", data: "a\x00,\x00b\x00\n\x00", wantOpen: `set "encoding: utf-16le"`},
 		{name: "parse error in the header", data: "a,b\"c\n1,2\n", wantOpen: "header row 1: parse error on line 1, column 4: bare \""},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"archive/zip"
 	"bytes"
 	"io"
 	"os"
@@ -22,6 +23,7 @@ var rawValues = excelize.Options{RawCellValue: true}
 const (
 	unzipSizeLimit    = 2 << 30
 	unzipXMLSizeLimit = 1 << 20
+	unzipHeldLimit    = 256 << 20 // the parts excelize keeps in memory: all but the large sheets and shared strings
 )
 
 func openXLSX(path string, opts Options) (*Reader, error) {
@@ -62,8 +64,42 @@ func (r *Reader) sniffXLSX(path string) error {
 	case !bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		return r.errorf("is not an XLSX file (not a zip archive)")
 	}
+	return r.checkUnzipSizes(f)
+}
+
+// checkUnzipSizes refuses a workbook that would unzip past the limits before excelize
+// unzips anything: excelize reads every part but the large sheets and shared strings into
+// memory, so a bomb in styles.xml would otherwise cost its full size in RAM. The sizes are
+// those the zip declares; archive/zip stops a part that inflates past its declared size.
+func (r *Reader) checkUnzipSizes(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return r.errorf("%v", err)
+	}
+	zr, err := zip.NewReader(f, fi.Size())
+	if err != nil {
+		return r.errorf("cannot be read as XLSX: %v", err)
+	}
+	const advice = "save the sheet as CSV, or as a workbook without pictures and pivot tables"
+	var total, held uint64
+	for _, zf := range zr.File {
+		size := zf.UncompressedSize64
+		name := strings.ToLower(strings.ReplaceAll(zf.Name, "\\", "/"))
+		streamed := size > unzipXMLSizeLimit && (strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml")
+		if !streamed {
+			held += min(size, unzipSizeLimit+1)
+		}
+		if total += min(size, unzipSizeLimit+1); total > unzipSizeLimit {
+			return r.errorf("unzips to more than %s, the limit for a workbook (a zip bomb, or a workbook too large: %s)", mib(unzipSizeLimit), advice)
+		}
+	}
+	if held > unzipHeldLimit {
+		return r.errorf("holds %s of parts read into memory (%s at most): %s", mib(held), mib(unzipHeldLimit), advice)
+	}
 	return nil
 }
+
+func mib(n uint64) string { return strconv.FormatUint(n>>20, 10) + " MiB" }
 
 // startSheet picks the sheet, starts streaming it and reads the header row.
 func (r *Reader) startSheet(opts Options) error {

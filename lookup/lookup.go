@@ -1,0 +1,274 @@
+// Package lookup knows the portal's reference data for one run: users, stages, currencies
+// and custom field definitions, fetched once, and contacts, asked for one name or id at a
+// time and kept. A Portal resolves the names a mapping's lookup: rules give
+// (mapping.Resolver), and its Checker checks a mapped record against the portal before it
+// is posted: what the server refuses, and what it would silently corrupt.
+package lookup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/onlyoffice"
+)
+
+// Client is what the look-ups need of the portal; *onlyoffice.Client is one. Its methods
+// must be safe for concurrent use.
+type Client interface {
+	ListUsers(ctx context.Context) ([]onlyoffice.User, error)
+	ListStages(ctx context.Context) ([]onlyoffice.Stage, error)
+	ListCurrencies(ctx context.Context) ([]onlyoffice.Currency, error)
+	ListCustomFields(ctx context.Context) ([]onlyoffice.CustomFieldDef, error)
+	FindContacts(ctx context.Context, text string) ([]onlyoffice.Contact, error)
+	ContactsByEmail(ctx context.Context, address string) ([]onlyoffice.Contact, error)
+	GetContact(ctx context.Context, id int64) (onlyoffice.Contact, error)
+}
+
+// Portal is the reference data of one portal for one run. Safe for concurrent use.
+type Portal struct {
+	// ctx bounds the requests made after Load (contacts, asked for by name or id as rows
+	// need them): mapping.Resolver and the importer's check take no context, and a run
+	// has one.
+	ctx    context.Context
+	client Client
+
+	users      []onlyoffice.User
+	stages     []onlyoffice.Stage
+	currencies []onlyoffice.Currency
+	fields     []onlyoffice.CustomFieldDef
+
+	mu       sync.Mutex
+	contacts map[int64]*contactEntry
+}
+
+type contactEntry struct {
+	once sync.Once
+	err  error
+}
+
+// Load fetches the users (every page), stages, currencies and custom field definitions.
+// ctx also bounds the contact requests the Portal makes later, so it should live as long
+// as the run.
+func Load(ctx context.Context, c Client) (*Portal, error) {
+	p := &Portal{ctx: ctx, client: c, contacts: map[int64]*contactEntry{}}
+	var err error
+	if p.users, err = c.ListUsers(ctx); err != nil {
+		return nil, fmt.Errorf("reading the portal's users: %w", err)
+	}
+	if p.stages, err = c.ListStages(ctx); err != nil {
+		return nil, fmt.Errorf("reading the portal's stages: %w", err)
+	}
+	if p.currencies, err = c.ListCurrencies(ctx); err != nil {
+		return nil, fmt.Errorf("reading the portal's currencies: %w", err)
+	}
+	if p.fields, err = c.ListCustomFields(ctx); err != nil {
+		return nil, fmt.Errorf("reading the portal's custom fields: %w", err)
+	}
+	return p, nil
+}
+
+// Users returns the portal's users; the caller must not modify them.
+func (p *Portal) Users() []onlyoffice.User { return p.users }
+
+// Stages returns the portal's opportunity stages; the caller must not modify them.
+func (p *Portal) Stages() []onlyoffice.Stage { return p.stages }
+
+// Resolve implements mapping.Resolver: kind is mapping.LookupUser, LookupStage,
+// LookupContact or LookupCustomField. Users match by e-mail, then user name, then display
+// name ("First Last" and "Last, First" too), all ignoring case; stages by title; contacts by
+// e-mail when the name holds an "@", else by display name; custom fields by label. A name
+// matching nothing or several is a *mapping.LookupError naming the candidates.
+func (p *Portal) Resolve(kind, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch kind {
+	case mapping.LookupUser:
+		return p.user(name)
+	case mapping.LookupStage:
+		var hits []onlyoffice.Stage
+		for _, s := range p.stages {
+			if strings.EqualFold(strings.TrimSpace(s.Title), name) {
+				hits = append(hits, s)
+			}
+		}
+		if len(hits) == 1 {
+			return strconv.FormatInt(hits[0].ID, 10), nil
+		}
+		titles := func(ss []onlyoffice.Stage) []string {
+			out := make([]string, len(ss))
+			for i, s := range ss {
+				out[i] = strconv.Quote(s.Title)
+			}
+			return out
+		}
+		if len(hits) > 1 {
+			return "", &mapping.LookupError{Kind: "stage", Name: name, Ambiguous: true, Candidates: titles(hits)}
+		}
+		return "", &mapping.LookupError{Kind: "stage", Name: name, Candidates: titles(p.stages)}
+	case mapping.LookupContact:
+		return p.contact(name)
+	case mapping.LookupCustomField:
+		var hits []onlyoffice.CustomFieldDef
+		for _, f := range p.fields {
+			if strings.EqualFold(strings.TrimSpace(f.Label), name) {
+				hits = append(hits, f)
+			}
+		}
+		if len(hits) == 1 {
+			return strconv.FormatInt(hits[0].ID, 10), nil
+		}
+		labels := func(fs []onlyoffice.CustomFieldDef) []string {
+			out := make([]string, len(fs))
+			for i, f := range fs {
+				out[i] = fmt.Sprintf("%q (id %d)", f.Label, f.ID)
+			}
+			return out
+		}
+		if len(hits) > 1 {
+			return "", &mapping.LookupError{Kind: "custom field", Name: name, Ambiguous: true, Candidates: labels(hits)}
+		}
+		return "", &mapping.LookupError{Kind: "custom field", Name: name, Candidates: labels(p.fields)}
+	}
+	return "", fmt.Errorf("unknown look-up %q", kind)
+}
+
+func (p *Portal) user(name string) (string, error) {
+	tiers := []func(u onlyoffice.User) bool{
+		func(u onlyoffice.User) bool { return u.Email != "" && strings.EqualFold(u.Email, name) },
+		func(u onlyoffice.User) bool { return u.UserName != "" && strings.EqualFold(u.UserName, name) },
+		func(u onlyoffice.User) bool {
+			return strings.EqualFold(strings.TrimSpace(u.DisplayName), name) ||
+				strings.EqualFold(strings.TrimSpace(u.FirstName+" "+u.LastName), name) ||
+				strings.EqualFold(strings.TrimSpace(u.LastName+", "+u.FirstName), name)
+		},
+	}
+	for _, match := range tiers {
+		var hits []onlyoffice.User
+		for _, u := range p.users {
+			if match(u) {
+				hits = append(hits, u)
+			}
+		}
+		switch {
+		case len(hits) == 1:
+			return hits[0].ID, nil
+		case len(hits) > 1:
+			return "", &mapping.LookupError{Kind: "user", Name: name, Ambiguous: true, Candidates: describeUsers(hits)}
+		}
+	}
+	// Suggest the users sharing a word with the name.
+	var near []onlyoffice.User
+	words := strings.Fields(strings.ToLower(strings.NewReplacer(",", " ", "@", " ", ".", " ").Replace(name)))
+	for _, u := range p.users {
+		text := strings.ToLower(u.DisplayName + " " + u.UserName + " " + u.Email)
+		if slices.ContainsFunc(words, func(w string) bool { return len(w) > 1 && strings.Contains(text, w) }) {
+			near = append(near, u)
+		}
+	}
+	return "", &mapping.LookupError{Kind: "user", Name: name, Candidates: describeUsers(near)}
+}
+
+func describeUsers(us []onlyoffice.User) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = fmt.Sprintf("%q <%s>", u.DisplayName, u.Email)
+	}
+	return out
+}
+
+func describeContacts(cs []onlyoffice.Contact) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		s := fmt.Sprintf("%q (id %d", c.DisplayName, c.ID)
+		if len(c.Emails) > 0 {
+			s += ", " + c.Emails[0]
+		}
+		out[i] = s + ")"
+	}
+	return out
+}
+
+// contact finds one contact the token's user may see. Names are looked up one at a time
+// (a portal may hold far more contacts than deals); mapping's cache asks each name once.
+func (p *Portal) contact(name string) (string, error) {
+	var hits []onlyoffice.Contact
+	if strings.Contains(name, "@") {
+		found, err := p.client.ContactsByEmail(p.ctx, name)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range found {
+			if slices.ContainsFunc(c.Emails, func(e string) bool { return strings.EqualFold(e, name) }) {
+				hits = append(hits, c)
+			}
+		}
+	} else {
+		found, err := p.client.FindContacts(p.ctx, name)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range found {
+			if strings.EqualFold(strings.TrimSpace(c.DisplayName), name) {
+				hits = append(hits, c)
+			}
+		}
+		if len(hits) == 0 {
+			if len(found) > 0 && len(found) <= 5 {
+				return "", &mapping.LookupError{Kind: "contact", Name: name, Candidates: describeContacts(found)}
+			}
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return strconv.FormatInt(hits[0].ID, 10), nil
+	case 0:
+		return "", &mapping.LookupError{Kind: "contact", Name: name}
+	}
+	return "", &mapping.LookupError{Kind: "contact", Name: name, Ambiguous: true, Candidates: describeContacts(hits)}
+}
+
+// checkContact says why the portal would refuse or drop contact id: "" when it is fine.
+// Each id is asked once.
+func (p *Portal) checkContact(id int64) error {
+	p.mu.Lock()
+	e := p.contacts[id]
+	if e == nil {
+		e = &contactEntry{}
+		p.contacts[id] = e
+	}
+	p.mu.Unlock()
+	e.once.Do(func() {
+		_, err := p.client.GetContact(p.ctx, id)
+		var apiErr *onlyoffice.APIError
+		switch {
+		case err == nil:
+		case errors.As(err, &apiErr) && apiErr.StatusCode == 404:
+			e.err = errNoContact
+		case errors.As(err, &apiErr) && apiErr.StatusCode == 403:
+			e.err = errHiddenContact
+		default:
+			e.err = fmt.Errorf("could not be checked: %w", err)
+		}
+	})
+	return e.err
+}
+
+var (
+	errNoContact     = errors.New("is no contact on the portal")
+	errHiddenContact = errors.New("is a private contact the token's user may not see (the portal would answer 403 Access Denied)")
+)
+
+// selectOptions reads a select field's options from its mask, a JSON list of strings.
+func selectOptions(mask string) []string {
+	var opts []string
+	if json.Unmarshal([]byte(mask), &opts) != nil {
+		return nil
+	}
+	return opts
+}

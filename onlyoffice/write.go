@@ -1,0 +1,93 @@
+package onlyoffice
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// UpdateOpportunity replaces opportunity id with o (PUT api/2.0/crm/opportunity/{id}). The
+// portal resets every field left out, so o must be the whole record. A full replace is
+// idempotent, so unlike a create it is retried when an answer is lost. A missing one is an
+// *APIError with status 404. Safe for concurrent use.
+func (c *Client) UpdateOpportunity(ctx context.Context, id int64, o Opportunity) (Outcome, error) {
+	if id <= 0 {
+		// PUT api/2.0/crm/opportunity without an id deletes opportunities in bulk.
+		return Outcome{}, fmt.Errorf("update of opportunity %d: want a positive id", id)
+	}
+	if err := o.check(); err != nil {
+		return Outcome{}, err
+	}
+	body, err := json.Marshal(o)
+	if err != nil {
+		return Outcome{}, err
+	}
+	res, err := c.do(ctx, call{method: http.MethodPut, path: "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10), body: body})
+	out := Outcome{ID: id, Attempts: res.attempts, HTTPStatus: res.status}
+	return out, err
+}
+
+// DeleteOpportunity deletes opportunity id (DELETE api/2.0/crm/opportunity/{id}). A missing
+// one is an *APIError with status 404. Safe for concurrent use.
+func (c *Client) DeleteOpportunity(ctx context.Context, id int64) (Outcome, error) {
+	if id <= 0 {
+		return Outcome{}, fmt.Errorf("delete of opportunity %d: want a positive id", id)
+	}
+	res, err := c.do(ctx, call{method: http.MethodDelete, path: "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10)})
+	return Outcome{ID: id, Attempts: res.attempts, HTTPStatus: res.status}, err
+}
+
+// Filter narrows RecentOpportunities by exact values; zero fields do not narrow.
+type Filter struct {
+	ResponsibleID string
+	StageID       int64
+	ContactID     int64
+}
+
+// RecentOpportunities lists the opportunities that match f and were created at or after
+// since, newest first (GET api/2.0/crm/opportunity/filter sorted by id descending, paged
+// until the opportunities are older than since). It uses no text search, whose matching
+// rules are the portal's: the caller compares titles itself. Safe for concurrent use.
+func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.Time) ([]StoredOpportunity, error) {
+	q := url.Values{"sortBy": {"id"}, "sortOrder": {"descending"}}
+	if f.ResponsibleID != "" {
+		q.Set("responsibleid", f.ResponsibleID)
+	}
+	if f.StageID > 0 {
+		q.Set("opportunityStagesid", strconv.FormatInt(f.StageID, 10))
+	}
+	if f.ContactID > 0 {
+		q.Set("contactid", strconv.FormatInt(f.ContactID, 10))
+	}
+	const count = 100
+	var out []StoredOpportunity
+	for start := 0; ; start += count {
+		q.Set("startIndex", strconv.Itoa(start))
+		q.Set("count", strconv.Itoa(count))
+		res, err := c.do(ctx, call{method: http.MethodGet, path: "api/2.0/crm/opportunity/filter", query: q})
+		if err != nil {
+			return nil, err
+		}
+		var page []opportunityWire
+		if err := decodeResponse(res.body, &page); err != nil {
+			return nil, err
+		}
+		for _, w := range page {
+			o := w.stored()
+			if o.Created.IsZero() {
+				return nil, fmt.Errorf("opportunity %d: the portal did not say when it was created", o.ID)
+			}
+			if o.Created.Before(since) {
+				return out, nil
+			}
+			out = append(out, o)
+		}
+		if len(page) < count {
+			return out, nil
+		}
+	}
+}
