@@ -50,8 +50,10 @@ const usage = `oppimport moves opportunities (deals) from CSV and XLSX spreadshe
 Usage:
   oppimport import   --mapping M.yaml --url URL --token TOKEN INPUT   read, map, validate, post, report
   oppimport validate --mapping M.yaml INPUT                           the same with nothing posted (dry run)
+  oppimport init-mapping INPUT > M.yaml                               a starting mapping for INPUT's columns
   oppimport demo                                                      the bundled samples into the built-in emulator
   oppimport emulator --addr 127.0.0.1:8089                            a local ONLYOFFICE CRM emulator
+  oppimport status   --mapping M.yaml [--run N]                       runs, counts and rows in doubt from the state database
 
 INPUT is a .csv, .tsv, .txt or .xlsx file, or - for CSV on stdin.
 Run 'oppimport COMMAND --help' for a command's flags and examples.
@@ -72,6 +74,10 @@ func run(args []string, ios streams) int {
 		return runEmulator(rest, ios)
 	case "demo":
 		return runDemo(rest, ios)
+	case "init-mapping":
+		return runInit(rest, ios)
+	case "status":
+		return runStatus(rest, ios)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(ios.out, usage)
 		return exitOK

@@ -123,8 +123,8 @@ type item struct {
 	key    string // the row's identity in the state database
 	hash   string // of the mapped content
 	body   []byte // the mapped content, as the state database keeps it
-	post   bool // valid and waiting for the poster
-	notRun bool // read but never started because the run stopped: not reported
+	post   bool   // valid and waiting for the poster
+	notRun bool   // read but never started because the run stopped: not reported
 	fatal  error
 }
 

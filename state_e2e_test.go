@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/oppimport/oppimport/emulator"
+	"github.com/oppimport/oppimport/state"
+)
+
+// TestMain lets a test run the command in a child process of its own (the test binary with
+// OPPIMPORT_ARGS set), so that the child can be killed with SIGKILL.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("OPPIMPORT_ARGS"); args != "" {
+		var argv []string
+		if err := json.Unmarshal([]byte(args), &argv); err != nil {
+			panic(err)
+		}
+		os.Exit(run(argv, stdio()))
+	}
+	os.Exit(m.Run())
+}
+
+// child starts oppimport args as a separate process.
+func child(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv, _ := json.Marshal(args)
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "OPPIMPORT_ARGS="+string(argv))
+	return cmd
+}
+
+const stateMapping = `version: 1
+key: ["Deal ID"]
+fields:
+  title:           { column: Title }
+  bidValue:        { column: Amount }
+  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
+  stageid:         { value: 1 }
+  bidCurrencyAbbr: { value: EUR }
+`
+
+// dealsCSV is n deals with keys D1..Dn; amounts come from amount(i).
+func dealsCSV(n int, amount func(i int) int) string {
+	var b strings.Builder
+	b.WriteString("Deal ID,Title,Amount\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "D%d,Deal number %d,%d\n", i, i, amount(i))
+	}
+	return b.String()
+}
+
+// titleCounts counts the portal's opportunities by title.
+func titleCounts(srv *emulator.Server) map[string]int {
+	got := map[string]int{}
+	for _, o := range srv.Opportunities() {
+		got[o.Title]++
+	}
+	return got
+}
+
+func TestKilledRunsResumeExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills child processes")
+	}
+	const rows = 150
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			srv, url := startEmulator(t, emulator.Options{Latency: 5 * time.Millisecond})
+			dir := t.TempDir()
+			in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i * 10 }))
+			mp := writeFile(t, dir, "deals.yaml", stateMapping)
+			args := []string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "400",
+				"--concurrency", "8", "--timeout", "1s", "--progress", "never", "--report", filepath.Join(dir, "r.csv"), in}
+			rnd := rand.New(rand.NewPCG(seed, 99))
+			for kill := range 3 {
+				cmd := child(t, args...)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Duration(50+rnd.IntN(1500)) * time.Millisecond)
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Logf("kill %d: the portal holds %d opportunities", kill+1, len(srv.Opportunities()))
+			}
+			res := runCmd(t, args...)
+			if res.code != exitOK {
+				t.Fatalf("the run after the kills: got exit %d, want 0:\n%s", res.code, res.stderr)
+			}
+			got := titleCounts(srv)
+			for i := 1; i <= rows; i++ {
+				if n := got[fmt.Sprintf("Deal number %d", i)]; n != 1 {
+					t.Errorf("deal %d is on the portal %d times, want once", i, n)
+				}
+			}
+			if len(srv.Opportunities()) != rows {
+				t.Errorf("the portal holds %d opportunities, want %d", len(srv.Opportunities()), rows)
+			}
+			// Every row of the final report has its id, whichever run created it.
+			for _, r := range readReport(t, filepath.Join(dir, "r.csv"))[1:] {
+				if (r[2] != "created" && r[2] != "skipped") || r[3] == "" {
+					t.Errorf("row %s: got %s with id %q, want created or skipped with an id", r[0], r[2], r[3])
+				}
+			}
+		})
+	}
+}
+
+func TestCreateSkipsWhatIsDoneAndSyncUpdatesWhatChanged(t *testing.T) {
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	mp := writeFile(t, dir, "deals.yaml", stateMapping)
+	in := writeFile(t, dir, "deals.csv", dealsCSV(6, func(i int) int { return 100 * i }))
+	rep := filepath.Join(dir, "r.csv")
+	imp := func(mode string) cmdResult {
+		return runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--mode", mode,
+			"--progress", "never", "--report", rep, in)
+	}
+	if res := imp("create"); res.code != exitOK {
+		t.Fatalf("first run: got exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	ids := map[string]string{}
+	for _, r := range readReport(t, rep)[1:] {
+		ids[r[1]] = r[3]
+	}
+
+	// Run again: nothing is posted twice, every row keeps its id.
+	posts := srv.Stats().ByRoute["POST crm/opportunity"]
+	if res := imp("create"); res.code != exitOK {
+		t.Fatalf("second run: got exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	for _, r := range readReport(t, rep)[1:] {
+		if r[2] != "skipped" || r[3] != ids[r[1]] {
+			t.Errorf("second run, %s: got %s %s, want skipped %s", r[1], r[2], r[3], ids[r[1]])
+		}
+	}
+	if got := srv.Stats().ByRoute["POST crm/opportunity"]; got != posts {
+		t.Errorf("the second run posted %d creates, want none", got-posts)
+	}
+
+	// Change D2 and D3, delete D4's opportunity on the portal and change it, drop D6, add D7.
+	req, _ := http.NewRequest(http.MethodDelete, url+"/api/2.0/crm/opportunity/"+ids["D4"], nil)
+	req.Header.Set("Authorization", srv.Token())
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("deleting D4: %v %v", resp, err)
+	}
+	amount := map[int]int{1: 100, 2: 222, 3: 333, 4: 444, 5: 500, 7: 700}
+	var b strings.Builder
+	b.WriteString("Deal ID,Title,Amount\n")
+	for _, i := range []int{1, 2, 3, 4, 5, 7} {
+		fmt.Fprintf(&b, "D%d,Deal number %d,%d\n", i, i, amount[i])
+	}
+	writeFile(t, dir, "deals.csv", b.String())
+	before := srv.Stats()
+	res := imp("sync")
+	if res.code != exitOK {
+		t.Fatalf("sync: got exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	var got []string
+	for _, r := range readReport(t, rep)[1:] {
+		got = append(got, r[1]+":"+r[2])
+	}
+	want := []string{"D1:unchanged", "D2:updated", "D3:updated", "D4:created", "D5:unchanged", "D7:created"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sync statuses (-want +got):\n%s", diff)
+	}
+	rows := readReport(t, rep)
+	if !strings.Contains(rows[4][6], "no longer on the portal: created again") {
+		t.Errorf("D4: got error column %q, want it to say it was created again", rows[4][6])
+	}
+	after := srv.Stats()
+	if n := after.ByRoute["PUT crm/opportunity/{id}"] - before.ByRoute["PUT crm/opportunity/{id}"]; n != 3 {
+		t.Errorf("sync sent %d updates, want 3 (D2, D3 and the gone D4)", n)
+	}
+	if n := after.ByRoute["POST crm/opportunity"] - before.ByRoute["POST crm/opportunity"]; n != 2 {
+		t.Errorf("sync sent %d creates, want 2 (D4 again and D7)", n)
+	}
+	gotAmounts := map[string]string{}
+	for _, o := range srv.Opportunities() {
+		gotAmounts[o.Title] = o.BidValue
+	}
+	for i, a := range amount {
+		if g := gotAmounts[fmt.Sprintf("Deal number %d", i)]; g != fmt.Sprint(a) {
+			t.Errorf("deal %d: the portal has amount %s, want %d", i, g, a)
+		}
+	}
+	if !strings.Contains(res.stderr, "D6") || !strings.Contains(res.stderr, "nothing was deleted") {
+		t.Errorf("sync does not name the key D6 that left the input:\n%s", res.stderr)
+	}
+
+	status := runCmd(t, "status", "--mapping", mp)
+	for _, s := range []string{filepath.Join(dir, "deals.state.db"), "6 created", "6 skipped", "2 created, 2 updated, 2 unchanged"} {
+		if status.code != exitOK || !strings.Contains(status.out, s) {
+			t.Errorf("status does not show %q (exit %d):\n%s%s", s, status.code, status.out, status.stderr)
+		}
+	}
+	status = runCmd(t, "status", "--mapping", mp, "--run", "3")
+	if !strings.Contains(status.out, "D2  ") || !strings.Contains(status.out, "updated") {
+		t.Errorf("status --run 3 does not list D2 updated:\n%s", status.out)
+	}
+}
+
+func TestStateLocks(t *testing.T) {
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	mp := writeFile(t, dir, "deals.yaml", stateMapping)
+	in := writeFile(t, dir, "deals.csv", dealsCSV(3, func(i int) int { return i }))
+	args := []string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--timeout", "1s", "--report", filepath.Join(dir, "r.csv"), in}
+
+	// Another live process holds the state: this run must not start.
+	db, err := state.Open(filepath.Join(dir, "deals.state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Lock(context.Background(), os.Getpid(), "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	res := runCmd(t, args...)
+	if res.code != exitNothing || !strings.Contains(res.stderr, fmt.Sprint("pid ", os.Getpid())) {
+		t.Errorf("a locked state: got exit %d, want 2 naming pid %d:\n%s", res.code, os.Getpid(), res.stderr)
+	}
+	if len(srv.Opportunities()) != 0 {
+		t.Errorf("a locked run posted %d opportunities", len(srv.Opportunities()))
+	}
+	db.Close()
+
+	// A lock left by a process that died is taken over, with a warning: a run killed while it
+	// waits on a slow portal leaves its lock behind.
+	srv.Reset()
+	slow := child(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--rate", "2", "--report", filepath.Join(dir, "r.csv"), in)
+	if err := slow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(srv.Opportunities()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	slow.Process.Kill()
+	slow.Wait()
+
+	res = runCmd(t, args...)
+	if res.code != exitOK || !strings.Contains(res.stderr, "took over the lock") {
+		t.Errorf("a dead lock: got exit %d, want 0 with a warning:\n%s", res.code, res.stderr)
+	}
+	if got := titleCounts(srv); len(got) != 3 || got["Deal number 1"] != 1 {
+		t.Errorf("the portal holds %v, want each of the 3 deals once", got)
+	}
+}
