@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"strings"
@@ -48,6 +49,27 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 		}
 	}
 	return ids, nil
+}
+
+// Snapshot reads opportunity id as the portal holds it, as JSON of
+// onlyoffice.StoredOpportunity: what an undo puts back.
+func (p *poster) Snapshot(ctx context.Context, id int64) ([]byte, importer.Posted, error) {
+	o, err := p.client.GetOpportunity(ctx, id)
+	if err != nil {
+		posted, err := p.posted(onlyoffice.Outcome{ID: id, Attempts: 1, HTTPStatus: statusOf(err)}, err)
+		return nil, posted, err
+	}
+	b, err := json.Marshal(o)
+	return b, importer.Posted{ID: id, Attempts: 1, HTTPStatus: 200}, err
+}
+
+// statusOf is the HTTP status of an API error, 0 for any other.
+func statusOf(err error) int {
+	var apiErr *onlyoffice.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode
+	}
+	return 0
 }
 
 // posted classifies an answer for the importer: which errors stop the whole run, which leave

@@ -37,6 +37,9 @@ type Poster interface {
 	Update(ctx context.Context, id int64, rec mapping.Record) (Posted, error)
 	// Find returns the opportunities created at or after since that hold what rec holds.
 	Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error)
+	// Snapshot returns opportunity id as the portal holds it, for an undo to restore; a
+	// missing one is Posted.HTTPStatus 404.
+	Snapshot(ctx context.Context, id int64) ([]byte, Posted, error)
 }
 
 // Posted is what the portal answered for one row.

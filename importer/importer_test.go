@@ -79,6 +79,10 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 	return nil, errors.New("not in these tests")
 }
 
+func (p *poster) Snapshot(ctx context.Context, id int64) ([]byte, Posted, error) {
+	return nil, Posted{}, errors.New("not in these tests")
+}
+
 func (p *poster) Create(ctx context.Context, rec mapping.Record) (Posted, error) {
 	n := p.calls.Add(1)
 	if p.started != nil {

@@ -135,14 +135,19 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 }
 
 // update sends the whole record over opportunity id: the portal resets whatever is left out.
+// The record as it stood is kept first, so that an undo can put it back.
 func update(ctx context.Context, cfg *Config, it *item, id int64) {
 	l := cfg.Ledger
-	if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: it.body}); err != nil {
-		fail(it, Fatal(err))
-		return
-	}
-	posted, err := cfg.Poster.Update(ctx, id, it.rec)
+	before, posted, err := cfg.Poster.Snapshot(ctx, id)
 	it.res.Attempts += posted.Attempts
+	if err == nil {
+		if err = l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: it.body, Before: before}); err != nil {
+			fail(it, Fatal(err))
+			return
+		}
+		posted, err = cfg.Poster.Update(ctx, id, it.rec)
+		it.res.Attempts += posted.Attempts
+	}
 	it.res.HTTPStatus = posted.HTTPStatus
 	switch {
 	case err == nil:
