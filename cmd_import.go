@@ -48,6 +48,8 @@ row "valid" or "invalid"; nothing is posted.
 Examples:
   oppimport validate --mapping deals.yaml deals.csv
   oppimport validate --mapping deals.yaml --report check.json deals.xlsx
+  oppimport validate --mapping deals.yaml --url https://example.onlyoffice.com --token ... deals.csv
+      (also checks look-ups and values against the portal, reading only)
 `
 
 // importOptions are the flags of import and validate.
@@ -236,7 +238,9 @@ func runImport(cmd string, args []string, ios streams) int {
 		if err != nil {
 			return fail(exitNothing, "%v; nothing was posted", err)
 		}
-		ledger = &importer.Ledger{DB: db, Portal: portal, Run: runID, SettleAfter: o.timeout}
+		// A portal may still be working on a request for a while after the client gave up on
+		// it at --timeout: twice that is the bound taken before "not found" means "never made".
+		ledger = &importer.Ledger{DB: db, Portal: portal, Run: runID, SettleAfter: 2 * o.timeout}
 	}
 
 	reportPath, rejectsPath := outputPaths(input, o.report, o.rejects)

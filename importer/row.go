@@ -31,9 +31,9 @@ type Ledger struct {
 	DB     *state.DB
 	Portal string // state.Portal of the base URL
 	Run    int64
-	// SettleAfter is how long after a request was sent its answer can still arrive (the
-	// request timeout): a row is searched for on the portal only once that has passed, so
-	// that "not found" proves it was never created.
+	// SettleAfter is how long after a request was sent the portal may still act on it,
+	// though the client gave up at its timeout: a row is searched for on the portal only once
+	// that has passed, so that "not found" proves it was never created.
 	SettleAfter time.Duration
 }
 
@@ -106,20 +106,24 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 			}
 			return
 		}
-		ids, ferr := settle(ctx, cfg, it.rec, sent)
+		ids, ferr := settle(ctx, cfg, it.key, it.rec, sent)
 		switch {
 		case ferr == nil && len(ids) == 1:
 			it.res.Status, it.res.OpportunityID = Created, ids[0]
 			it.res.Error = fmt.Sprintf("the answer was lost; found on the portal as opportunity %d", ids[0])
 			record(ctx, l, it, state.Answer{OpportunityID: ids[0], Outcome: Created, Hash: it.hash})
 			return
-		case ferr == nil && len(ids) == 0 && try < 2:
-			// Provably never created: send it again.
+		case ferr == nil && len(ids) == 0:
+			// Provably never created: send it again, a few times at most.
 			if err := l.DB.Forget(ctx, l.Portal, it.key); err != nil {
 				fail(it, Fatal(err))
 				return
 			}
-			continue
+			if try < maxResends {
+				continue
+			}
+			fail(it, fmt.Errorf("%w; sent %d times without an answer, and the portal holds no such opportunity", err, try+1))
+			return
 		}
 		reason := "no answer came and the portal could not be searched: " + errString(ferr)
 		if ferr == nil {
@@ -167,10 +171,12 @@ func update(ctx context.Context, cfg *Config, it *item, id int64) {
 	}
 }
 
-// settle searches the portal for the opportunity a create sent at sent may have made, once
-// its answer can no longer arrive, and returns the ids of those that match it field by field.
-func settle(ctx context.Context, cfg *Config, rec mapping.Record, sent time.Time) ([]int64, error) {
-	if wait := time.Until(sent.Add(cfg.Ledger.SettleAfter)); wait > 0 {
+// settle searches the portal for the opportunity that the create of key sent at sent may
+// have made, once the portal can no longer be acting on it, and returns the ids of those
+// that match it field by field and that no other row owns.
+func settle(ctx context.Context, cfg *Config, key string, rec mapping.Record, sent time.Time) ([]int64, error) {
+	l := cfg.Ledger
+	if wait := time.Until(sent.Add(l.SettleAfter)); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -180,8 +186,25 @@ func settle(ctx context.Context, cfg *Config, rec mapping.Record, sent time.Time
 		}
 	}
 	// The portal's clock may differ from ours: look a little further back.
-	return cfg.Poster.Find(ctx, rec, sent.Add(-clockSkew))
+	found, err := cfg.Poster.Find(ctx, rec, sent.Add(-clockSkew))
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, id := range found {
+		owner, owned, err := l.DB.KeyOf(ctx, l.Portal, id)
+		if err != nil {
+			return nil, err
+		}
+		if !owned || owner == key {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
+
+// maxResends is how often a create proven lost is sent again within one run.
+const maxResends = 2
 
 // clockSkew is how far the portal's clock may be behind ours.
 const clockSkew = 2 * time.Minute
@@ -209,7 +232,7 @@ func Settle(ctx context.Context, cfg *Config) (adopted, forgotten, doubtful int,
 		if err := json.Unmarshal(row.Sent, &rec); err != nil {
 			return adopted, forgotten, doubtful, fmt.Errorf("state of key %q: %w", row.Key, err)
 		}
-		ids, ferr := settle(ctx, cfg, rec, row.IntentAt)
+		ids, ferr := settle(ctx, cfg, row.Key, rec, row.IntentAt)
 		switch {
 		case ferr != nil && ctx.Err() != nil:
 			return adopted, forgotten, doubtful, ctx.Err()

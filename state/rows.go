@@ -281,6 +281,22 @@ func (db *DB) Row(ctx context.Context, portal, key string) (Row, bool, error) {
 	return row, found, nil
 }
 
+// KeyOf returns the key that holds opportunity id on portal, if any: an opportunity found on
+// the portal that another row already owns is not that row's to adopt.
+func (db *DB) KeyOf(ctx context.Context, portal string, id int64) (string, bool, error) {
+	var key string
+	err := db.read(func(r *sql.DB) error {
+		return r.QueryRowContext(ctx, `SELECT key FROM rows WHERE portal = ? AND opportunity_id = ? LIMIT 1`, portal, id).Scan(&key)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read opportunity %d: %w", id, err)
+	}
+	return key, true, nil
+}
+
 // Unsettled returns the rows of portal with a request written and not
 // answered, oldest first: each must be settled before it is sent again.
 // Rows in doubt are among them.

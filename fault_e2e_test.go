@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/oppimport/oppimport/emulator"
+)
+
+// flakyPortal serves an emulator through a listener of its own that a test can take down
+// and bring back on the same address, and through a handler that can slow answers down.
+type flakyPortal struct {
+	emu  *emulator.Server
+	addr string
+	// slow, when set, says which requests to hold back for holdFor before they are handled:
+	// the portal still acts on them after the client gave up, as a real one would.
+	slow    func(r *http.Request) bool
+	holdFor time.Duration
+
+	mu  sync.Mutex
+	srv *http.Server
+}
+
+func newFlakyPortal(t *testing.T, opts emulator.Options) *flakyPortal {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &flakyPortal{emu: emulator.New(opts), addr: l.Addr().String()}
+	f.serve(l)
+	t.Cleanup(f.down)
+	return f
+}
+
+func (f *flakyPortal) url() string { return "http://" + f.addr }
+
+func (f *flakyPortal) serve(l net.Listener) {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.slow != nil && f.slow(r) {
+			time.Sleep(f.holdFor)
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+		}
+		f.emu.Handler().ServeHTTP(w, r)
+	})}
+	f.mu.Lock()
+	f.srv = srv
+	f.mu.Unlock()
+	go srv.Serve(l)
+}
+
+// down closes the listener and every connection: requests in flight get no answer.
+func (f *flakyPortal) down() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.srv != nil {
+		f.srv.Close()
+		f.srv = nil
+	}
+}
+
+// up listens again on the same address.
+func (f *flakyPortal) up(t *testing.T) {
+	for i := 0; ; i++ {
+		l, err := net.Listen("tcp", f.addr)
+		if err == nil {
+			f.serve(l)
+			return
+		}
+		if i == 100 {
+			t.Errorf("listening again on %s: %v", f.addr, err)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestFaults runs an import through each fault, then again if it did not finish, and holds
+// the outcome to the promise: every row created exactly once, or reported, and the report
+// matching the portal.
+func TestFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault injection takes a while")
+	}
+	const rows = 60
+	tests := []struct {
+		name string
+		opts emulator.Options
+		// setup prepares the portal; during runs once the portal holds some opportunities.
+		setup     func(t *testing.T, f *flakyPortal)
+		during    func(t *testing.T, f *flakyPortal)
+		firstExit []int // allowed exit codes of the first run
+	}{
+		{name: "500s", opts: emulator.Options{FailRate: 0.2, Seed: 5}, firstExit: []int{exitOK}},
+		{name: "503 with Retry-After", opts: emulator.Options{RateLimit: 30}, firstExit: []int{exitOK}},
+		{name: "429 from a proxy", opts: emulator.Options{RateLimit: 30, RateLimitStatus: 429}, firstExit: []int{exitOK}},
+		{name: "connections dropped after the write", opts: emulator.Options{DropRate: 0.2, Seed: 9}, firstExit: []int{exitOK}},
+		{
+			name: "answers slower than --timeout",
+			setup: func(t *testing.T, f *flakyPortal) {
+				var n atomic.Int64
+				f.holdFor = 1500 * time.Millisecond
+				f.slow = func(r *http.Request) bool {
+					return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "crm/opportunity") && n.Add(1)%7 == 0
+				}
+			},
+			firstExit: []int{exitOK},
+		},
+		{
+			name: "refused connections at the start",
+			setup: func(t *testing.T, f *flakyPortal) {
+				f.down()
+				time.AfterFunc(800*time.Millisecond, func() { f.up(t) })
+			},
+			firstExit: []int{exitOK},
+		},
+		{
+			name: "the portal goes away mid-run and comes back",
+			during: func(t *testing.T, f *flakyPortal) {
+				f.down()
+				time.Sleep(1500 * time.Millisecond)
+				f.up(t)
+			},
+			firstExit: []int{exitOK, exitRows},
+		},
+		{
+			name:      "the token expires mid-run",
+			during:    func(t *testing.T, f *flakyPortal) { f.emu.ExpireToken() },
+			firstExit: []int{exitStopped},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Token = "secret-token-" + fmt.Sprint(rand.Int())
+			f := newFlakyPortal(t, tt.opts)
+			dir := t.TempDir()
+			in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
+			mp := writeFile(t, dir, "deals.yaml", stateMapping)
+			rep := filepath.Join(dir, "r.csv")
+			args := func() []string {
+				return []string{"import", "--mapping", mp, "--url", f.url(), "--token", f.emu.Token(), "--rate", "100",
+					"--timeout", "1s", "--retries", "8", "--progress", "never", "--report", rep, in}
+			}
+			if tt.setup != nil {
+				tt.setup(t, f)
+			}
+			done := make(chan struct{})
+			if tt.during != nil {
+				go func() {
+					defer close(done)
+					for len(f.emu.Opportunities()) < rows/3 {
+						time.Sleep(2 * time.Millisecond)
+					}
+					tt.during(t, f)
+				}()
+			} else {
+				close(done)
+			}
+			res := runCmd(t, args()...)
+			<-done
+			if !containsInt(tt.firstExit, res.code) {
+				t.Fatalf("first run: got exit %d, want one of %v:\n%s", res.code, tt.firstExit, res.stderr)
+			}
+			if strings.Contains(res.stderr, f.emu.Token()) {
+				t.Errorf("the token shows on stderr")
+			}
+			checkReportMatchesPortal(t, rep, f.emu, res.code == exitOK)
+			if res.code != exitOK {
+				f.emu.SetToken(tt.opts.Token + "-renewed")
+				again := runCmd(t, args()...)
+				if again.code != exitOK {
+					t.Fatalf("the run after: got exit %d, want 0:\n%s", again.code, again.stderr)
+				}
+				checkReportMatchesPortal(t, rep, f.emu, true)
+			}
+			counts := titleCounts(f.emu)
+			for i := 1; i <= rows; i++ {
+				if n := counts[fmt.Sprintf("Deal number %d", i)]; n != 1 {
+					t.Errorf("deal %d is on the portal %d times, want once", i, n)
+				}
+			}
+		})
+	}
+}
+
+// checkReportMatchesPortal holds the report to the portal: every id the report gives is on
+// the portal with that row's title, and every opportunity on the portal is in the report
+// (when complete) or at least never twice.
+func checkReportMatchesPortal(t *testing.T, rep string, emu *emulator.Server, complete bool) {
+	t.Helper()
+	onPortal := map[string]string{}
+	for _, o := range emu.Opportunities() {
+		onPortal[fmt.Sprint(o.ID)] = o.Title
+	}
+	var reported []string
+	for _, r := range readReport(t, rep)[1:] {
+		switch r[2] {
+		case "created", "skipped":
+			title, ok := onPortal[r[3]]
+			want := "Deal number " + strings.TrimPrefix(r[1], "D")
+			if !ok || title != want {
+				t.Errorf("row %s: the report gives id %s, the portal holds %q under it, want %q", r[0], r[3], title, want)
+			}
+			reported = append(reported, r[3])
+		case "failed":
+			if r[6] == "" {
+				t.Errorf("row %s failed without a reason", r[0])
+			}
+		default:
+			t.Errorf("row %s: unexpected status %s", r[0], r[2])
+		}
+	}
+	if complete {
+		var all []string
+		for id := range onPortal {
+			all = append(all, id)
+		}
+		sort.Strings(all)
+		sort.Strings(reported)
+		if strings.Join(all, ",") != strings.Join(reported, ",") {
+			t.Errorf("the report's ids %v differ from the portal's %v", reported, all)
+		}
+	}
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
