@@ -236,43 +236,78 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 // read feeds the pipeline: every row is mapped and validated here; invalid rows go straight
 // to the results, valid ones to the workers.
 func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results chan<- item, seen *keySet) error {
-	for seq := 0; cfg.Limit <= 0 || seq < cfg.Limit; seq++ {
-		select {
-		case window <- struct{}{}:
-		case <-ctx.Done():
-			return nil
+	// The input is read on a goroutine of its own, in batches, so that reading and
+	// mapping run on two cores; the batches keep the hand-over cheap and the order.
+	batches := make(chan []source.Row, 4)
+	var readErr error
+	go func() {
+		defer close(batches)
+		batch := make([]source.Row, 0, readBatch)
+		for n := 0; cfg.Limit <= 0 || n < cfg.Limit; n++ {
+			row, err := cfg.Rows.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					readErr = err
+				}
+				break
+			}
+			batch = append(batch, row)
+			if len(batch) == readBatch {
+				select {
+				case batches <- batch:
+				case <-ctx.Done():
+					return
+				}
+				batch = make([]source.Row, 0, readBatch)
+			}
 		}
-		row, err := cfg.Rows.Next()
-		if err != nil {
-			<-window
-			if errors.Is(err, io.EOF) {
+		if len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	defer func() {
+		for range batches { // the reader stops at its next batch once ctx is done
+		}
+	}()
+	seq := 0
+	for batch := range batches {
+		for _, row := range batch {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
 				return nil
 			}
-			return err
-		}
-		it := check(cfg, seq, row)
-		if it.key != "" && it.res.Status != Invalid {
-			if first := seen.add(it.key, row.Number); first != 0 {
-				it.post = false
-				it.res.Status = Invalid
-				it.res.Error = fmt.Sprintf("the key %q is also row %d's: each row must have its own key", displayKey(it.key), first)
+			it := check(cfg, seq, row)
+			seq++
+			if it.key != "" && it.res.Status != Invalid {
+				if first := seen.add(it.key, row.Number); first != 0 {
+					it.post = false
+					it.res.Status = Invalid
+					it.res.Error = fmt.Sprintf("the key %q is also row %d's: each row must have its own key", displayKey(it.key), first)
+				}
+			}
+			out := results
+			if it.post {
+				out = jobs
+			}
+			select {
+			case out <- it:
+			case <-ctx.Done():
+				// Nothing reads jobs for long after a stop; results are always drained.
+				it.post, it.notRun = false, true
+				results <- it
+				return nil
 			}
 		}
-		out := results
-		if it.post {
-			out = jobs
-		}
-		select {
-		case out <- it:
-		case <-ctx.Done():
-			// Nothing reads jobs for long after a stop; results are always drained.
-			it.post, it.notRun = false, true
-			results <- it
-			return nil
-		}
 	}
-	return nil
+	return readErr
 }
+
+// readBatch is the rows handed from the reader to the mapper at once.
+const readBatch = 256
 
 // check maps and validates one row.
 func check(cfg Config, seq int, row source.Row) item {
@@ -291,6 +326,11 @@ func check(cfg Config, seq int, row source.Row) item {
 	if len(errs) > 0 {
 		it.res.Status = Invalid
 		it.res.Error = describe(cfg, row.Number, errs)
+		return it
+	}
+	if cfg.Poster == nil && it.key != "" {
+		// A dry run records nothing: the content hash is only a keyless row's identity.
+		it.res.Status = Valid
 		return it
 	}
 	it.body, it.hash = content(rec)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -262,3 +263,50 @@ func TestRunCancelFinishesInFlight(t *testing.T) {
 		t.Errorf("got %d results, want the run to stop early", len(results))
 	}
 }
+
+func TestKeySet(t *testing.T) {
+	s := newKeySet()
+	for i := 1; i <= 5000; i++ {
+		if first := s.add(fmt.Sprint("key ", i), i+1); first != 0 {
+			t.Fatalf("key %d: got first row %d, want 0", i, first)
+		}
+	}
+	for i := 1; i <= 5000; i++ {
+		if first := s.add(fmt.Sprint("key ", i), 9999); first != i+1 {
+			t.Errorf("key %d again: got first row %d, want %d", i, first, i+1)
+		}
+		if !s.has(fmt.Sprint("key ", i)) {
+			t.Errorf("key %d: not found", i)
+		}
+	}
+	if s.has("key 0") || s.has("key 5001") {
+		t.Errorf("found a key never added")
+	}
+}
+
+func TestRunDuplicateKeys(t *testing.T) {
+	r := &rows{n: 5}
+	dup := rowsFunc(func() (source.Row, error) {
+		row, err := r.Next()
+		if row.Number == 5 { // row 5 repeats row 3's key
+			row.Cells[0] = "D1"
+		}
+		return row, err
+	})
+	p := &poster{}
+	var got []Result
+	if _, err := Run(context.Background(), Config{Rows: dup, Plan: plan(t), Poster: p,
+		OnResult: func(r Result) { got = append(got, r) }}); err != nil {
+		t.Fatal(err)
+	}
+	if got[3].Status != Invalid || !strings.Contains(got[3].Error, `"D1" is also row 3's`) {
+		t.Errorf("got row 5 %s %q, want invalid naming row 3", got[3].Status, got[3].Error)
+	}
+	if n := p.calls.Load(); n != 4 {
+		t.Errorf("got %d posts, want 4: a duplicate is never posted", n)
+	}
+}
+
+type rowsFunc func() (source.Row, error)
+
+func (f rowsFunc) Next() (source.Row, error) { return f() }

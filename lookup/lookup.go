@@ -272,3 +272,15 @@ func selectOptions(mask string) []string {
 	}
 	return opts
 }
+
+// CustomFieldLabels returns the labels of the opportunity custom fields that hold values
+// (headings left out).
+func (p *Portal) CustomFieldLabels() []string {
+	var out []string
+	for _, f := range p.fields {
+		if f.FieldType != fieldHeading {
+			out = append(out, f.Label)
+		}
+	}
+	return out
+}

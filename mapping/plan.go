@@ -229,9 +229,18 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 	if len(errs) > 0 {
 		errs.sort()
 		if missing {
-			quoted := make([]string, len(header))
+			// A wide or hostile header must not flood the terminal.
+			const show, width = 50, 60
+			quoted := make([]string, 0, min(len(header), show)+1)
 			for i, h := range header {
-				quoted[i] = strconv.Quote(h)
+				if i == show {
+					quoted = append(quoted, "and "+strconv.Itoa(len(header)-show)+" more")
+					break
+				}
+				if len(h) > width {
+					h = strings.ToValidUTF8(h[:width], "") + "…"
+				}
+				quoted = append(quoted, strconv.Quote(h))
 			}
 			errs = append(errs, Error{File: m.File, Msg: "the input's columns are " + strings.Join(quoted, ", ")})
 		}

@@ -29,10 +29,10 @@ type conv struct {
 	tz       *time.Location
 	serial   bool // a plain number in a date field is an Excel serial
 	date1904 bool
-	vmap     *valueMap // nil when the rule has no map
-	months   *monthTable // the locale's month names besides English; nil = English only
-	fraction bool        // percent: fraction: a plain number is a share of 1 (0.65 is 65%)
-	lookup   string      // LookupUser, LookupStage, LookupContact: a name stands for an id
+	vmap     *valueMap    // nil when the rule has no map
+	months   *monthTable  // the locale's month names besides English; nil = English only
+	fraction bool         // percent: fraction: a plain number is a share of 1 (0.65 is 65%)
+	lookup   string       // LookupUser, LookupStage, LookupContact: a name stands for an id
 	res      *lookupCache // the plan's resolver; nil = look-ups not checked
 
 	notDate   string // reason for a value that is not a date

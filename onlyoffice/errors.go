@@ -52,6 +52,9 @@ type envelope struct {
 // holds: a proxy or a buggy server may echo a request back.
 func apiError(status int, header http.Header, body []byte, redact func(string) string) *APIError {
 	e := &APIError{StatusCode: status}
+	// Redacted before the body is cut short: half a token cut off by snippet would escape
+	// a redaction of the message.
+	body = []byte(redact(string(body)))
 	var env envelope
 	if json.Unmarshal(body, &env) == nil && env.Error != nil {
 		e.Message, e.HResult = env.Error.Message, env.Error.HResult

@@ -158,14 +158,15 @@ func TestGateSize(t *testing.T) {
 		t.Errorf("got %d slots before any latency is known, want the 8 given", got)
 	}
 	c.Succeeded(30 * time.Millisecond)
-	if got, want := g.Size(), 11; got != want { // ceil(300 x 0.03 x 1.2)
+	if got, want := g.Size(), int(math.Ceil(300*0.03*headroom)); got != want {
 		t.Errorf("got %d slots at 300/s and 30 ms, want %d", got, want)
 	}
 	// The latency is smoothed: one slow answer does not double the gate.
 	clk.advance(10 * time.Millisecond)
 	c.Succeeded(300 * time.Millisecond)
-	if got := g.Size(); got > 25 {
-		t.Errorf("got %d slots after one slow answer, want a smoothed size", got)
+	smoothed := 30*time.Millisecond + (300*time.Millisecond-30*time.Millisecond)/8
+	if got, want := g.Size(), int(math.Ceil(300*smoothed.Seconds()*headroom)); got != want {
+		t.Errorf("got %d slots after one slow answer, want %d (the latency smoothed by 1/8)", got, want)
 	}
 	for range 100 {
 		clk.advance(3 * time.Millisecond)

@@ -20,7 +20,7 @@ for target in \
 	pkg=${target%%:*}
 	name=${target#*:}
 	echo "== $name ($pkg) for ${seconds}s"
-	if ! go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "${seconds}s" -parallel "$parallel"; then
+	if ! go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "${seconds}s" -parallel "$parallel" -fuzzminimizetime "${MINIMIZE:-10s}"; then
 		echo "== $name FAILED: the failing input is under ${pkg}testdata/fuzz/$name/" >&2
 		status=1
 	fi
