@@ -219,13 +219,6 @@ func runImport(cmd string, args []string, ios streams) int {
 				total = int64(o.limit)
 			}
 		}
-		// One cheap read proves the token and the address before any row is touched.
-		ctx, cancel := context.WithTimeout(context.Background(), o.timeout*time.Duration(o.retries+1))
-		_, err = p.client.ListStages(ctx)
-		cancel()
-		if err != nil {
-			return fail(exitStopped, "the portal refused or could not be reached; nothing was posted: %v", err)
-		}
 		live = p
 
 		db, err := openState(o.statePath(), log)
