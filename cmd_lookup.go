@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/oppimport/oppimport/lookup"
@@ -67,6 +68,9 @@ func (l *portalLink) bind(m *mapping.Mapping, src *source.Reader, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	if l.portal != nil {
+		l.portal.Prefetch(mappedContacts(m), 8)
+	}
 	if u := plan.Unchecked(); len(u) > 0 {
 		log.Warn("look-ups not checked (no --url): names count as valid; give --url and --token to check them against the portal",
 			"unchecked", strings.Join(u, "; "))
@@ -81,4 +85,29 @@ func (l *portalLink) check(plan *mapping.Plan) func(*mapping.Record) []mapping.F
 		return nil
 	}
 	return l.portal.Checker(plan).Check
+}
+
+// mappedContacts lists the contact ids a mapping names itself (in value: and map:), which
+// the portal is asked about up front.
+func mappedContacts(m *mapping.Mapping) []int64 {
+	var ids []int64
+	add := func(s string) {
+		for _, part := range strings.Split(s, ",") {
+			if id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64); err == nil && id > 0 {
+				ids = append(ids, id)
+			}
+		}
+	}
+	for _, r := range m.Fields {
+		if r.Field != "contactid" && r.Field != "members" || r.Lookup != "" {
+			continue
+		}
+		if r.Value != nil {
+			add(*r.Value)
+		}
+		for _, v := range r.Map {
+			add(v)
+		}
+	}
+	return ids
 }
