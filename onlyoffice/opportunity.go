@@ -138,6 +138,7 @@ type StoredOpportunity struct {
 	ExpectedCloseDate  string
 	IsPrivate          bool
 	AccessList         []string
+	Members            []int64 // participants, the contact among them
 	CustomFields       []CustomField
 	Created            time.Time // zero when the portal did not say
 }
@@ -175,6 +176,9 @@ type opportunityWire struct {
 		ID         int64  `json:"id"`
 		FieldValue string `json:"fieldValue"`
 	} `json:"customFields"`
+	Members []struct {
+		ID int64 `json:"id"`
+	} `json:"members"`
 	Created string `json:"created"`
 }
 
@@ -190,6 +194,9 @@ func (w opportunityWire) stored() StoredOpportunity {
 	}
 	for _, a := range w.AccessList {
 		o.AccessList = append(o.AccessList, a.ID)
+	}
+	for _, m := range w.Members {
+		o.Members = append(o.Members, m.ID)
 	}
 	for _, f := range w.CustomFields {
 		o.CustomFields = append(o.CustomFields, CustomField{ID: f.ID, Value: f.FieldValue})

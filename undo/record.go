@@ -18,8 +18,7 @@ var bidTypeNames = []string{"FixedBid", "PerHour", "PerDay", "PerWeek", "PerMont
 // Record is the full record that puts o back as the portal held it, in the form an import
 // sends: dates from the portal's local 7-fraction form to yyyy-MM-dd (at local midnight, a
 // date: the portal reads it in its own zone) or yyyy-MM-ddTHH:mm:ssZ in UTC, the bid type by
-// name, amounts as plain decimals, custom field values set back. Members other than the
-// contact are not in o, so they are not in the record.
+// name, amounts as plain decimals, members and custom field values set back.
 func Record(o onlyoffice.StoredOpportunity) (mapping.Record, error) {
 	r := mapping.Record{
 		Title:           o.Title,
@@ -28,6 +27,7 @@ func Record(o onlyoffice.StoredOpportunity) (mapping.Record, error) {
 		BidCurrencyAbbr: o.BidCurrencyAbbr,
 		StageID:         o.StageID,
 		AccessList:      o.AccessList,
+		Members:         o.Members,
 	}
 	if o.Description != "" {
 		d := o.Description
@@ -123,7 +123,7 @@ func plainDecimal(s string) (string, error) {
 
 // notRestored lists what a PUT of before cannot take back from the portal's current record
 // now: custom field values the run set where there were none (the portal sets custom fields,
-// never clears them), and members, which the record kept does not hold.
+// never clears them).
 func notRestored(now, before onlyoffice.StoredOpportunity, sent mapping.Record) []string {
 	was := map[int64]string{}
 	for _, cf := range before.CustomFields {
@@ -134,9 +134,6 @@ func notRestored(now, before onlyoffice.StoredOpportunity, sent mapping.Record) 
 		if v := strings.TrimSpace(cf.Value); v != "" && was[cf.ID] == "" {
 			out = append(out, fmt.Sprintf("custom field %d (%q, empty before)", cf.ID, v))
 		}
-	}
-	if len(sent.Members) > 0 {
-		out = append(out, "members (not kept before the update)")
 	}
 	return out
 }

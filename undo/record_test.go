@@ -70,7 +70,7 @@ func TestNotRestored(t *testing.T) {
 	now := onlyoffice.StoredOpportunity{CustomFields: []onlyoffice.CustomField{{ID: 11, Value: "South"}, {ID: 12, Value: "Web"}}}
 	before := onlyoffice.StoredOpportunity{CustomFields: []onlyoffice.CustomField{{ID: 12, Value: "Referral"}}}
 	got := notRestored(now, before, mapping.Record{Members: []int64{4}})
-	want := []string{`custom field 11 ("South", empty before)`, "members (not kept before the update)"}
+	want := []string{`custom field 11 ("South", empty before)`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("notRestored (-want +got):\n%s", diff)
 	}
