@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -262,5 +264,47 @@ func TestStateLocks(t *testing.T) {
 	}
 	if got := titleCounts(srv); len(got) != 3 || got["Deal number 1"] != 1 {
 		t.Errorf("the portal holds %v, want each of the 3 deals once", got)
+	}
+}
+
+func TestSecondInterruptAbortsAndStateStaysConsistent(t *testing.T) {
+	srv, url := startEmulator(t, emulator.Options{Latency: time.Second})
+	dir := t.TempDir()
+	mp := writeFile(t, dir, "deals.yaml", stateMapping)
+	in := writeFile(t, dir, "deals.csv", dealsCSV(20, func(i int) int { return i }))
+	args := []string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--rate", "100", "--timeout", "2s", "--report", filepath.Join(dir, "r.csv"), in}
+	sigs := make(chan os.Signal, 2)
+	var interrupted atomic.Int64
+	go func() {
+		// Once creates are in flight (each held 1 s by the portal), interrupt twice.
+		for srv.Stats().ByRoute["POST crm/opportunity"] < 4 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		interrupted.Store(time.Now().UnixNano())
+		sigs <- syscall.SIGINT
+		time.Sleep(50 * time.Millisecond)
+		sigs <- syscall.SIGINT
+	}()
+	res := runCmdSignals(t, sigs, args...)
+	if res.code != exitStopped {
+		t.Fatalf("got exit %d, want 3:\n%s", res.code, res.stderr)
+	}
+	if took := time.Since(time.Unix(0, interrupted.Load())); took > 700*time.Millisecond {
+		t.Errorf("a second interrupt took %v to stop the run, want it at once", took)
+	}
+	// The requests cut off were written: the next run settles them and finishes, each deal once.
+	srv2Args := append([]string(nil), args...)
+	res = runCmd(t, srv2Args...)
+	if res.code != exitOK {
+		t.Fatalf("the run after: got exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	for title, n := range titleCounts(srv) {
+		if n != 1 {
+			t.Errorf("%q is on the portal %d times, want once", title, n)
+		}
+	}
+	if got := len(titleCounts(srv)); got != 20 {
+		t.Errorf("the portal holds %d deals, want 20", got)
 	}
 }
