@@ -306,7 +306,20 @@ func cell(cells []string, i int) string {
 	if i < 0 || i >= len(cells) {
 		return ""
 	}
-	return cells[i]
+	return unquote(cells[i])
+}
+
+// unquote drops the quote a spreadsheet-safe file (such as oppimport's own rejects file)
+// puts before a value that starts with = + - @, tab or carriage return, so that the value
+// is read as it was written.
+func unquote(v string) string {
+	if len(v) > 1 && v[0] == '\'' {
+		switch v[1] {
+		case '=', '+', '-', '@', '\t', '\r':
+			return v[1:]
+		}
+	}
+	return v
 }
 
 // ptrs holds the targets of a Record's pointer fields: one allocation per row.

@@ -355,3 +355,14 @@ func BenchmarkApply(b *testing.B) {
 		p.Apply(row)
 	}
 }
+
+func TestUnquote(t *testing.T) {
+	for in, want := range map[string]string{
+		"'=1+1": "=1+1", "'-3": "-3", "'+49 30 1": "+49 30 1", "'@x": "@x", "'\tx": "\tx",
+		"'80s deal": "'80s deal", "'": "'", "": "", "plain": "plain", "''=x": "''=x",
+	} {
+		if got := unquote(in); got != want {
+			t.Errorf("unquote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -224,7 +224,7 @@ func (c *Client) Authenticate(ctx context.Context) error {
 		TFA     bool    `json:"tfa"`
 		SMS     bool    `json:"sms"`
 	}
-	if err := decodeResponse(res.body, &auth); err != nil {
+	if err := c.decode(res.body, &auth); err != nil {
 		return fmt.Errorf("log in as %q: %w", c.user, err)
 	}
 	if auth.Token == nil || *auth.Token == "" {
@@ -241,6 +241,19 @@ func (c *Client) Authenticate(ctx context.Context) error {
 }
 
 // decodeResponse decodes the "response" member of a success answer into v.
+func (c *Client) decode(body []byte, v any) error {
+	if err := decodeResponse(body, v); err != nil {
+		// The error may quote the body, which a proxy may have filled with the request:
+		// quote it redacted, and redacted before it is cut short.
+		if err := decodeResponse([]byte(c.redact(string(body))), new(json.RawMessage)); err != nil {
+			return err
+		}
+		return errors.New(c.redact(err.Error()))
+	}
+	return nil
+}
+
+// decodeResponse reads the "response" of a success envelope into v.
 func decodeResponse(body []byte, v any) error {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {

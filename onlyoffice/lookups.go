@@ -151,7 +151,7 @@ func (c *Client) ContactsByEmail(ctx context.Context, address string) ([]Contact
 	if err != nil {
 		return nil, err
 	}
-	if err := decodeResponse(res.body, &wire); err != nil {
+	if err := c.decode(res.body, &wire); err != nil {
 		return nil, err
 	}
 	out := make([]Contact, len(wire))
@@ -201,7 +201,7 @@ func getPaged[T any](ctx context.Context, c *Client, path string, query url.Valu
 			Response json.RawMessage `json:"response"`
 		}
 		if err := json.Unmarshal(res.body, &env); err != nil {
-			return nil, fmt.Errorf("the answer is not the portal's JSON: %q", snippet(res.body))
+			return nil, fmt.Errorf("the answer is not the portal's JSON: %q", snippet([]byte(c.redact(string(res.body)))))
 		}
 		var page []T
 		if len(env.Response) > 0 && string(env.Response) != "null" {

@@ -114,7 +114,7 @@ func (c *Client) CreateOpportunity(ctx context.Context, o Opportunity) (Outcome,
 	var created struct {
 		ID int64 `json:"id"`
 	}
-	if err := decodeResponse(res.body, &created); err != nil || created.ID <= 0 {
+	if err := c.decode(res.body, &created); err != nil || created.ID <= 0 {
 		return out, fmt.Errorf("%w (HTTP %d without an opportunity id)", ErrInDoubt, res.status)
 	}
 	out.ID = created.ID
@@ -211,5 +211,5 @@ func (c *Client) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return decodeResponse(res.body, v)
+	return c.decode(res.body, v)
 }

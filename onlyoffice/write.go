@@ -73,7 +73,7 @@ func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.T
 			return nil, err
 		}
 		var page []opportunityWire
-		if err := decodeResponse(res.body, &page); err != nil {
+		if err := c.decode(res.body, &page); err != nil {
 			return nil, err
 		}
 		for _, w := range page {

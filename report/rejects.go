@@ -25,10 +25,10 @@ import (
 //
 // CSV (any path not ending in .xlsx): the input's delimiter, UTF-8 with a byte order
 // mark, so that Excel, where most users fix rows, opens accented text correctly and
-// saves it back as UTF-8 (the source reader drops the mark). The input's cells go back
-// exactly as they were read, not neutralised: they are the user's own data, already in
-// the user's own file, and a quote added in front would be imported the next time. Only
-// the error column, our text that quotes values, is neutralised.
+// saves it back as UTF-8 (the source reader drops the mark). Every cell that starts with
+// = + - @, tab or carriage return is neutralised with a leading quote, since the file is
+// meant to be opened in a spreadsheet; the mapping drops that one quote again when the
+// fixed file is imported, so the values go in as they were read.
 //
 // XLSX (a path ending in .xlsx): every cell is stored as text (an inline string, never a
 // formula), values as read (raw: dates as serial numbers, which the mapping reads back).
@@ -171,6 +171,9 @@ func (r *Rejects) writeCSV(cells []string, reason string) error {
 		}
 	}
 	r.rec = r.row(r.rec, cells, neutralise(reason))
+	for i, c := range r.rec {
+		r.rec[i] = neutralise(c)
+	}
 	if err := r.w.Write(r.rec); err != nil {
 		return err
 	}

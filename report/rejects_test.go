@@ -57,10 +57,10 @@ func TestRejectsCSVRoundTrip(t *testing.T) {
 	}
 	want := [][]string{
 		{"Deal ID", "Deal Name", "Close Date", "error"},
-		// the input's cells as they were; the error column neutralised
-		{"D-1", "=1+1", "31.02.2024", rows[0].reason},
+		// every cell a spreadsheet would run neutralised, the input's and the error column
+		{"D-1", "'=1+1", "31.02.2024", rows[0].reason},
 		{"D-2", "Müller; \"Co\"", "01.03.2024", "'=portal answered 400"},
-		{"-3", "", "", "short row"},
+		{"'-3", "", "", "short row"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejects file (-want +got):\n%s", diff)

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/oppimport/oppimport/emulator"
+)
+
+// badCase is one hostile input: a file of testdata/bad/ or one the test makes, read with a
+// mapping, and what validate and import must answer.
+type badCase struct {
+	name    string
+	input   string                                // a file of testdata/bad/, or "" when make writes it
+	make    func(t *testing.T, path string) error // writes the input at path (its name: ext)
+	ext     string                                // extension of a made input
+	mapping string                                // a file of testdata/bad/; "" = mapping.yaml
+	code    int                                   // the exit code of both validate and import
+	want    []string                              // in stderr; "$INPUT" and "$MAPPING" stand for the files' names
+	posted  int                                   // creates the import must make (0 for broken files)
+}
+
+var badCases = []badCase{
+	// Broken files: exit 2, the file named, nothing posted.
+	{name: "empty file", input: "empty.csv", code: exitNothing, want: []string{`"$INPUT": the file is empty`, "nothing was posted"}},
+	{name: "unterminated quote", input: "unterminated_quote.csv", code: exitNothing,
+		want: []string{`"$INPUT": row 3: a quoted cell opened on this row is never closed`, "nothing was posted"}},
+	{name: "invalid UTF-8", ext: ".csv", make: badBytes("Title,Amount\nFirst deal,100\nM\xfcller GmbH,200\n"), code: exitNothing,
+		want: []string{`"$INPUT": row 3 is not valid UTF-8`, `encoding: windows-1252`}},
+	{name: "invalid UTF-8 past the first MiB", ext: ".csv", make: badLateUTF8, code: exitNothing,
+		want: []string{`"$INPUT": row 50002 is not valid UTF-8`, "nothing was posted"}},
+	{name: "binary file named .csv", ext: ".csv", make: badBytes("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00"), code: exitNothing,
+		want: []string{`"$INPUT": row 3 holds a NUL byte: this is a binary file, not CSV text`}},
+	{name: "an XLSX named .csv", ext: ".csv", make: badWorkbook(nil), code: exitNothing,
+		want: []string{`"$INPUT": is an XLSX workbook (a zip archive), not CSV`}},
+	{name: "xlsx that is not a zip", input: "not_a_zip.xlsx", code: exitNothing,
+		want: []string{`"$INPUT": is not an XLSX file (not a zip archive)`}},
+	{name: "xlsx cut short", ext: ".xlsx", make: badTruncated, code: exitNothing,
+		want: []string{`"$INPUT": cannot be read as XLSX`}},
+	{name: "xlsx sheet bomb", ext: ".xlsx", make: badBomb("xl/worksheets/sheet1.xml", 2<<30+1<<20), code: exitNothing,
+		want: []string{`"$INPUT": unzips to more than 2048 MiB, the limit for a workbook (a zip bomb`}},
+	{name: "xlsx styles bomb", ext: ".xlsx", make: badBomb("xl/styles.xml", 300<<20), code: exitNothing,
+		want: []string{`"$INPUT": holds 300 MiB of parts read into memory (256 MiB at most)`}},
+	{name: "password-protected xlsx", ext: ".xlsx", make: badWorkbook(&excelize.Options{Password: "s3cret"}), code: exitNothing,
+		want: []string{`"$INPUT": is password-protected: remove the password`}},
+	{name: "duplicate header names", input: "duplicate_header.csv", code: exitNothing,
+		want: []string{`"$INPUT": header row 1: columns A and C are both named "Title"`}},
+	{name: "empty header name", input: "empty_header_name.csv", code: exitNothing,
+		want: []string{`"$INPUT": header row 1: column B has no name`}},
+
+	// Mapping mistakes: exit 2, the mapping file and line named, nothing posted.
+	{name: "mapping: bad YAML", input: "good.csv", mapping: "mapping_bad_yaml.yaml", code: exitNothing,
+		want: []string{"$MAPPING:3: YAML syntax: did not find expected ',' or '}'"}},
+	{name: "mapping: tabs", input: "good.csv", mapping: "mapping_tabs.yaml", code: exitNothing,
+		want: []string{"$MAPPING:3: a tab in the indentation: YAML indents with spaces only"}},
+	{name: "mapping: unknown keys", input: "good.csv", mapping: "mapping_unknown_keys.yaml", code: exitNothing,
+		want: []string{`$MAPPING:3: unknown key "sheat" in input (did you mean "sheet"?)`,
+			`$MAPPING:5: unknown key "colum" in title (did you mean "column"?)`, `$MAPPING:9: unknown key "extra"`}},
+	{name: "mapping: unknown fields", input: "good.csv", mapping: "mapping_unknown_fields.yaml", code: exitNothing,
+		want: []string{`$MAPPING:7: unknown field "bidvalue" (did you mean "bidValue"?)`, `$MAPPING:8: unknown field "probability"`}},
+	{name: "mapping: wrong types", input: "good.csv", mapping: "mapping_wrong_types.yaml", code: exitNothing,
+		want: []string{`$MAPPING:1: version: "one" is not a whole number`, `$MAPPING:3: input.header_row: "first" is not a whole number`,
+			`$MAPPING:4: key: want a column name or a list of them`, `$MAPPING:6: fields.title: want a rule`,
+			`$MAPPING:8: stageid: value "one" is not a whole number`, `$MAPPING:9: bidCurrencyAbbr: value "EURO" is not a currency code`,
+			`$MAPPING:10: bidValue: decimal: ";" is not a decimal separator`}},
+	{name: "mapping: two sources", input: "good.csv", mapping: "mapping_two_sources.yaml", code: exitNothing,
+		want: []string{"$MAPPING:3: title has 2 sources"}},
+	{name: "mapping: repeated field", input: "good.csv", mapping: "mapping_repeated_field.yaml", code: exitNothing,
+		want: []string{"$MAPPING:7: fields.title: repeated (first at line 3)"}},
+	{name: "mapping: columns the input lacks", input: "good.csv", mapping: "mapping_missing_column.yaml", code: exitNothing,
+		want: []string{`$MAPPING:2: key: column "Deal ID" is not in the input`, `$MAPPING:4: title: column "Titel" is not in the input (did you mean "Title"?)`}},
+	{name: "mapping: empty", input: "good.csv", mapping: "mapping_empty.yaml", code: exitNothing,
+		want: []string{`$MAPPING:1: the mapping is empty`}},
+	{name: "mapping: not keys", input: "good.csv", mapping: "mapping_not_yaml_keys.yaml", code: exitNothing,
+		want: []string{`$MAPPING:1: the mapping must be a set of keys`}},
+	{name: "mapping: columns missing from 10,000", ext: ".csv", make: badWide, mapping: "mapping_missing_column.yaml", code: exitNothing,
+		want: []string{`$MAPPING:4: title: column "Titel" is not in the input`, "and 9950 more"}},
+
+	// Bad rows in a good file: the row is reported, the others go on.
+	{name: "header only", input: "header_only.csv", code: exitOK, want: []string{"(0 rows)"}},
+	{name: "ragged rows", input: "ragged.csv", code: exitRows, posted: 2,
+		want: []string{"row 3 has 3 cells, the header has 2", "row 4 has 1 cells, the header has 2"}},
+	{name: "5 MB cell", ext: ".csv", make: badHugeCell, code: exitRows, posted: 1,
+		want: []string{"row=3", `column \"Title\" (title): \"xxxxxxxx`, "is 5242880 characters long (the portal keeps 255)"}},
+	{name: "10,000 columns", ext: ".csv", make: badWide, code: exitOK, posted: 2},
+}
+
+// TestBadInput runs validate and import on every bad input: the exit code, a message naming
+// the file (and row, column or line), never a panic, nothing posted from a broken file.
+func TestBadInput(t *testing.T) {
+	srv, url := startBadEmulator(t)
+	for _, tc := range badCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			input := filepath.Join(dir, "input"+tc.ext)
+			if tc.input != "" {
+				input = badCopy(t, tc.input, dir)
+			} else if err := tc.make(t, input); err != nil {
+				t.Fatal(err)
+			}
+			mappingFile := tc.mapping
+			if mappingFile == "" {
+				mappingFile = "mapping.yaml"
+			}
+			mappingPath := badCopy(t, mappingFile, dir)
+			replacer := strings.NewReplacer("$INPUT", input, "$MAPPING", mappingPath)
+
+			for _, cmd := range []string{"validate", "import"} {
+				t.Run(cmd, func(t *testing.T) {
+					srv.Reset()
+					args := []string{cmd, "--mapping", mappingPath, "--report", filepath.Join(dir, cmd+".report.csv"),
+						"--rejects", filepath.Join(dir, cmd+".rejects.csv"), "--progress", "never"}
+					if cmd == "import" {
+						args = append(args, "--url", url, "--token", srv.Token(), "--retries", "0")
+					}
+					code, stdout, stderr := badRun(t, append(args, input)...)
+					if code != tc.code {
+						t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, badShort(stderr))
+					}
+					for _, w := range tc.want {
+						if w = replacer.Replace(w); !strings.Contains(stderr, w) {
+							t.Errorf("stderr lacks %q:\n%s", w, badShort(stderr))
+						}
+					}
+					if len(stderr) > 16<<10 {
+						t.Errorf("stderr is %d bytes: a message must not dump the input", len(stderr))
+					}
+					if stdout != "" {
+						t.Errorf("stdout: %q, want nothing", badShort(stdout))
+					}
+					posted := srv.Stats().ByRoute["POST crm/opportunity"]
+					if cmd == "validate" && posted != 0 || cmd == "import" && posted != tc.posted {
+						t.Errorf("%d creates posted, want %d", posted, map[bool]int{true: tc.posted}[cmd == "import"])
+					}
+				})
+			}
+		})
+	}
+}
+
+// badRun runs oppimport's entry point with buffers for streams; a panic or a goroutine dump
+// in stderr fails the test.
+func badRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb badBuffer
+	code = run(args, streams{in: strings.NewReader(""), out: &out, err: &errb, signals: make(chan os.Signal)})
+	if s := errb.String(); strings.Contains(s, "goroutine ") || strings.Contains(s, "panic") {
+		t.Errorf("stderr shows a panic:\n%s", badShort(s))
+	}
+	return code, out.String(), errb.String()
+}
+
+// badBuffer is a bytes.Buffer that the logger, the progress bar and the test may share, as
+// they share stderr.
+type badBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *badBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *badBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func startBadEmulator(t *testing.T) (*emulator.Server, string) {
+	t.Helper()
+	srv := emulator.New(emulator.Options{})
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv, url
+}
+
+// badCopy copies testdata/bad/name into dir (so that nothing a run writes beside its inputs
+// lands in testdata) and returns the copy's path.
+func badCopy(t *testing.T, name, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "bad", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// badShort keeps a failure message readable when the output is large.
+func badShort(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return s
+}
+
+func badBytes(data string) func(*testing.T, string) error {
+	return func(_ *testing.T, path string) error { return os.WriteFile(path, []byte(data), 0o644) }
+}
+
+// badLateUTF8 writes invalid UTF-8 after the first MiB, which Open sniffs: the import's
+// read-through must stop it before anything is posted.
+func badLateUTF8(_ *testing.T, path string) error {
+	var b strings.Builder
+	b.WriteString("Title,Amount\n")
+	for range 50000 { // rows 2 to 50001: 1.2 MB
+		b.WriteString("A valid deal with ü,100\n")
+	}
+	b.WriteString("M\xfcller GmbH,200\n")
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// badHugeCell writes a 5 MB title between two good rows.
+func badHugeCell(_ *testing.T, path string) error {
+	data := "Title,Amount\nGood deal,1\n" + strings.Repeat("x", 5<<20) + ",2\n"
+	return os.WriteFile(path, []byte(data), 0o644)
+}
+
+// badWide writes 10,000 columns, Title and Amount among them, and two rows.
+func badWide(_ *testing.T, path string) error {
+	const n = 10000
+	var b strings.Builder
+	for row := 0; row < 3; row++ {
+		for col := 0; col < n; col++ {
+			if col > 0 {
+				b.WriteByte(',')
+			}
+			switch {
+			case row == 0 && col == 4321:
+				b.WriteString("Title")
+			case row == 0 && col == n-1:
+				b.WriteString("Amount")
+			case row == 0:
+				b.WriteString("C" + strconv.Itoa(col))
+			case col == 4321:
+				b.WriteString("Wide deal " + strconv.Itoa(row))
+			case col == n-1:
+				b.WriteString(strconv.Itoa(row * 100))
+			default:
+				b.WriteString("v")
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// badWorkbook writes a good workbook (Title, Amount and a row), encrypted when opts has a
+// password.
+func badWorkbook(opts *excelize.Options) func(*testing.T, string) error {
+	return func(_ *testing.T, path string) error {
+		f := excelize.NewFile()
+		defer f.Close()
+		f.SetSheetRow("Sheet1", "A1", &[]any{"Title", "Amount"})
+		f.SetSheetRow("Sheet1", "A2", &[]any{"Good deal", 100})
+		var buf bytes.Buffer
+		var err error
+		if opts != nil {
+			err = f.Write(&buf, *opts)
+		} else {
+			err = f.Write(&buf)
+		}
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, buf.Bytes(), 0o644)
+	}
+}
+
+// badTruncated writes a good workbook cut in half.
+func badTruncated(t *testing.T, path string) error {
+	if err := badWorkbook(nil)(t, path); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data[:len(data)/2], 0o644)
+}
+
+// badBomb writes a good workbook whose part named part really inflates to size bytes of
+// XML while the file stays a few MB: one compressed chunk repeated. Each copy is a
+// byte-aligned run of deflate blocks referring only to itself, so the copies chain into
+// one valid stream.
+func badBomb(part string, size int64) func(*testing.T, string) error {
+	return func(t *testing.T, path string) error {
+		if err := badWorkbook(nil)(t, path); err != nil {
+			return err
+		}
+		good, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+		if err != nil {
+			return err
+		}
+		head := []byte(`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+		tail := []byte(`</sheetData></worksheet>`)
+		if part == "xl/styles.xml" {
+			head = []byte(`<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><!--`)
+			tail = []byte(`--></styleSheet>`)
+		}
+		chunk := bytes.Repeat([]byte(`<row><c t="inlineStr"><is><t>x</t></is></c></row>`), 1<<20/50)
+		body := size - int64(len(head)+len(tail))
+		copies, rest := body/int64(len(chunk)), body%int64(len(chunk))
+
+		var stream bytes.Buffer
+		crc := uint32(0)
+		piece := func(p []byte, final bool) []byte {
+			var b bytes.Buffer
+			w, _ := flate.NewWriter(&b, flate.BestCompression)
+			w.Write(p)
+			if final {
+				w.Close()
+			} else {
+				w.Flush()
+			}
+			return b.Bytes()
+		}
+		stream.Write(piece(head, false))
+		crc = crc32.Update(crc, crc32.IEEETable, head)
+		compressed := piece(chunk, false)
+		for i := int64(0); i < copies; i++ {
+			stream.Write(compressed)
+			crc = crc32.Update(crc, crc32.IEEETable, chunk)
+		}
+		last := append(bytes.Repeat([]byte(" "), int(rest)), tail...)
+		stream.Write(piece(last, true))
+		crc = crc32.Update(crc, crc32.IEEETable, last)
+
+		var out bytes.Buffer
+		zw := zip.NewWriter(&out)
+		for _, zf := range zr.File {
+			if zf.Name == part {
+				w, err := zw.CreateRaw(&zip.FileHeader{Name: part, Method: zip.Deflate, CRC32: crc,
+					CompressedSize64: uint64(stream.Len()), UncompressedSize64: uint64(size)})
+				if err != nil {
+					return err
+				}
+				w.Write(stream.Bytes())
+				continue
+			}
+			w, err := zw.Create(zf.Name)
+			if err != nil {
+				return err
+			}
+			rc, err := zf.Open()
+			if err != nil {
+				return err
+			}
+			io.Copy(w, rc)
+			rc.Close()
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		if out.Len() > 8<<20 {
+			t.Errorf("the bomb is %d bytes: meant to be small", out.Len())
+		}
+		return os.WriteFile(path, out.Bytes(), 0o644)
+	}
+}
