@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -99,13 +98,13 @@ var badCases = []badCase{
 // TestBadInput runs validate and import on every bad input: the exit code, a message naming
 // the file (and row, column or line), never a panic, nothing posted from a broken file.
 func TestBadInput(t *testing.T) {
-	srv, url := startBadEmulator(t)
+	srv, url := startEmulator(t, emulator.Options{})
 	for _, tc := range badCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			input := filepath.Join(dir, "input"+tc.ext)
 			if tc.input != "" {
-				input = badCopy(t, tc.input, dir)
+				input = copyTestdata(t, dir, "bad", tc.input)
 			} else if err := tc.make(t, input); err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +112,7 @@ func TestBadInput(t *testing.T) {
 			if mappingFile == "" {
 				mappingFile = "mapping.yaml"
 			}
-			mappingPath := badCopy(t, mappingFile, dir)
+			mappingPath := copyTestdata(t, dir, "bad", mappingFile)
 			replacer := strings.NewReplacer("$INPUT", input, "$MAPPING", mappingPath)
 
 			for _, cmd := range []string{"validate", "import"} {
@@ -153,7 +152,7 @@ func TestBadInput(t *testing.T) {
 // in stderr fails the test.
 func badRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb badBuffer
+	var out, errb syncBuffer
 	code = run(args, streams{in: strings.NewReader(""), out: &out, err: &errb, signals: make(chan os.Signal)})
 	if s := errb.String(); strings.Contains(s, "goroutine ") || strings.Contains(s, "panic") {
 		t.Errorf("stderr shows a panic:\n%s", badShort(s))
@@ -161,50 +160,12 @@ func badRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// badBuffer is a bytes.Buffer that the logger, the progress bar and the test may share, as
+// syncBuffer is a bytes.Buffer that the logger, the progress bar and the test may share, as
 // they share stderr.
-type badBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
 
-func (b *badBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
 
-func (b *badBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
-func startBadEmulator(t *testing.T) (*emulator.Server, string) {
-	t.Helper()
-	srv := emulator.New(emulator.Options{})
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv, url
-}
 
-// badCopy copies testdata/bad/name into dir (so that nothing a run writes beside its inputs
-// lands in testdata) and returns the copy's path.
-func badCopy(t *testing.T, name, dir string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "bad", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // badShort keeps a failure message readable when the output is large.
 func badShort(s string) string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,30 +22,7 @@ func e2e(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-func lookupEmulator(t *testing.T) (*emulator.Server, string) {
-	t.Helper()
-	srv := emulator.New(emulator.Options{})
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv, url
-}
 
-// copyExport copies testdata/exports/NAME into dir.
-func copyExport(t *testing.T, dir, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "exports", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // initMapping runs init-mapping against the emulator, applies edits (old -> new), and
 // writes the mapping beside the input.
@@ -73,7 +49,7 @@ func initMapping(t *testing.T, url, token, input string, edits ...string) string
 // without the portal; where the export holds nothing the proposal left undecided, every
 // row is valid.
 func TestInitMappingExports(t *testing.T) {
-	srv, url := lookupEmulator(t)
+	srv, url := startEmulator(t, emulator.Options{})
 	tests := []struct {
 		file     string
 		want     int      // validate --url's exit code
@@ -95,7 +71,7 @@ func TestInitMappingExports(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			dir := t.TempDir()
-			input := copyExport(t, dir, tt.file)
+			input := copyTestdata(t, dir, "exports", tt.file)
 			mp := initMapping(t, url, srv.Token(), input)
 			text, _ := os.ReadFile(mp)
 			for _, s := range tt.contains {
@@ -162,9 +138,9 @@ const (
 // A German Pipedrive export (semicolons, Windows-1252, 1.234,50, 31.12.2024, owner names)
 // imports with init-mapping's proposal and one edit: the stage it could not match.
 func TestImportPipedriveGerman(t *testing.T) {
-	srv, url := lookupEmulator(t)
+	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
-	input := copyExport(t, dir, "pipedrive_de.csv")
+	input := copyTestdata(t, dir, "exports", "pipedrive_de.csv")
 	mp := initMapping(t, url, srv.Token(), input,
 		`      # "Verhandlung": ""  # TODO: decide`, `      "Verhandlung": "Negotiations"  # was: TODO: decide`)
 	code, _, errs := e2e(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(),
@@ -185,9 +161,9 @@ func TestImportPipedriveGerman(t *testing.T) {
 // A Salesforce export (owner and stage names, not ids; US dates and dollar amounts)
 // imports with init-mapping's proposal and one edit.
 func TestImportSalesforce(t *testing.T) {
-	srv, url := lookupEmulator(t)
+	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
-	input := copyExport(t, dir, "salesforce.csv")
+	input := copyTestdata(t, dir, "exports", "salesforce.csv")
 	mp := initMapping(t, url, srv.Token(), input,
 		`      # "Prospecting": ""  # TODO: decide`, `      "Prospecting": "Initial contact"  # was: TODO: decide`)
 	code, _, errs := e2e(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(),
@@ -254,7 +230,7 @@ func TestImportEncodings(t *testing.T) {
 		{"iso-8859-15", "iso-8859-15", latin1(text)},
 		{"latin1 alias", "latin1", latin1(text)},
 	}
-	srv, url := lookupEmulator(t)
+	srv, url := startEmulator(t, emulator.Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.Reset()
@@ -289,7 +265,7 @@ func TestImportEncodings(t *testing.T) {
 // A UTF-8 file with invalid bytes and no encoding: stops before anything is posted, naming
 // the first bad row and suggesting the encoding, even when the bad row is far into the file.
 func TestImportInvalidUTF8(t *testing.T) {
-	srv, url := lookupEmulator(t)
+	srv, url := startEmulator(t, emulator.Options{})
 	var b bytes.Buffer
 	b.WriteString("Title;Owner\n")
 	for i := 2; i <= 30000; i++ {
@@ -327,7 +303,7 @@ fields:
 // What the portal would refuse, and what it would accept and silently corrupt, is caught
 // before posting; only the good row reaches the portal.
 func TestImportOnlineValidation(t *testing.T) {
-	srv, url := lookupEmulator(t)
+	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	input := filepath.Join(dir, "in.csv")
 	os.WriteFile(input, []byte(`Title,Owner,Stage,Currency,Contact,Members,Shared,Source,Strategic,Renewal,Notes
@@ -373,7 +349,7 @@ custom_fields:
 	if code != exitRows {
 		t.Fatalf("import exited %d, want 1:\n%s", code, errs)
 	}
-	rows := readCSVReport(t, report)
+	rows := readReport(t, report)
 	want := map[string]string{
 		"2":  "created",
 		"3":  `column "Owner" (responsibleid): "11111111-2222-4333-8444-555555555555" is no user of the portal`,
@@ -409,16 +385,3 @@ custom_fields:
 	}
 }
 
-func readCSVReport(t *testing.T, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}

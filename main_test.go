@@ -83,6 +83,17 @@ func startEmulator(t *testing.T, opts emulator.Options) (*emulator.Server, strin
 	return srv, url
 }
 
+// copyTestdata copies testdata/SUB/NAME into dir (so that nothing a run writes beside its
+// input lands in testdata) and returns the copy's path.
+func copyTestdata(t *testing.T, dir, sub, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", sub, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, dir, name, string(data))
+}
+
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
