@@ -163,10 +163,6 @@ func badRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // syncBuffer is a bytes.Buffer that the logger, the progress bar and the test may share, as
 // they share stderr.
 
-
-
-
-
 // badShort keeps a failure message readable when the output is large.
 func badShort(s string) string {
 	if len(s) > 2000 {

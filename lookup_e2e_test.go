@@ -22,8 +22,6 @@ func e2e(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-
-
 // initMapping runs init-mapping against the emulator, applies edits (old -> new), and
 // writes the mapping beside the input.
 func initMapping(t *testing.T, url, token, input string, edits ...string) string {
@@ -384,4 +382,3 @@ custom_fields:
 		t.Errorf("the portal holds %+v, want the good row alone, its select and checkbox values normalised", got)
 	}
 }
-
