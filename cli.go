@@ -24,9 +24,10 @@ const (
 )
 
 const exitCodesHelp = `Exit codes:
-  0  every row created (validate: every row valid)
+  0  every row created, updated, unchanged or already done (validate: every row valid)
   1  the run finished, and some rows are invalid or failed: see the report
-  2  nothing was posted: bad flags, unreadable mapping or input, mapping errors
+  2  nothing was posted: bad flags, unreadable mapping or input, mapping errors,
+     state database locked by another run
   3  the run stopped early: authentication refused, portal unreachable after retries,
      --max-errors reached, interrupted; the report holds what was done
 `
@@ -113,10 +114,10 @@ func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(w)
 	fs.Usage = func() {
-		fmt.Fprintf(w, "%s\nFlags:\n", strings.TrimSpace(synopsis))
+		fmt.Fprintf(w, "%s\n\nFlags:\n", strings.TrimSpace(synopsis))
 		fs.VisitAll(func(f *flag.Flag) {
 			name, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(w, "  --%s %s\n    \t%s", f.Name, name, strings.ReplaceAll(usage, "\n", "\n    \t"))
+			fmt.Fprintf(w, "  --%s\n    \t%s", strings.TrimSpace(f.Name+" "+name), strings.ReplaceAll(usage, "\n", "\n    \t"))
 			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
 				fmt.Fprintf(w, " (default %s)", f.DefValue)
 			}

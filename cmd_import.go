@@ -37,6 +37,10 @@ Examples:
   oppimport import --mapping deals.yaml deals.csv
   oppimport import --mapping deals.yaml --rate 20 --report run.xlsx deals.xlsx
   oppimport import --mapping deals.yaml --user admin@example.com --password-file ~/.onlyoffice-pass deals.csv
+  oppimport import --mapping deals.yaml --mode sync --progress never --log-format json export.csv   # from cron
+
+Every run records what it created in a state database beside the mapping (deals.state.db):
+run it again after a crash, or every night, and nothing is created twice.
 `
 
 const validateSynopsis = `
