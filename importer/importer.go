@@ -220,7 +220,8 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 			}
 		}
 	}
-	if readErr == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && runCtx.Err() == nil {
+	// Keys absent from the input mean something only when the whole input was read.
+	if readErr == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && cfg.Limit <= 0 && runCtx.Err() == nil {
 		readErr = absent(ctx, cfg.Ledger, seen, &st)
 	}
 	st.Elapsed = time.Since(start)
