@@ -27,6 +27,15 @@ import (
 	"github.com/oppimport/oppimport/samples"
 )
 
+// titleMapping maps a Title column and fills the fields the portal requires with constants.
+const titleMapping = `version: 1
+fields:
+  title:           { column: Title }
+  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
+  stageid:         { value: 1 }
+  bidCurrencyAbbr: { value: EUR }
+`
+
 // syncBuffer is a bytes.Buffer safe for the logger and the test to share.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -345,13 +354,7 @@ func TestImportRefusedConnectionsRetried(t *testing.T) {
 	}()
 	dir := t.TempDir()
 	in := writeFile(t, dir, "in.csv", "Title\nOne\nTwo\n")
-	mp := writeFile(t, dir, "m.yaml", `version: 1
-fields:
-  title:           { column: Title }
-  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
-  stageid:         { value: 1 }
-  bidCurrencyAbbr: { value: EUR }
-`)
+	mp := writeFile(t, dir, "m.yaml", titleMapping)
 	res := runCmd(t, "import", "--mapping", mp, "--url", "http://"+addr, "--token", "tok", "--concurrency", "1",
 		"--report", filepath.Join(dir, "r.csv"), "--progress", "never", in)
 	if res.code != exitOK {
@@ -371,13 +374,7 @@ func TestImportDroppedAnswersSettledNeverDuplicated(t *testing.T) {
 	}
 	dir := t.TempDir()
 	in := writeFile(t, dir, "in.csv", b.String())
-	mp := writeFile(t, dir, "m.yaml", `version: 1
-fields:
-  title:           { column: Title }
-  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
-  stageid:         { value: 1 }
-  bidCurrencyAbbr: { value: EUR }
-`)
+	mp := writeFile(t, dir, "m.yaml", titleMapping)
 	rep := filepath.Join(dir, "r.csv")
 	res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "200",
 		"--timeout", "1s", "--report", rep, "--progress", "never", in)
@@ -450,13 +447,7 @@ func TestImportClientErrorsNotRetried(t *testing.T) {
 
 	dir := t.TempDir()
 	in := writeFile(t, dir, "in.csv", "Title\nGood\nRefused\nForbidden\n")
-	mp := writeFile(t, dir, "m.yaml", `version: 1
-fields:
-  title:           { column: Title }
-  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
-  stageid:         { value: 1 }
-  bidCurrencyAbbr: { value: EUR }
-`)
+	mp := writeFile(t, dir, "m.yaml", titleMapping)
 	rep := filepath.Join(dir, "r.csv")
 	res := runCmd(t, "import", "--mapping", mp, "--url", hs.URL, "--token", srv.Token(), "--report", rep, "--progress", "never", in)
 	if res.code != exitRows {
@@ -485,13 +476,7 @@ func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good.csv", "Title\nOne\n")
 	bad := writeFile(t, dir, "bad.csv", "Title\nOne\n\"unterminated\nTwo\n")
-	mp := writeFile(t, dir, "m.yaml", `version: 1
-fields:
-  title:           { column: Title }
-  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
-  stageid:         { value: 1 }
-  bidCurrencyAbbr: { value: EUR }
-`)
+	mp := writeFile(t, dir, "m.yaml", titleMapping)
 	badMapping := writeFile(t, dir, "bad.yaml", "version: 1\nfields:\n  titel: { column: Title }\n")
 	rep := filepath.Join(dir, "r.csv")
 	common := []string{"--url", url, "--token", srv.Token(), "--report", rep, "--progress", "never"}
@@ -545,13 +530,7 @@ func TestImportInterrupted(t *testing.T) {
 	}
 	dir := t.TempDir()
 	in := writeFile(t, dir, "in.csv", b.String())
-	mp := writeFile(t, dir, "m.yaml", `version: 1
-fields:
-  title:           { column: Title }
-  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
-  stageid:         { value: 1 }
-  bidCurrencyAbbr: { value: EUR }
-`)
+	mp := writeFile(t, dir, "m.yaml", titleMapping)
 	rep := filepath.Join(dir, "r.csv")
 	sigs := make(chan os.Signal, 1)
 	go func() {
