@@ -226,7 +226,25 @@ func TestImportForeignCSV(t *testing.T) {
 	// The rejects file holds the bad rows in the input's own columns, ready to fix and re-import.
 	rejects := readReport(t, filepath.Join(dir, "zoho.rejects.csv"))
 	if len(rejects) != 3 || rejects[0][len(rejects[0])-1] != "error" || rejects[1][1] != "Bad date" {
-		t.Errorf("got rejects %q, want the header plus error and the two invalid rows", rejects)
+		t.Fatalf("got rejects %q, want the header plus error and the two invalid rows", rejects)
+	}
+
+	// Fixed in place, the rejects file imports with the same mapping.
+	rejects[1][3] = "2025-02-28"
+	rejects[2][1] = "No longer nameless"
+	var fixed bytes.Buffer
+	w := csv.NewWriter(&fixed)
+	w.WriteAll(rejects)
+	in2 := writeFile(t, dir, "zoho.rejects.csv", fixed.String())
+	res = runCmd(t, "import", "--mapping", m, "--url", url, "--token", srv.Token(), "--report", rep, "--progress", "never", in2)
+	if res.code != exitOK {
+		t.Fatalf("importing the fixed rejects: got exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	if diff := cmp.Diff([]string{"2:created", "3:created"}, statuses(readReport(t, rep))); diff != "" {
+		t.Errorf("fixed rejects statuses (-want +got):\n%s", diff)
+	}
+	if got := len(srv.Opportunities()); got != 5 {
+		t.Errorf("the portal holds %d opportunities, want 5", got)
 	}
 }
 
@@ -278,6 +296,30 @@ fields:
 	rows := readReport(t, rep)
 	if got := rows[3]; got[2] != "invalid" || !strings.Contains(got[6], "Export!C4") {
 		t.Errorf("got row 4 %q, want invalid naming the cell Export!C4", got)
+	}
+
+	// The rejects workbook keeps the sheet's name and columns: fixed in place, it imports.
+	rej, err := excelize.OpenFile(filepath.Join(dir, "deals.rejects.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rej.GetSheetList(); len(got) != 1 || got[0] != "Export" {
+		t.Errorf("the rejects workbook has sheets %q, want [Export]", got)
+	}
+	if err := rej.SetCellValue("Export", "C2", 4); err != nil {
+		t.Fatal(err)
+	}
+	fixedPath := filepath.Join(dir, "fixed.xlsx")
+	if err := rej.SaveAs(fixedPath); err != nil {
+		t.Fatal(err)
+	}
+	rej.Close()
+	res = runCmd(t, "import", "--mapping", m, "--url", url, "--token", srv.Token(), "--report", rep, "--progress", "never", fixedPath)
+	if res.code != exitOK {
+		t.Fatalf("importing the fixed rejects: got exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	if got := len(srv.Opportunities()); got != 3 {
+		t.Errorf("the portal holds %d opportunities, want 3", got)
 	}
 }
 
