@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -273,18 +274,50 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 		for range batches { // the reader stops at its next batch once ctx is done
 		}
 	}()
+
+	// Mapping is the costly step: each batch is mapped on a goroutine of its own, as many at
+	// once as there are cores, and the batches come back in input order through futures for
+	// the key check and the dispatch below, which must see the rows in order.
+	futures := make(chan chan []item, runtime.GOMAXPROCS(0))
+	var mappers sync.WaitGroup
+	go func() {
+		defer close(futures)
+		for batch := range batches {
+			fut := make(chan []item, 1)
+			select {
+			case futures <- fut:
+			case <-ctx.Done():
+				return
+			}
+			mappers.Add(1)
+			go func() {
+				defer mappers.Done()
+				items := make([]item, len(batch))
+				for i, row := range batch {
+					items[i] = check(cfg, row)
+				}
+				fut <- items
+			}()
+		}
+	}()
+	defer func() {
+		for range futures {
+		}
+		mappers.Wait()
+	}()
+
 	seq := 0
-	for batch := range batches {
-		for _, row := range batch {
+	for fut := range futures {
+		for _, it := range <-fut {
 			select {
 			case window <- struct{}{}:
 			case <-ctx.Done():
 				return nil
 			}
-			it := check(cfg, seq, row)
+			it.seq = seq
 			seq++
 			if it.key != "" && it.res.Status != Invalid {
-				if first := seen.add(it.key, row.Number); first != 0 {
+				if first := seen.add(it.key, it.res.Row); first != 0 {
 					it.post = false
 					it.res.Status = Invalid
 					it.res.Error = fmt.Sprintf("the key %q is also row %d's: each row must have its own key", displayKey(it.key), first)
@@ -310,9 +343,9 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 // readBatch is the rows handed from the reader to the mapper at once.
 const readBatch = 256
 
-// check maps and validates one row.
-func check(cfg Config, seq int, row source.Row) item {
-	it := item{seq: seq, res: Result{Row: row.Number, Cells: row.Cells}}
+// check maps and validates one row. Safe for concurrent use.
+func check(cfg Config, row source.Row) item {
+	it := item{res: Result{Row: row.Number, Cells: row.Cells}}
 	it.key = cfg.Plan.Key(row.Cells)
 	it.res.Key = displayKey(it.key)
 	if row.Err != nil {
