@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,8 @@ func stored(srv *emulator.Server) []opp {
 			Expected: o.ExpectedCloseDate.Format(time.DateOnly), Contact: o.ContactID, Stage: o.StageID,
 			Probability: o.SuccessProbability, Custom: o.CustomFields})
 	}
+	// Workers create concurrently: the portal's order is not the input's.
+	slices.SortFunc(out, func(a, b opp) int { return strings.Compare(a.Title, b.Title) })
 	return out
 }
 
