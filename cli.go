@@ -123,7 +123,10 @@ func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 			}
 			fmt.Fprintln(w)
 		})
-		fmt.Fprintf(w, "\n%s", exitCodesHelp)
+		if name == "import" || name == "validate" {
+			// The other commands say their own exit codes in their synopsis.
+			fmt.Fprintf(w, "\n%s", exitCodesHelp)
+		}
 	}
 	return fs
 }

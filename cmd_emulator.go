@@ -18,6 +18,8 @@ It runs until interrupted.
 Examples:
   oppimport emulator --addr 127.0.0.1:0
   oppimport emulator --latency 30ms --rate-limit 50 --fail 0.05 --drop 0.01
+
+Exit codes: 0 stopped by Ctrl-C or SIGTERM; 2 bad flags or the address cannot be listened on.
 `
 
 func runEmulator(args []string, ios streams) int {

@@ -27,6 +27,9 @@ reading only.
 Examples:
   oppimport init-mapping deals.csv > deals.yaml
   oppimport init-mapping --url https://example.onlyoffice.com --token ... export.xlsx > deals.yaml
+
+Exit codes: 0 the mapping was written; 2 bad flags or an unreadable input; 3 the portal
+refused the token or could not be reached.
 `
 
 // initSample is how many data rows init-mapping reads.

@@ -23,6 +23,8 @@ be asked) with the candidate opportunity ids. With --run N, what run N did to ea
 Examples:
   oppimport status --mapping deals.yaml
   oppimport status --state deals.state.db --run 3
+
+Exit codes: 0 shown; 2 bad flags, no state database, or no such run.
 `
 
 func runStatus(args []string, ios streams) int {

@@ -173,7 +173,7 @@ func runUndo(args []string, ios streams) int {
 		return fail(exitNothing, "%v; nothing was changed", err)
 	}
 
-	bar := progress.New(ios.err, o.progress, ios.errIsTTY, total, log)
+	bar := progress.New(ios.err, o.progress, ios.errIsTTY, total, log, progress.Word("undone"))
 	soft, hard, stopSignals := signalContexts(ctx, ios, log)
 	defer stopSignals()
 
@@ -196,9 +196,9 @@ func runUndo(args []string, ios streams) int {
 	cfg.Abort = hard
 	cfg.OnResult = func(r undo.Result) {
 		counts.Done++
-		// The bar words Created as "created": an undo creates nothing, so it stays 0 and the
-		// bar shows rows done and failed.
 		switch r.Status {
+		case undo.Deleted, undo.Restored, undo.WouldDelete, undo.WouldRestore:
+			counts.Created++ // the bar's word for them is "undone"
 		case undo.Failed:
 			counts.Failed++
 			if shown++; shown <= maxShown {

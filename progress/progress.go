@@ -45,6 +45,16 @@ func InBytes() Option {
 	return func(b *Bar) { b.bytes = true }
 }
 
+// Word names what Counts.Created counts, in the bar and the log line: "created" unless
+// set (an undo counts what it undid).
+func Word(w string) Option {
+	return func(b *Bar) {
+		if w != "" {
+			b.word = w
+		}
+	}
+}
+
 // throttle is the least time between two redraws of the bar.
 const throttle = 150 * time.Millisecond
 
@@ -55,6 +65,7 @@ type Bar struct {
 	logger   *slog.Logger
 	total    int64 // rows, or bytes with InBytes; <= 0 = unknown
 	bytes    bool
+	word     string // what Counts.Created counts
 	interval time.Duration
 	start    time.Time
 
@@ -81,7 +92,7 @@ func New(w io.Writer, mode string, isTerminal bool, total int64, logger *slog.Lo
 	if logger == nil {
 		logger = slog.Default()
 	}
-	b := &Bar{w: w, logger: logger, total: total, interval: 10 * time.Second, start: time.Now()}
+	b := &Bar{w: w, logger: logger, total: total, word: "created", interval: 10 * time.Second, start: time.Now()}
 	for _, o := range opts {
 		o(b)
 	}
@@ -166,7 +177,8 @@ func (b *Bar) describe(c Counts, now time.Time) string {
 	}
 	d = append(d, ": "...)
 	d = strconv.AppendInt(d, c.Created, 10)
-	d = append(d, " created"...)
+	d = append(d, ' ')
+	d = append(d, b.word...)
 	if c.Failed > 0 {
 		d = append(d, ", "...)
 		d = strconv.AppendInt(d, c.Failed, 10)
@@ -215,7 +227,7 @@ func (b *Bar) log(done int64, rowsPerSecond float64) {
 		attrs = append(attrs, slog.Int64("total", b.total))
 	}
 	attrs = append(attrs,
-		slog.Int64("created", b.counts[1].Load()),
+		slog.Int64(b.word, b.counts[1].Load()),
 		slog.Int64("failed", b.counts[2].Load()),
 		slog.Int64("invalid", b.counts[3].Load()),
 		slog.Float64("rate", math.Round(rowsPerSecond*10)/10),
