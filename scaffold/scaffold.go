@@ -200,6 +200,8 @@ func (p *proposal) propose() {
 			p.set(field, "  contactid: "+rule)
 		case "successProbability":
 			p.probability(c)
+		case "bidType":
+			p.bidType(c)
 		default:
 			p.set(field, "  "+field+": { column: "+q(c.name)+" }")
 		}
@@ -261,6 +263,58 @@ func (p *proposal) propose() {
 			p.unmapped = append(p.unmapped, c.name)
 		}
 	}
+}
+
+// bidTypeWords tells the API's bid type from the words billing columns use.
+var bidTypeWords = []struct{ word, bidType string }{
+	{"fix", "FixedBid"}, {"flat", "FixedBid"}, {"one", "FixedBid"}, {"pausch", "FixedBid"}, {"einmal", "FixedBid"}, {"forfait", "FixedBid"},
+	{"hour", "PerHour"}, {"stund", "PerHour"}, {"heure", "PerHour"},
+	{"day", "PerDay"}, {"dail", "PerDay"}, {"tag", "PerDay"}, {"jour", "PerDay"},
+	{"week", "PerWeek"}, {"woche", "PerWeek"}, {"semaine", "PerWeek"},
+	{"month", "PerMonth"}, {"monat", "PerMonth"}, {"mois", "PerMonth"}, {"mensuel", "PerMonth"},
+	{"year", "PerYear"}, {"annual", "PerYear"}, {"jahr", "PerYear"}, {"anu", "PerYear"},
+}
+
+var bidTypeNames = map[string]bool{"fixedbid": true, "perhour": true, "perday": true, "perweek": true, "permonth": true, "peryear": true,
+	"0": true, "1": true, "2": true, "3": true, "4": true, "5": true}
+
+// bidType proposes a map from the billing words of the sample to the API's bid types, and
+// marks the words it cannot tell.
+func (p *proposal) bidType(c *column) {
+	values := distinct(c.values)
+	var plain, unknown []string
+	var pairs []string
+	for _, v := range values {
+		if bidTypeNames[strings.ToLower(v)] {
+			plain = append(plain, v)
+			continue
+		}
+		found := ""
+		for _, w := range bidTypeWords {
+			if strings.HasPrefix(strings.ToLower(v), w.word) {
+				found = w.bidType
+				break
+			}
+		}
+		if found == "" {
+			unknown = append(unknown, v)
+			continue
+		}
+		pairs = append(pairs, "      "+q(v)+": "+found)
+	}
+	if len(pairs) == 0 && len(unknown) == 0 {
+		p.set("bidType", "  bidType: { column: "+q(c.name)+" }")
+		return
+	}
+	lines := []string{"  bidType:", "    column: " + q(c.name), "    map:  # the file's billing words -> the API's bid types"}
+	lines = append(lines, pairs...)
+	for _, v := range plain {
+		lines = append(lines, "      "+q(v)+": "+v)
+	}
+	for _, v := range unknown {
+		lines = append(lines, "      # "+q(v)+": FixedBid  # TODO: decide: FixedBid PerHour PerDay PerWeek PerMonth PerYear")
+	}
+	p.set("bidType", lines...)
 }
 
 func isID(v string) bool {

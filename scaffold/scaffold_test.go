@@ -1,6 +1,7 @@
 package scaffold
 
 import (
+	"github.com/oppimport/oppimport/mapping"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,33 @@ func TestDateFormats(t *testing.T) {
 		if !strings.Contains(lines, tt.want) || strings.Contains(lines, "TODO") != tt.todo {
 			t.Errorf("%q: proposed %q, want %s (TODO %v)", tt.values, lines, tt.want, tt.todo)
 		}
+	}
+}
+
+func TestBidTypeMap(t *testing.T) {
+	in := Input{Name: "deals.csv", Kind: "csv", Delimiter: ',',
+		Header: []string{"Deal Name", "Billing", "Owner", "Stage"},
+		Rows: [][]string{
+			{"A", "Fixed", "anna@example.com", "1"}, {"B", "Hourly", "anna@example.com", "1"},
+			{"C", "Monatlich", "anna@example.com", "1"}, {"D", "Retainer", "anna@example.com", "1"},
+			{"E", "PerWeek", "anna@example.com", "1"},
+		}}
+	var b strings.Builder
+	if err := Write(&b, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{`"Fixed": FixedBid`, `"Hourly": PerHour`, `"Monatlich": PerMonth`, `"PerWeek": PerWeek`,
+		`# "Retainer": FixedBid  # TODO: decide`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the proposal lacks %s:\n%s", want, out)
+		}
+	}
+	m, err := mapping.Parse([]byte(out), "proposal.yaml")
+	if err != nil {
+		t.Fatalf("the proposal does not load: %v\n%s", err, out)
+	}
+	if _, err := m.Bind(in.Header, mapping.BindOptions{}); err != nil {
+		t.Errorf("the proposal does not bind: %v", err)
 	}
 }
