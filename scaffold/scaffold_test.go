@@ -1,9 +1,10 @@
 package scaffold
 
 import (
-	"github.com/oppimport/oppimport/mapping"
 	"strings"
 	"testing"
+
+	"github.com/oppimport/oppimport/mapping"
 )
 
 func TestGuessEncoding(t *testing.T) {
