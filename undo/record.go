@@ -124,7 +124,7 @@ func plainDecimal(s string) (string, error) {
 // notRestored lists what a PUT of before cannot take back from the portal's current record
 // now: custom field values the run set where there were none (the portal sets custom fields,
 // never clears them).
-func notRestored(now, before onlyoffice.StoredOpportunity, sent mapping.Record) []string {
+func notRestored(now, before onlyoffice.StoredOpportunity) []string {
 	was := map[int64]string{}
 	for _, cf := range before.CustomFields {
 		was[cf.ID] = strings.TrimSpace(cf.Value)

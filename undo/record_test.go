@@ -69,7 +69,7 @@ func TestRecord(t *testing.T) {
 func TestNotRestored(t *testing.T) {
 	now := onlyoffice.StoredOpportunity{CustomFields: []onlyoffice.CustomField{{ID: 11, Value: "South"}, {ID: 12, Value: "Web"}}}
 	before := onlyoffice.StoredOpportunity{CustomFields: []onlyoffice.CustomField{{ID: 12, Value: "Referral"}}}
-	got := notRestored(now, before, mapping.Record{Members: []int64{4}})
+	got := notRestored(now, before)
 	want := []string{`custom field 11 ("South", empty before)`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("notRestored (-want +got):\n%s", diff)

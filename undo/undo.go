@@ -333,7 +333,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 		return unanswered(ctx, cfg, res, err)
 	}
 
-	if lost := notRestored(now, before, sent); len(lost) > 0 {
+	if lost := notRestored(now, before); len(lost) > 0 {
 		note = join(note, "not restored: "+strings.Join(lost, "; ")+": the portal cannot clear them")
 	}
 	if cfg.DryRun {
