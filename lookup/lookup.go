@@ -91,51 +91,42 @@ func (p *Portal) Resolve(kind, name string) (string, error) {
 	case mapping.LookupUser:
 		return p.user(name)
 	case mapping.LookupStage:
-		var hits []onlyoffice.Stage
-		for _, s := range p.stages {
-			if strings.EqualFold(strings.TrimSpace(s.Title), name) {
-				hits = append(hits, s)
-			}
-		}
-		if len(hits) == 1 {
-			return strconv.FormatInt(hits[0].ID, 10), nil
-		}
-		titles := func(ss []onlyoffice.Stage) []string {
-			out := make([]string, len(ss))
-			for i, s := range ss {
-				out[i] = strconv.Quote(s.Title)
-			}
-			return out
-		}
-		if len(hits) > 1 {
-			return "", &mapping.LookupError{Kind: "stage", Name: name, Ambiguous: true, Candidates: titles(hits)}
-		}
-		return "", &mapping.LookupError{Kind: "stage", Name: name, Candidates: titles(p.stages)}
+		return byTitle("stage", name, p.stages,
+			func(s onlyoffice.Stage) (string, int64) { return s.Title, s.ID },
+			func(s onlyoffice.Stage) string { return strconv.Quote(s.Title) })
 	case mapping.LookupContact:
 		return p.contact(name)
 	case mapping.LookupCustomField:
-		var hits []onlyoffice.CustomFieldDef
-		for _, f := range p.fields {
-			if strings.EqualFold(strings.TrimSpace(f.Label), name) {
-				hits = append(hits, f)
-			}
-		}
-		if len(hits) == 1 {
-			return strconv.FormatInt(hits[0].ID, 10), nil
-		}
-		labels := func(fs []onlyoffice.CustomFieldDef) []string {
-			out := make([]string, len(fs))
-			for i, f := range fs {
-				out[i] = fmt.Sprintf("%q (id %d)", f.Label, f.ID)
-			}
-			return out
-		}
-		if len(hits) > 1 {
-			return "", &mapping.LookupError{Kind: "custom field", Name: name, Ambiguous: true, Candidates: labels(hits)}
-		}
-		return "", &mapping.LookupError{Kind: "custom field", Name: name, Candidates: labels(p.fields)}
+		return byTitle("custom field", name, p.fields,
+			func(f onlyoffice.CustomFieldDef) (string, int64) { return f.Label, f.ID },
+			func(f onlyoffice.CustomFieldDef) string { return fmt.Sprintf("%q (id %d)", f.Label, f.ID) })
 	}
 	return "", fmt.Errorf("unknown look-up %q", kind)
+}
+
+// byTitle finds the one item whose title is name, ignoring case and surrounding spaces, and
+// returns its id; none or several is a *mapping.LookupError naming the candidates (all the
+// items when none matched).
+func byTitle[T any](kind, name string, items []T, title func(T) (string, int64), describe func(T) string) (string, error) {
+	var hits []T
+	for _, it := range items {
+		if t, _ := title(it); strings.EqualFold(strings.TrimSpace(t), name) {
+			hits = append(hits, it)
+		}
+	}
+	if len(hits) == 1 {
+		_, id := title(hits[0])
+		return strconv.FormatInt(id, 10), nil
+	}
+	candidates := hits
+	if len(hits) == 0 {
+		candidates = items
+	}
+	described := make([]string, len(candidates))
+	for i, it := range candidates {
+		described[i] = describe(it)
+	}
+	return "", &mapping.LookupError{Kind: kind, Name: name, Ambiguous: len(hits) > 1, Candidates: described}
 }
 
 func (p *Portal) user(name string) (string, error) {
