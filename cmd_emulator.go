@@ -29,6 +29,7 @@ func runEmulator(args []string, ios streams) int {
 	fs.StringVar(&opts.Token, "token", "", "the API token to accept (default a random one)")
 	fs.DurationVar(&opts.Latency, "latency", 0, "added to every answer")
 	fs.Float64Var(&opts.RateLimit, "rate-limit", 0, "requests per second allowed, 503 with Retry-After beyond (default unlimited)")
+	fs.IntVar(&opts.RateLimitStatus, "rate-limit-status", 503, "the status of a refused request: 503 as the cloud answers, or 429 as a proxy in front of it does")
 	fs.Float64Var(&opts.FailRate, "fail", 0, "share of requests answered 500 without being applied, 0-1")
 	fs.Float64Var(&opts.DropRate, "drop", 0, "share of creates applied and then left unanswered (connection dropped), 0-1")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the fault dice")
@@ -45,6 +46,10 @@ func runEmulator(args []string, ios streams) int {
 			fmt.Fprintf(ios.err, "oppimport emulator: %s %v: want a share between 0 and 1\n", name, v)
 			return exitNothing
 		}
+	}
+	if opts.RateLimitStatus != 503 && opts.RateLimitStatus != 429 {
+		fmt.Fprintf(ios.err, "oppimport emulator: --rate-limit-status %d: want 503 or 429\n", opts.RateLimitStatus)
+		return exitNothing
 	}
 	srv := emulator.New(opts)
 	url, err := srv.Start(*addr)
