@@ -102,3 +102,33 @@ func prefixFold(s, name string) int {
 func isLetter(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 0x7f && r != 0xa0 && r != 0x202f
 }
+
+// MonthLocale returns the locale (such as "de") whose month names, and not English ones, a
+// date such as "15. März 2024" uses, or "" when it names no month or English ones. A name
+// several languages share (apr, nov) decides nothing. init-mapping proposes locale: with it.
+func MonthLocale(date string) string {
+	found := ""
+	for _, word := range strings.FieldsFunc(strings.ToLower(date), func(r rune) bool { return !isLetter(r) }) {
+		if inTable(&english, word) {
+			continue
+		}
+		for _, name := range localeNames() {
+			if t := monthTableFor(name); t != nil && name != "en" && inTable(t, word) {
+				if found != "" && found != name {
+					return "" // two languages: undecided
+				}
+				found = name
+			}
+		}
+	}
+	return found
+}
+
+func inTable(t *monthTable, word string) bool {
+	for _, names := range t {
+		if slices.Contains(names, word) {
+			return true
+		}
+	}
+	return false
+}

@@ -100,3 +100,14 @@ func TestLocales(t *testing.T) {
 		})
 	}
 }
+
+func TestMonthLocale(t *testing.T) {
+	for in, want := range map[string]string{
+		"15. März 2024": "de", "3 Okt. 2024": "", "3 Dezember 2024": "de", "12 juillet 2024": "fr", "15 March 2024": "",
+		"2024-03-15": "", "1 abril 2024": "", "10 dezembro 2024": "pt", "": "",
+	} {
+		if got := MonthLocale(in); got != want {
+			t.Errorf("MonthLocale(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

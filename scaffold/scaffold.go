@@ -16,6 +16,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/oppimport/oppimport/mapping"
 )
 
 // Input is what the caller read of the file.
@@ -72,6 +74,16 @@ func init() {
 	add("contactid", "Account Name", "Account", "Associated Company", "Organization", "Organisation", "Organization Name", "Company", "Client", "Customer", "Contact", "Contact Name", "Person", "Associated Contact", "Contact Person")
 	add("key", "ID", "Deal ID", "Opportunity ID", "Record ID", "Record Id", "Deal Id")
 	add("isPrivate", "Private", "Is Private")
+	// German and French exports (Pipedrive and Zoho write headers in the user's language).
+	add("title", "Titel", "Bezeichnung", "Titre", "Nom de l'affaire")
+	add("description", "Beschreibung", "Notizen", "Notes de l'affaire")
+	add("bidValue", "Montant", "Valeur")
+	add("bidCurrencyAbbr", "Devise")
+	add("expectedCloseDate", "Abschlussdatum", "Erwartetes Abschlussdatum", "Date de clôture", "Date de clôture prévue")
+	add("stageid", "Stufe", "Étape")
+	add("successProbability", "Wahrscheinlichkeit", "Probabilité")
+	add("responsibleid", "Besitzer", "Inhaber", "Verantwortlich", "Propriétaire", "Responsable")
+	add("contactid", "Firma", "Organisation", "Kontakt", "Société", "Entreprise")
 }
 
 // norm folds a column name for comparison: lower case, letters and digits only.
@@ -117,6 +129,7 @@ type proposal struct {
 	order    []string
 	used     map[int]bool
 	key      string
+	locale   string // the language of month names in the dates, when not English
 	customs  []string
 	notes    []string // header comments
 	unmapped []string
@@ -557,6 +570,9 @@ func (p *proposal) date(field string, c *column) {
 	for _, v := range c.values {
 		m := numericDate.FindStringSubmatch(v)
 		if m == nil {
+			if l := mapping.MonthLocale(v); l != "" {
+				p.locale = l
+			}
 			continue
 		}
 		if p.in.Kind == "xlsx" && isID(v) {
@@ -644,6 +660,9 @@ func (p *proposal) render() string {
 	}
 	if len(input) > 0 {
 		b.WriteString("input:\n" + strings.Join(input, "\n") + "\n")
+	}
+	if p.locale != "" {
+		b.WriteString("locale: " + p.locale + "  # the dates name their months in this language\n")
 	}
 	if p.key != "" {
 		b.WriteString("key: [" + q(p.key) + "]  # identifies a row across runs\n")

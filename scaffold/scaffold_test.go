@@ -107,3 +107,23 @@ func TestBidTypeMap(t *testing.T) {
 		t.Errorf("the proposal does not bind: %v", err)
 	}
 }
+
+func TestLocaleProposed(t *testing.T) {
+	in := Input{Name: "deals.csv", Kind: "csv", Delimiter: ';',
+		Header: []string{"Titel", "Abschlussdatum"},
+		Rows:   [][]string{{"A", "15. März 2025"}, {"B", "3. Dezember 2025"}}}
+	var b strings.Builder
+	if err := Write(&b, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\nlocale: de") {
+		t.Errorf("the proposal does not set locale: de:\n%s", b.String())
+	}
+	m, err := mapping.Parse([]byte(b.String()), "proposal.yaml")
+	if err != nil {
+		t.Fatalf("the proposal does not load: %v\n%s", err, b.String())
+	}
+	if m.Locale != "de" {
+		t.Errorf("got locale %q, want de", m.Locale)
+	}
+}
