@@ -528,7 +528,7 @@ func (l *loader) rule(n *yaml.Node, fid fieldID, where string, tz *time.Location
 			}
 			mapNode = v
 		case "format":
-			if info.kind != kDate {
+			if info.kind != kDate && fid != fCustom {
 				return // reported below
 			}
 			var pats []*yaml.Node
@@ -602,9 +602,13 @@ func (l *loader) rule(n *yaml.Node, fid fieldID, where string, tz *time.Location
 		l.errf(r.lines["default"], "%s: default: is never used with value:, which is never empty", name)
 	}
 
-	// Keys that apply to some fields only.
+	// Keys that apply to some fields only. A custom field with format: is a date field: its
+	// value is read as a date and sent as yyyy-MM-dd, as date custom fields hold them.
+	if _, ok := r.lines["format"]; ok && fid == fCustom {
+		info.kind = kDate
+	}
 	if _, ok := r.lines["format"]; ok && info.kind != kDate {
-		l.errf(r.lines["format"], "%s: format: applies to date fields only (actualCloseDate, expectedCloseDate)", name)
+		l.errf(r.lines["format"], "%s: format: applies to date fields only (actualCloseDate, expectedCloseDate, and custom fields holding dates)", name)
 	}
 	if _, ok := r.lines["split"]; ok && !info.list {
 		l.errf(r.lines["split"], "%s: split: applies to list fields only (members, accessList)", name)

@@ -159,7 +159,7 @@ func TestLoadErrors(t *testing.T) {
 		{"rule not a mapping", base + "  bidValue: Amount\n",
 			[]string{`m.yaml:7: fields.bidValue: want a rule such as { column: "Deal Name" }, not "Amount"`}},
 		{"format on a non-date field", base + "  bidValue: { column: A, format: DD.MM.YYYY }\n",
-			[]string{`m.yaml:7: bidValue: format: applies to date fields only (actualCloseDate, expectedCloseDate)`}},
+			[]string{`m.yaml:7: bidValue: format: applies to date fields only (actualCloseDate, expectedCloseDate, and custom fields holding dates)`}},
 		{"split on a non-list field", base + "  contactid: { column: A, split: \";\" }\n",
 			[]string{`m.yaml:7: contactid: split: applies to list fields only (members, accessList)`}},
 		{"decimal on a non-number field", base + "  contactid: { column: A, decimal: \",\" }\n",

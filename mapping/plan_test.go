@@ -366,3 +366,34 @@ func TestUnquote(t *testing.T) {
 		}
 	}
 }
+
+func TestCustomFieldDates(t *testing.T) {
+	m, err := Parse([]byte(`version: 1
+fields:
+  title:           { column: Title }
+  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
+  stageid:         { value: 1 }
+  bidCurrencyAbbr: { value: EUR }
+custom_fields:
+  - { id: 14, column: Renewal, format: "DD.MM.YYYY" }
+  - { id: 11, column: Region }
+`), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Bind([]string{"Title", "Renewal", "Region"}, BindOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, errs := p.Apply([]string{"A", "31.12.2025", "31.12.2025"})
+	if len(errs) > 0 {
+		t.Fatalf("got errors %v", errs)
+	}
+	want := []CustomValue{{ID: 14, Value: "2025-12-31"}, {ID: 11, Value: "31.12.2025"}}
+	if diff := cmp.Diff(want, rec.CustomFields); diff != "" {
+		t.Errorf("custom fields (-want +got):\n%s", diff)
+	}
+	if _, errs := p.Apply([]string{"A", "31.02.2025", "x"}); len(errs) != 1 || errs[0].Field != "customField:14" {
+		t.Errorf("got errors %v, want the impossible date of custom field 14", errs)
+	}
+}
