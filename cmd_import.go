@@ -311,10 +311,12 @@ func runImport(cmd string, args []string, ios streams) int {
 	if live != nil {
 		cfg.Poster = live
 	}
+	started := time.Now()
 	st, runErr := importer.Run(soft, cfg)
 	bar.Finish()
 
 	sum := report.Summary{
+		Started: started,
 		Mode:    cmd,
 		Input:   input,
 		Counts:  st.Counts,
