@@ -216,12 +216,14 @@ func runUndo(args []string, ios streams) int {
 	}
 	var st undo.Stats
 	var runErr error
+	started := time.Now()
 	if settleErr == nil {
 		st, runErr = undo.Run(soft, cfg)
 	}
 	bar.Finish()
 
 	sum := report.Summary{
+		Started: started,
 		Run:     int(cfg.Run),
 		Mode:    "undo",
 		Input:   fmt.Sprintf("run %d", target.ID),
