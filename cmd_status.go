@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/state"
 )
 
@@ -96,7 +97,7 @@ func runStatus(args []string, ios streams) int {
 	w = tabwriter.NewWriter(ios.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "key\trun\tsent at\tcandidates\twhy")
 	for _, r := range doubt {
-		fmt.Fprintf(w, "%s\t%d\t%s\t%v\t%s\n", shownKey(r.Key), r.IntentRun, r.IntentAt.Local().Format("2006-01-02 15:04:05"), r.Candidates, r.Doubt)
+		fmt.Fprintf(w, "%s\t%d\t%s\t%v\t%s\n", mapping.ShowKey(r.Key), r.IntentRun, r.IntentAt.Local().Format("2006-01-02 15:04:05"), r.Candidates, r.Doubt)
 	}
 	w.Flush()
 	return exitOK
@@ -122,7 +123,7 @@ func statusRun(ctx context.Context, db *state.DB, n int64, ios streams) int {
 		if r.OpportunityID != 0 {
 			id = fmt.Sprint(r.OpportunityID)
 		}
-		_, err := fmt.Fprintf(w, "%s\t%s\t%s\n", shownKey(r.Key), r.Outcome, id)
+		_, err := fmt.Fprintf(w, "%s\t%s\t%s\n", mapping.ShowKey(r.Key), r.Outcome, id)
 		return err
 	})
 	w.Flush()
@@ -146,6 +147,3 @@ func counts(c map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// shownKey shows a key of several columns with a visible separator; a content hash as is.
-func shownKey(key string) string { return strings.ReplaceAll(key, "\x1f", " | ") }

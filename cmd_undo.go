@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oppimport/oppimport/importer"
+	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/onlyoffice"
 	"github.com/oppimport/oppimport/progress"
 	"github.com/oppimport/oppimport/report"
@@ -202,12 +203,12 @@ func runUndo(args []string, ios streams) int {
 		case undo.Failed:
 			counts.Failed++
 			if shown++; shown <= maxShown {
-				log.Warn("row left alone", "key", shownKey(r.Key), "opportunity", r.OpportunityID, "error", r.Error)
+				log.Warn("row left alone", "key", mapping.ShowKey(r.Key), "opportunity", r.OpportunityID, "error", r.Error)
 			} else if shown == maxShown+1 {
 				log.Warn("more rows are left alone: see the report", "report", reportPath)
 			}
 		}
-		err := rep.Write(report.Result{Row: r.Row, Key: shownKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
+		err := rep.Write(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
 			Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error})
 		if err != nil && writeErr == nil {
 			writeErr = err

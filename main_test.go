@@ -36,6 +36,16 @@ fields:
   bidCurrencyAbbr: { value: EUR }
 `
 
+// keyedTitleMapping is titleMapping with the title as the rows' key.
+const keyedTitleMapping = `version: 1
+key: [Title]
+fields:
+  title:           { column: Title }
+  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
+  stageid:         { value: 1 }
+  bidCurrencyAbbr: { value: EUR }
+`
+
 // syncBuffer is a bytes.Buffer safe for the logger and the test to share.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -330,14 +340,7 @@ func TestImportRetriesAndFaults(t *testing.T) {
 	for i := range n {
 		b.WriteString("Deal " + string(rune('A'+i%26)) + strings.Repeat("x", i/26) + "\n")
 	}
-	m := `version: 1
-key: [Title]
-fields:
-  title:           { column: Title }
-  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
-  stageid:         { value: 1 }
-  bidCurrencyAbbr: { value: EUR }
-`
+	m := keyedTitleMapping
 	tests := []struct {
 		name string
 		opts emulator.Options

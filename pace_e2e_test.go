@@ -25,14 +25,7 @@ func TestImportAdaptsToThePortalsRate(t *testing.T) {
 	for i := range rows {
 		fmt.Fprintf(&b, "deal %d\n", i)
 	}
-	m := `version: 1
-key: [Title]
-fields:
-  title:           { column: Title }
-  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
-  stageid:         { value: 1 }
-  bidCurrencyAbbr: { value: EUR }
-`
+	m := keyedTitleMapping
 	srv, url := startEmulator(t, emulator.Options{RateLimit: 40})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "in.csv", b.String())

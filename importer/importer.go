@@ -320,7 +320,7 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 				if first := seen.add(it.key, it.res.Row); first != 0 {
 					it.post = false
 					it.res.Status = Invalid
-					it.res.Error = fmt.Sprintf("the key %q is also row %d's: each row must have its own key", displayKey(it.key), first)
+					it.res.Error = fmt.Sprintf("the key %q is also row %d's: each row must have its own key", mapping.ShowKey(it.key), first)
 				}
 			}
 			out := results
@@ -347,7 +347,7 @@ const readBatch = 256
 func check(cfg Config, row source.Row) item {
 	it := item{res: Result{Row: row.Number, Cells: row.Cells}}
 	it.key = cfg.Plan.Key(row.Cells)
-	it.res.Key = displayKey(it.key)
+	it.res.Key = mapping.ShowKey(it.key)
 	if row.Err != nil {
 		it.res.Status = Invalid
 		it.res.Error = row.Err.Error()

@@ -3,6 +3,8 @@ package importer
 import (
 	"context"
 	"hash/maphash"
+
+	"github.com/oppimport/oppimport/mapping"
 )
 
 // keySet remembers the keys of one input by their 64-bit hashes, with the row that had
@@ -77,7 +79,7 @@ func absent(ctx context.Context, l *Ledger, seen *keySet, st *Stats) error {
 		}
 		st.Absent++
 		if len(st.AbsentKeys) < maxAbsentKeys {
-			st.AbsentKeys = append(st.AbsentKeys, displayKey(key))
+			st.AbsentKeys = append(st.AbsentKeys, mapping.ShowKey(key))
 		}
 		return nil
 	})

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/oppimport/oppimport/mapping"
@@ -285,6 +284,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-
-// displayKey shows a key of several columns with a visible separator.
-func displayKey(key string) string { return strings.ReplaceAll(key, "\x1f", " | ") }

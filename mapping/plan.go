@@ -277,6 +277,13 @@ func (p *Plan) Column(field string) (name string, col int, ok bool) {
 	return "", -1, false
 }
 
+// keySep joins the cells of a key of several columns.
+const keySep = "\x1f"
+
+// ShowKey is a key as a person reads it: the cells of a key of several columns joined by
+// " | " instead of the unit separator Key joins them with; any other key as it is.
+func ShowKey(key string) string { return strings.ReplaceAll(key, keySep, " | ") }
+
 // Key is the row's key: the mapping's key columns, trimmed and joined with the unit
 // separator (U+001F); "" when the mapping has no key or every key cell is empty.
 func (p *Plan) Key(cells []string) string {
@@ -290,7 +297,7 @@ func (p *Plan) Key(cells []string) string {
 	empty := true
 	for i, c := range p.keyCols {
 		if i > 0 {
-			b.WriteByte('\x1f')
+			b.WriteString(keySep)
 		}
 		v := strings.TrimSpace(cell(cells, c))
 		empty = empty && v == ""
