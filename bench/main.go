@@ -6,14 +6,20 @@
 //  3. import into the emulator (30 ms latency) at --rate 300: achieved / configured, overall
 //     and second by second;
 //  4. import at --rate 200 into an emulator that allows 50 per second: achieved / 50 and
-//     refused / all requests.
+//     refused / all requests;
+//  5. import at --rate 200 into the cloud's window, 500 requests in any 10 s (a proxy in
+//     this process in front of the emulator: the emulator's --rate-limit counts over one
+//     second only): the time an ideal client would take / the time taken, and refused / all;
+//  6. sync: requests per updated row and per unchanged row.
+//
+// Each figure is written with the machine's load average when its part started.
 //
 // Every figure comes from a child process (the oppimport binary, built once; the bare
 // readers, built from ./bench/bare), so that peak RSS is per process. Inputs are generated
 // in a temporary folder, removed at the end unless -keep.
 //
 //	go run ./bench                 # everything, then BENCHMARKS.md
-//	go run ./bench -only import    # one part: csv, xlsx, import, limited
+//	go run ./bench -only import    # one part: csv, xlsx, import, limited, cloud, sync
 package main
 
 import (
@@ -30,6 +36,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,6 +53,10 @@ type options struct {
 	limitedRate float64
 	allowed     float64
 	concurrency string
+	cloudRows   int
+	cloudN      int
+	cloudSpan   time.Duration
+	syncRows    int
 	runs        int
 	only        string
 	out         string
@@ -63,11 +74,15 @@ func main() {
 	flag.Float64Var(&o.limitedRate, "limited-rate", 200, "--rate of the import into the rate-limited emulator")
 	flag.Float64Var(&o.allowed, "allowed", 50, "the rate-limited emulator's --rate-limit")
 	flag.StringVar(&o.concurrency, "concurrency", "auto", "--concurrency of the imports")
+	flag.IntVar(&o.cloudRows, "cloud-rows", 2000, "rows imported at -limited-rate into the cloud's window")
+	flag.IntVar(&o.cloudN, "cloud-requests", 500, "requests the cloud's window accepts in -cloud-span")
+	flag.DurationVar(&o.cloudSpan, "cloud-span", 10*time.Second, "the cloud's window")
+	flag.IntVar(&o.syncRows, "sync-rows", 1000, "rows imported, then synced unchanged and with one in ten changed")
 	flag.IntVar(&o.runs, "runs", 1, "runs of each validate and bare read; the fastest counts")
-	flag.StringVar(&o.only, "only", "", "run one part only: csv, xlsx, import or limited (BENCHMARKS.md is not written)")
+	flag.StringVar(&o.only, "only", "", "run one part only: csv, xlsx, import, limited, cloud or sync (BENCHMARKS.md is not written)")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "the file the figures go into, between its bench markers")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder with the generated inputs")
-	gen := flag.String("gen", "", "internal: write the input `KIND:PATH:ROWS` (csv, valid-csv or xlsx) and exit")
+	gen := flag.String("gen", "", "internal: write the input `KIND:PATH:ROWS` (csv, valid-csv, changed-csv or xlsx) and exit")
 	flag.Parse()
 	if *gen != "" {
 		if err := generate(*gen); err != nil {
@@ -92,13 +107,15 @@ type bench struct {
 	mapping string
 	rows    []figure
 	notes   []string
-	ownRSS  int64 // the bench's own resident set before a measure, at most
+	load    string // the load average when the current part started
+	ownRSS  int64  // the bench's own resident set before a measure, at most
 }
 
 // figure is one line of the table.
 type figure struct {
 	name, target, measured string
 	met                    bool
+	load                   string
 }
 
 func run(o options) error {
@@ -140,11 +157,14 @@ func run(o options) error {
 		{"xlsx", b.xlsxValidate},
 		{"import", b.importAtRate},
 		{"limited", b.importLimited},
+		{"cloud", b.importCloud},
+		{"sync", b.syncRequests},
 	}
 	for _, p := range parts {
 		if o.only != "" && o.only != p.name {
 			continue
 		}
+		b.load = loadAvg()
 		if err := p.fn(); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
@@ -332,11 +352,12 @@ func (b *bench) importLimited() error {
 	s := res.summary
 	achieved := float64(s.Counts["created"]) / s.ElapsedSeconds / b.o.allowed
 	refused := float64(s.Refused) / float64(max(s.Requests, 1))
-	b.add(fmt.Sprintf("achieved ÷ allowed rate, %s rows at --rate %g into a %g/s portal", thousands(b.o.limitedRows), b.o.limitedRate, b.o.allowed),
-		"≥ 0.9", fmt.Sprintf("%.3f (%.1f created/s; rate reached %.1f/s)", achieved, float64(s.Counts["created"])/s.ElapsedSeconds, s.RateReached),
-		achieved >= 0.9)
-	b.add("refused requests ÷ all requests, same run", "≤ 3 %",
-		fmt.Sprintf("%.2f %% (%d of %d)", 100*refused, s.Refused, s.Requests), refused <= 0.03)
+	ideal := res.ideal(b.o.limitedRate, int(math.Ceil(b.o.allowed)), time.Duration(math.Ceil(b.o.allowed)/b.o.allowed*float64(time.Second)))
+	b.add(fmt.Sprintf("created ÷ allowed, %s rows at --rate %g into a %g/s portal (the emulator's window: %g in any second)", thousands(b.o.limitedRows), b.o.limitedRate, b.o.allowed, math.Ceil(b.o.allowed)),
+		"≥ 0.98", fmt.Sprintf("%.3f (%.1f created/s; window reached %.1f/s); an ideal client's time ÷ the time taken: %.3f", achieved, float64(s.Counts["created"])/s.ElapsedSeconds, s.RateReached, ideal),
+		achieved >= 0.98)
+	b.add("refused requests ÷ all requests, same run", "≤ 0.5 %",
+		fmt.Sprintf("%.2f %% (%d of %d)", 100*refused, s.Refused, s.Requests), refused <= 0.005)
 	b.notes = append(b.notes, fmt.Sprintf("- import at %g/s into a %g/s portal: %d created, %d requests, %d refused, in %.2f s; requests started per second: %s",
 		b.o.limitedRate, b.o.allowed, s.Counts["created"], s.Requests, s.Refused, s.ElapsedSeconds, res.series()))
 	return nil
@@ -353,9 +374,10 @@ type summary struct {
 }
 
 type importResult struct {
-	summary summary
-	proc    proc
-	starts  []time.Time // when each opportunity POST started, from the debug log
+	summary  summary
+	proc     proc
+	requests []request   // every attempt, from the debug log
+	starts   []time.Time // when each opportunity POST started
 }
 
 // importRun starts an emulator child, imports rows into it and reads the JSON report.
@@ -365,6 +387,30 @@ func (b *bench) importRun(name string, rows int, rate, allowed float64) (importR
 	if err := b.generate("valid-csv", input, rows); err != nil {
 		return res, err
 	}
+	emu, err := b.startEmulator(allowed)
+	if err != nil {
+		return res, err
+	}
+	defer emu.stop()
+	res, err = b.runImport(name, emu.url, emu.token, input, rate, "create", fmt.Sprintf("latency %v, allows %v/s", b.o.latency, allowed))
+	if err != nil {
+		return res, err
+	}
+	if got := res.summary.Counts["created"]; got != rows {
+		return res, fmt.Errorf("%d rows created, want %d", got, rows)
+	}
+	return res, nil
+}
+
+// emulator is a running emulator child.
+type emulator struct {
+	url, token string
+	stop       func()
+}
+
+// startEmulator starts an emulator child with the bench's latency; allowed > 0 sets its
+// --rate-limit.
+func (b *bench) startEmulator(allowed float64) (emulator, error) {
 	args := []string{"emulator", "--addr", "127.0.0.1:0", "--latency", b.o.latency.String()}
 	if allowed > 0 {
 		args = append(args, "--rate-limit", fmt.Sprint(allowed))
@@ -373,31 +419,42 @@ func (b *bench) importRun(name string, rows int, rate, allowed float64) (importR
 	emu.Dir = b.dir
 	stdout, err := emu.StdoutPipe()
 	if err != nil {
-		return res, err
+		return emulator{}, err
 	}
 	if err := emu.Start(); err != nil {
-		return res, err
+		return emulator{}, err
 	}
-	defer func() {
+	stop := func() {
 		emu.Process.Signal(os.Interrupt)
 		emu.Wait()
-	}()
+	}
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		return res, fmt.Errorf("reading the emulator's URL: %w", err)
+		stop()
+		return emulator{}, fmt.Errorf("reading the emulator's URL: %w", err)
 	}
 	url, token, ok := strings.Cut(strings.TrimSpace(line), " ")
 	if !ok {
-		return res, fmt.Errorf("the emulator said %q, want URL TOKEN", line)
+		stop()
+		return emulator{}, fmt.Errorf("the emulator said %q, want URL TOKEN", line)
 	}
 	go io.Copy(io.Discard, stdout)
+	return emulator{url: url, token: token, stop: stop}, nil
+}
 
-	report := filepath.Join(b.dir, name+".report.json")
-	logPath := filepath.Join(b.dir, name+".log")
-	step("import %d rows at --rate %g into %s (latency %v, allows %v/s)", rows, rate, url, b.o.latency, allowed)
+// runImport runs one import (mode create or sync) of input into url, with the state
+// database name.state.db... shared by the runs of one name, and reads its report and debug
+// log.
+func (b *bench) runImport(name, url, token, input string, rate float64, mode, portal string) (importResult, error) {
+	var res importResult
+	run := name + "." + mode
+	report := filepath.Join(b.dir, run+".report.json")
+	logPath := filepath.Join(b.dir, run+".log")
+	step("import --mode %s %s at --rate %g into %s (%s)", mode, filepath.Base(input), rate, url, portal)
 	// The debug log gives every request's time: the rate second by second.
-	res.proc, err = b.measureTo(logPath, []int{1}, b.bin, "import", "--mapping", b.mapping, "--url", url, "--token", token, "--rate", fmt.Sprint(rate),
-		"--concurrency", b.o.concurrency, "--report", report, "--rejects", filepath.Join(b.dir, name+".rejects.csv"),
+	var err error
+	res.proc, err = b.measureTo(logPath, []int{1}, b.bin, "import", "--mode", mode, "--mapping", b.mapping, "--url", url, "--token", token, "--rate", fmt.Sprint(rate),
+		"--concurrency", b.o.concurrency, "--report", report, "--rejects", filepath.Join(b.dir, run+".rejects.csv"),
 		"--state", filepath.Join(b.dir, name+".state.db"), "--progress", "never",
 		"--log-format", "json", "--log-level", "debug", input)
 	if err != nil {
@@ -414,41 +471,81 @@ func (b *bench) importRun(name string, rows int, rate, allowed float64) (importR
 		return res, fmt.Errorf("report %s: %w", report, err)
 	}
 	res.summary = file.Summary
-	if got := res.summary.Counts["created"]; got != rows {
-		return res, fmt.Errorf("%d rows created, want %d: see %s", got, rows, report)
+	res.requests, err = requests(logPath)
+	if err != nil {
+		return res, err
 	}
-	res.starts, err = postStarts(logPath)
-	return res, err
+	for _, r := range res.requests {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "crm/opportunity") {
+			res.starts = append(res.starts, r.start())
+		}
+	}
+	return res, nil
 }
 
-// postStarts reads the debug log's requests: the start of every opportunity POST.
-func postStarts(path string) ([]time.Time, error) {
+// request is one attempt, as the debug log tells it.
+type request struct {
+	Time    time.Time `json:"time"` // its end
+	Msg     string    `json:"msg"`
+	Method  string    `json:"method"`
+	Path    string    `json:"path"`
+	Status  int       `json:"status"`
+	Elapsed int64     `json:"elapsed"` // slog writes a duration as nanoseconds
+}
+
+func (r request) start() time.Time { return r.Time.Add(-time.Duration(r.Elapsed)) }
+
+// requests reads the debug log's requests.
+func requests(path string) ([]request, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var starts []time.Time
+	var rs []request
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		var l struct {
-			Time    time.Time `json:"time"`
-			Msg     string    `json:"msg"`
-			Method  string    `json:"method"`
-			Path    string    `json:"path"`
-			Elapsed int64     `json:"elapsed"` // slog writes a duration as nanoseconds
-		}
-		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Msg != "request" || l.Method != "POST" ||
-			!strings.HasSuffix(l.Path, "crm/opportunity") {
+		var r request
+		if json.Unmarshal(sc.Bytes(), &r) != nil || r.Msg != "request" {
 			continue
 		}
-		starts = append(starts, l.Time.Add(-time.Duration(l.Elapsed)))
+		rs = append(rs, r)
 	}
-	if len(starts) == 0 {
+	if len(rs) == 0 {
 		return nil, fmt.Errorf("%s: no request in the debug log", path)
 	}
-	return starts, sc.Err()
+	return rs, sc.Err()
+}
+
+// ideal is the time a client that knew the portal's window (n in any span) would take
+// for the run's accepted requests at rate, each sent as early as the rate and the window
+// allow, plus the median latency, over the time the run took from its first request's
+// start to its last one's end.
+func (r importResult) ideal(rate float64, n int, span time.Duration) float64 {
+	var accepted int
+	var latencies []time.Duration
+	first, last := r.requests[0].start(), r.requests[0].Time
+	for _, q := range r.requests {
+		first, last = minTime(first, q.start()), maxTime(last, q.Time)
+		if q.Status != 429 && q.Status != 503 {
+			accepted++
+			latencies = append(latencies, time.Duration(q.Elapsed))
+		}
+	}
+	slices.Sort(latencies)
+	sends := make([]time.Duration, accepted)
+	every := time.Duration(float64(time.Second) / rate)
+	for k := range sends {
+		if k > 0 {
+			sends[k] = sends[k-1] + every
+		}
+		if k >= n {
+			sends[k] = max(sends[k], sends[k-n]+span)
+		}
+	}
+	took := last.Sub(first)
+	return (sends[accepted-1] + latencies[len(latencies)/2]).Seconds() / took.Seconds()
 }
 
 // perSecond is the requests started in each second from the first, over want: the first
@@ -512,19 +609,26 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 func (b *bench) add(name, target, measured string, met bool) {
-	b.rows = append(b.rows, figure{name, target, measured, met})
+	b.rows = append(b.rows, figure{name, target, measured, met, b.load})
 }
 
 func (b *bench) table() string {
 	var s strings.Builder
-	s.WriteString("| figure | target | measured | met |\n|---|---|---|---|\n")
+	s.WriteString("| figure | target | measured | met | load average at its start |\n|---|---|---|---|---|\n")
 	for _, r := range b.rows {
 		met := "yes"
 		if !r.met {
 			met = "**no**"
 		}
-		fmt.Fprintf(&s, "| %s | %s | %s | %s |\n", r.name, r.target, r.measured, met)
+		fmt.Fprintf(&s, "| %s | %s | %s | %s | %s |\n", r.name, r.target, r.measured, met, r.load)
 	}
 	return s.String()
 }
@@ -688,6 +792,8 @@ func generate(spec string) error {
 		return writeCSV(path, rows)
 	case "valid-csv":
 		return writeCSVValid(path, rows)
+	case "changed-csv":
+		return writeCSVChanged(path, rows)
 	case "xlsx":
 		return writeXLSX(path, rows)
 	}
