@@ -410,7 +410,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &call{r: r}
 	if !rt.public {
-		if s.roll(s.opts.HTMLRate, func(st *Stats) { st.HTML++ }) {
+		if s.roll(&s.opts.HTMLRate, func(st *Stats) { st.HTML++ }) {
 			s.writeHTML(w, http.StatusOK, loginPage)
 			return
 		}
@@ -429,7 +429,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.user = u
-		if s.roll(s.opts.FailRate, func(st *Stats) { st.Failed++ }) {
+		if s.roll(&s.opts.FailRate, func(st *Stats) { st.Failed++ }) {
 			s.write(w, r, reply{err: errServer("Internal server error (emulated fault)")})
 			return
 		}
@@ -441,13 +441,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	c.p = p
 	rep := rt.handle(s, c)
-	if rt.drops && rep.err == nil && s.roll(s.opts.DropRate, func(st *Stats) { st.Dropped++ }) {
+	if rt.drops && rep.err == nil && s.roll(&s.opts.DropRate, func(st *Stats) { st.Dropped++ }) {
 		dropConnection(w)
 		return
 	}
-	if !rt.public && s.roll(s.opts.GatewayRate, func(st *Stats) { st.Gateway++ }) {
+	if !rt.public && s.roll(&s.opts.GatewayRate, func(st *Stats) { st.Gateway++ }) {
 		status, page := http.StatusBadGateway, badGatewayPage
-		if s.roll(0.5, func(*Stats) {}) {
+		if half := 0.5; s.roll(&half, func(*Stats) {}) {
 			status, page = http.StatusGatewayTimeout, gatewayTimeoutPage
 		}
 		s.writeHTML(w, status, page)
@@ -481,14 +481,15 @@ func (s *Server) refuse() bool {
 	return false
 }
 
-// roll throws the fault dice; on a hit it counts the fault with mark.
-func (s *Server) roll(p float64, mark func(*Stats)) bool {
-	if p <= 0 {
-		return false
-	}
+// roll throws the fault dice for the rate *p (read under s.mu, as SetProxyFaults writes
+// it); on a hit it counts the fault with mark.
+func (s *Server) roll(p *float64, mark func(*Stats)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rng.Float64() >= p {
+	if *p <= 0 {
+		return false
+	}
+	if s.rng.Float64() >= *p {
 		return false
 	}
 	mark(&s.stats)

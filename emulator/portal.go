@@ -136,3 +136,12 @@ func (s *Server) Requests(method, route string) int {
 	defer s.mu.Unlock()
 	return s.stats.ByRoute[method+" "+route]
 }
+
+// SetProxyFaults changes Options.GatewayRate and Options.HTMLRate from the next request on,
+// so that a test can build its portal's state first and then put a failing proxy or gateway
+// in front of it.
+func (s *Server) SetProxyFaults(gateway, html float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.GatewayRate, s.opts.HTMLRate = gateway, html
+}
