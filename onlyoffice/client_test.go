@@ -773,6 +773,10 @@ func TestNewClientURL(t *testing.T) {
 		{url: "https://portal.example.com", want: "https://portal.example.com"},
 		{url: "https://portal.example.com/", want: "https://portal.example.com"},
 		{url: "https://portal.example.com/api/2.0/", want: "https://portal.example.com"},
+		{url: "https://portal.example.com/API/2.0.json", want: "https://portal.example.com"},
+		{url: "HTTPS://Portal.Example.COM:443/", want: "https://portal.example.com"},
+		{url: "https://portal.example.com.:8443//", want: "https://portal.example.com:8443"},
+		{url: "http://LOCALHOST:80", want: "http://localhost"},
 		{url: "https://example.com/crm", want: "https://example.com/crm"},
 		{url: "http://127.0.0.1:8089", want: "http://127.0.0.1:8089"},
 		{url: "http://localhost:8089", want: "http://localhost:8089"},
@@ -797,6 +801,13 @@ func TestNewClientURL(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("NewClient(%q): got %s, want %s", tt.url, got, tt.want)
 		}
+	}
+	var logs bytes.Buffer
+	if _, err := NewClient(Config{BaseURL: "https://portal.example.com/api/2.0", Token: "t", Logger: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := logs.String(), "ends in /api/2.0"; !strings.Contains(got, want) || !strings.Contains(got, "level=WARN") {
+		t.Errorf("log %q, want a warning saying %q", got, want)
 	}
 	if _, err := NewClient(Config{BaseURL: "https://portal.example.com", User: "bob"}); err == nil {
 		t.Error("NewClient without a password or token: no error, want one")
