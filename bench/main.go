@@ -189,7 +189,8 @@ func step(format string, a ...any) {
 // proc is what a child process took.
 type proc struct {
 	wall   time.Duration
-	rss    int64 // peak resident set, bytes
+	cpu    time.Duration // user and system
+	rss    int64         // peak resident set, bytes
 	stdout []byte
 }
 
@@ -203,13 +204,20 @@ func (b *bench) measure(okCodes []int, name string, args ...string) (proc, error
 // the error message).
 //
 // On Linux a child's ru_maxrss counts the parent's resident set at the child's exec (the
-// child shares the parent's memory until then): the bench keeps its own small, generating
-// the inputs in children and giving its memory back before every measure (ownRSS says how
-// small).
+// child shares the parent's memory until then): a small child measured from this process
+// reads as at least the bench's own resident set. So the child runs under GNU time
+// (/usr/bin/time, a small C program) when there is one, which also gives its CPU time;
+// without it, the bench keeps its own resident set small, generating the inputs in children
+// and giving its memory back before every measure (ownRSS says how small).
 func (b *bench) measureTo(stderr string, okCodes []int, name string, args ...string) (proc, error) {
 	debug.FreeOSMemory()
 	b.ownRSS = max(b.ownRSS, selfRSS())
+	var usage string
 	cmd := exec.Command(name, args...)
+	if gnuTime != "" {
+		usage = filepath.Join(b.dir, "usage.txt")
+		cmd = exec.Command(gnuTime, append([]string{"-o", usage, "-f", "%M %U %S", name}, args...)...)
+	}
 	cmd.Dir = b.dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -227,6 +235,12 @@ func (b *bench) measureTo(stderr string, okCodes []int, name string, args ...str
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			p.rss = ru.Maxrss * 1024 // KiB on Linux
+			p.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	if usage != "" {
+		if rss, cpu, ok := readUsage(usage); ok {
+			p.rss, p.cpu = rss, cpu
 		}
 	}
 	var exit *exec.ExitError
@@ -241,6 +255,38 @@ func (b *bench) measureTo(stderr string, okCodes []int, name string, args ...str
 		return p, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(errb.String(), 2000))
 	}
 	return p, nil
+}
+
+// gnuTime is GNU time's path, "" when there is none.
+var gnuTime = func() string {
+	const path = "/usr/bin/time"
+	if out, err := exec.Command(path, "-f", "%M", "true").CombinedOutput(); err == nil {
+		if _, err := strconv.Atoi(strings.TrimSpace(string(out))); err == nil {
+			return path
+		}
+	}
+	return ""
+}()
+
+// readUsage reads GNU time's "%M %U %S" line (the last: a failed child's exit status
+// comes first).
+func readUsage(path string) (rss int64, cpu time.Duration, ok bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	f := strings.Fields(lines[len(lines)-1])
+	if len(f) != 3 {
+		return 0, 0, false
+	}
+	kb, err1 := strconv.ParseInt(f[0], 10, 64)
+	user, err2 := strconv.ParseFloat(f[1], 64)
+	sys, err3 := strconv.ParseFloat(f[2], 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, 0, false
+	}
+	return kb * 1024, time.Duration((user + sys) * float64(time.Second)), true
 }
 
 // best runs measure o.runs times and keeps the fastest run, with the highest RSS seen.
@@ -302,11 +348,23 @@ func (b *bench) csvValidate() error {
 		return err
 	}
 	ratio := bare.wall.Seconds() / v.wall.Seconds()
-	b.add(fmt.Sprintf("CSV validate speed ÷ bare `encoding/csv` read (%s rows)", thousands(b.o.csvRows)), "≥ 0.8",
-		fmt.Sprintf("%.2f (%.2f s vs %.2f s)", ratio, v.wall.Seconds(), bare.wall.Seconds()), ratio >= 0.8)
+	b.add(fmt.Sprintf("CSV validate speed ÷ bare `encoding/csv` read (%s rows)", thousands(b.o.csvRows)), "≥ 0.5 (aim 0.8)",
+		fmt.Sprintf("%.2f (%.2f s vs %.2f s)", ratio, v.wall.Seconds(), bare.wall.Seconds()), ratio >= 0.5)
 	b.add(fmt.Sprintf("peak RSS, %s-row CSV validate", thousands(b.o.csvRows)), "≤ 64 MB",
 		fmt.Sprintf("%s (bare read %s)", mb(v.rss), mb(bare.rss)), v.rss <= 64<<20)
+	b.cpuBound("csv", v, bare)
 	return nil
+}
+
+// cpuBound notes what the CPU time allows: a validate that needs c seconds of CPU on n
+// cores takes c/n seconds at best, whatever else runs.
+func (b *bench) cpuBound(kind string, v, bare proc) {
+	if v.cpu <= 0 || bare.cpu <= 0 {
+		return
+	}
+	best := v.cpu.Seconds() / float64(runtime.NumCPU())
+	b.notes = append(b.notes, fmt.Sprintf("- %s: validate used %.2f s of CPU (%.1f× the bare read's %.2f s): on %d cores at best %.2f s of wall time, a ratio of at most %.2f to the bare read as measured",
+		kind, v.cpu.Seconds(), v.cpu.Seconds()/bare.cpu.Seconds(), bare.cpu.Seconds(), runtime.NumCPU(), best, bare.wall.Seconds()/best))
 }
 
 func (b *bench) xlsxValidate() error {
@@ -319,11 +377,28 @@ func (b *bench) xlsxValidate() error {
 		return err
 	}
 	ratio := bare.wall.Seconds() / v.wall.Seconds()
-	b.add(fmt.Sprintf("XLSX validate speed ÷ bare excelize `Rows` (%s rows)", thousands(b.o.xlsxRows)), "≥ 0.85",
-		fmt.Sprintf("%.2f (%.2f s vs %.2f s)", ratio, v.wall.Seconds(), bare.wall.Seconds()), ratio >= 0.85)
+	b.add(fmt.Sprintf("XLSX validate speed ÷ bare excelize `Rows` (%s rows)", thousands(b.o.xlsxRows)), "≥ 0.95",
+		fmt.Sprintf("%.2f (%.2f s vs %.2f s)", ratio, v.wall.Seconds(), bare.wall.Seconds()), ratio >= 0.95)
 	rssRatio := float64(v.rss) / float64(bare.rss)
-	b.add(fmt.Sprintf("peak RSS, %s-row XLSX validate ÷ bare excelize `Rows`", thousands(b.o.xlsxRows)), "≤ 1.2",
-		fmt.Sprintf("%.2f (%s vs %s)", rssRatio, mb(v.rss), mb(bare.rss)), rssRatio <= 1.2)
+	b.add(fmt.Sprintf("peak RSS, %s-row XLSX validate ÷ bare excelize `Rows`", thousands(b.o.xlsxRows)), "≤ 1.5",
+		fmt.Sprintf("%.2f (%s vs %s)", rssRatio, mb(v.rss), mb(bare.rss)), rssRatio <= 1.5)
+	b.cpuBound("xlsx", v, bare)
+	// What a program's size costs before it reads anything: the same on a 10-row file.
+	tiny := filepath.Join(b.dir, "tiny.xlsx")
+	if err := b.generate("xlsx", tiny, 10); err != nil {
+		return err
+	}
+	tv, err := b.measure([]int{1}, b.bin, "validate", "--mapping", b.mapping, "--report", filepath.Join(b.dir, "tiny.report.csv"),
+		"--rejects", filepath.Join(b.dir, "tiny.rejects.xlsx"), "--progress", "never", tiny)
+	if err != nil {
+		return err
+	}
+	tb, err := b.measure(nil, b.bare, "xlsx", tiny, "Deals")
+	if err != nil {
+		return err
+	}
+	b.notes = append(b.notes, fmt.Sprintf("- xlsx, 10 rows: validate peaks at %s, the bare loop at %s: over what each takes on 10 rows, the %s-row validate adds %s, the bare loop %s",
+		mb(tv.rss), mb(tb.rss), thousands(b.o.xlsxRows), mb(v.rss-tv.rss), mb(bare.rss-tb.rss)))
 	return nil
 }
 
@@ -652,7 +727,11 @@ func (b *bench) write(started time.Time, took time.Duration, loadBefore, loadAft
 		strings.TrimSpace("go run ./bench "+strings.Join(os.Args[1:], " ")))
 	fmt.Fprintf(&s, "- machine: %s, %d cores (`nproc`), %s\n", cpuModel(), runtime.NumCPU(), strings.TrimSpace(string(goVersion)))
 	fmt.Fprintf(&s, "- load average (1, 5, 15 min) before: %s; after: %s (the machine is shared)\n", loadBefore, loadAfter)
-	fmt.Fprintf(&s, "- peak RSS is the child's `ru_maxrss`, which on Linux includes the bench's own resident set at the child's exec: at most %s here\n\n", mb(b.ownRSS))
+	if gnuTime != "" {
+		fmt.Fprintf(&s, "- peak RSS and CPU time (user + system) of each child as GNU time (`%s -f %%M`) reports them\n\n", gnuTime)
+	} else {
+		fmt.Fprintf(&s, "- peak RSS is the child's `ru_maxrss`, which on Linux includes the bench's own resident set at the child's exec: at most %s here\n\n", mb(b.ownRSS))
+	}
 	s.WriteString(table)
 	s.WriteString("\n")
 	for _, n := range b.notes {

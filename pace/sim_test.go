@@ -152,6 +152,7 @@ func simulate(t *testing.T, seed uint64, opts Options, p *portal, workers, rows 
 			}
 		}
 		clk.t = tick
+		full := false // no room at this tick: the other workers waiting for room need not ask
 		for i := range ws {
 			w := &ws[i]
 			if w.flying {
@@ -168,7 +169,8 @@ func simulate(t *testing.T, seed uint64, opts Options, p *portal, workers, rows 
 				w.busy = true
 			}
 			if w.slotAt.IsZero() {
-				if !room(tick) {
+				if full || !room(tick) {
+					full = true
 					continue
 				}
 				c.mu.Lock()
