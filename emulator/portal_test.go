@@ -1,0 +1,258 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestCreationDate(t *testing.T) {
+	zone := time.FixedZone("portal", 2*3600)
+	tests := []struct {
+		name    string
+		path    string // after /api/2.0/crm/opportunity/{id}
+		body    string
+		status  int
+		message string
+		created string // as GET and the list show it
+	}{
+		{"date only, in the portal's zone", "/creationdate", `{"creationDate":"2020-05-17"}`, 200, "", "2020-05-17T00:00:00.0000000+02:00"},
+		{"UTC", "/creationdate", `{"creationDate":"2020-05-17T10:30:00Z"}`, 200, "", "2020-05-17T12:30:00.0000000+02:00"},
+		{"an offset", "/creationdate", `{"creationDate":"2020-05-17T10:30:00+05:00"}`, 200, "", "2020-05-17T07:30:00.0000000+02:00"},
+		{"no zone", "/creationdate", `{"creationDate":"2020-05-17T10:30:00"}`, 200, "", "2020-05-17T10:30:00.0000000+02:00"},
+		{"the URL form in the query", "/creationdate?creationDate=2020-05-17T10-30-00.000Z", "", 200, "", "2020-05-17T12:30:00.0000000+02:00"},
+		{"seven fraction digits", "/creationdate", `{"creationDate":"2020-05-17T10:30:00.1234567Z"}`, 200, "", "2020-05-17T12:30:00.1234567+02:00"},
+		{"a JSON body's rewritten fraction", "/creationdate", `{"creationDate":"2020-05-17T10:30:00.120Z"}`, 400,
+			"invalid date time format: 2020-05-17T10:30:00.12Z", ""},
+		{"not a date", "/creationdate", `{"creationDate":"17.05.2020"}`, 400, "invalid date time format: 17.05.2020", ""},
+		{"omitted", "/creationdate", `{}`, 400, msgArgument, ""},
+		{"the last modification date", "/lastmodifeddate", `{"lastModifedDate":"2021-01-02T03:04:05Z"}`, 200, "", ""},
+		{"the last modification date, bad", "/lastmodifeddate", `{"lastModifedDate":"2021-13-02"}`, 400, "invalid date time format: 2021-13-02", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, base := newTest(t, Options{Location: zone})
+			id := mustCreate(t, base, deal())
+			before := dealByID(t, s, id).CreatedAt
+			a := do(t, base, req{method: "PUT", path: fmt.Sprintf("/api/2.0/crm/opportunity/%d%s", id, tt.path), body: tt.body})
+			if a.status != tt.status {
+				t.Fatalf("got %d %s, want %d", a.status, a.body, tt.status)
+			}
+			if tt.status != 200 {
+				if got := a.message(t); got != tt.message {
+					t.Errorf("message: got %q, want %q", got, tt.message)
+				}
+				if got := dealByID(t, s, id).CreatedAt; !got.Equal(before) {
+					t.Errorf("created: got %v, want unchanged", got)
+				}
+				return
+			}
+			if env := a.env(t); env["status"] != float64(0) || env["response"] != nil {
+				t.Errorf("answer: got %s, want the envelope without a response", a.body)
+			}
+			if strings.HasSuffix(tt.path, "lastmodifeddate") {
+				if got, _ := s.LastModified(id); !got.Equal(time.Date(2021, 1, 2, 3, 4, 5, 0, time.UTC)) {
+					t.Errorf("LastModified: got %v", got)
+				}
+				if got := dealByID(t, s, id).CreatedAt; !got.Equal(before) {
+					t.Errorf("created: got %v, want unchanged", got)
+				}
+				return
+			}
+			if got := do(t, base, req{method: "GET", path: fmt.Sprintf("/api/2.0/crm/opportunity/%d", id)}).response(t)["created"]; got != tt.created {
+				t.Errorf("GET created: got %v, want %s", got, tt.created)
+			}
+			list := do(t, base, req{method: "GET", path: "/api/2.0/crm/opportunity/filter"}).env(t)["response"].([]any)
+			if got := list[0].(map[string]any)["created"]; got != tt.created {
+				t.Errorf("listed created: got %v, want %s", got, tt.created)
+			}
+		})
+	}
+	_, base := newTest(t, Options{})
+	if a := do(t, base, req{method: "PUT", path: "/api/2.0/crm/opportunity/5/creationdate", body: `{"creationDate":"2020-01-01"}`}); a.status != 404 {
+		t.Errorf("unknown deal: got %d, want 404", a.status)
+	}
+}
+
+func TestEncodeTitles(t *testing.T) {
+	const title = `Tom & Jerry's "Ünïcode" <deal>`
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"as sent by default", Options{}, title},
+		{"encoded when the option is on", Options{EncodeTitles: true}, "Tom &amp; Jerry&#39;s &quot;&#220;n&#239;code&quot; &lt;deal&gt;"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, base := newTest(t, tt.opts)
+			a := post(t, base, deal("title", title))
+			id := int(a.response(t)["id"].(float64))
+			path := fmt.Sprintf("/api/2.0/crm/opportunity/%d", id)
+			echoes := map[string]any{
+				"create": a.response(t)["title"],
+				"GET":    do(t, base, req{method: "GET", path: path}).response(t)["title"],
+				"PUT":    do(t, base, req{method: "PUT", path: path, body: deal("title", title)}).response(t)["title"],
+				"list":   do(t, base, req{method: "GET", path: "/api/2.0/crm/opportunity/filter"}).env(t)["response"].([]any)[0].(map[string]any)["title"],
+			}
+			for where, got := range echoes {
+				if got != tt.want {
+					t.Errorf("%s: got %v, want %q", where, got, tt.want)
+				}
+			}
+			if got := dealByID(t, s, id).Title; got != title {
+				t.Errorf("stored: got %q, want %q", got, title)
+			}
+		})
+	}
+}
+
+// Lists carry whole records: contact, members, stage, the access list of private deals and
+// every custom field value, as GET does.
+func TestListCarriesWholeRecords(t *testing.T) {
+	_, base := newTest(t, Options{})
+	priv := mustCreate(t, base, deal("title", "Private", "contactid", 4, "members", []any{5}, "stageid", 3,
+		"isPrivate", true, "accessList", []any{maria},
+		"customFieldList", []any{map[string]any{"key": 11, "value": "North"}, map[string]any{"key": 14, "value": "2025-01-01"}}))
+	pub := mustCreate(t, base, deal("title", "Public"))
+	list := do(t, base, req{method: "GET", path: "/api/2.0/crm/opportunity/filter?sortBy=id"}).env(t)["response"].([]any)
+	byID := map[int]map[string]any{}
+	for _, r := range list {
+		m := r.(map[string]any)
+		byID[int(m["id"].(float64))] = m
+	}
+	p := byID[priv]
+	single := do(t, base, req{method: "GET", path: fmt.Sprintf("/api/2.0/crm/opportunity/%d", priv)}).response(t)
+	if d := cmp.Diff(single, p); d != "" {
+		t.Errorf("listed private deal differs from its GET (-GET +list):\n%s", d)
+	}
+	if p["contact"].(map[string]any)["id"] != float64(4) || len(p["members"].([]any)) != 2 || p["stage"].(map[string]any)["id"] != float64(3) {
+		t.Errorf("contact, members, stage: got %v %v %v", p["contact"], p["members"], p["stage"])
+	}
+	var access []string
+	for _, u := range p["accessList"].([]any) {
+		access = append(access, u.(map[string]any)["id"].(string))
+	}
+	if d := cmp.Diff([]string{maria, anna}, access); d != "" {
+		t.Errorf("access list (-want +got):\n%s", d)
+	}
+	var fields []string
+	for _, f := range p["customFields"].([]any) {
+		m := f.(map[string]any)
+		fields = append(fields, fmt.Sprint(m["id"], " ", m["label"], " ", m["fieldValue"], " ", m["entityId"]))
+	}
+	if d := cmp.Diff([]string{"11 Region North " + fmt.Sprint(priv), "14 Renewal date 2025-01-01 " + fmt.Sprint(priv)}, fields); d != "" {
+		t.Errorf("custom fields (-want +got):\n%s", d)
+	}
+	if _, ok := byID[pub]["accessList"]; ok {
+		t.Errorf("public deal in a list: got accessList %v, want it left out", byID[pub]["accessList"])
+	}
+	if got := do(t, base, req{method: "GET", path: fmt.Sprintf("/api/2.0/crm/opportunity/%d", pub)}).response(t)["accessList"]; !cmp.Equal(got, []any{}) {
+		t.Errorf("public deal's GET: got accessList %v, want []", got)
+	}
+}
+
+func TestPagesOfAThousand(t *testing.T) {
+	s, base := newTest(t, Options{})
+	for i := range 1005 {
+		mustCreate(t, base, deal("title", fmt.Sprint("deal ", i)))
+	}
+	tests := []struct {
+		q            string
+		count, total float64
+		first        float64
+	}{
+		{"?sortBy=id", 1000, 1005, 1},
+		{"?sortBy=id&count=5000", 1000, 1005, 1},
+		{"?sortBy=id&count=1000&startIndex=1000", 5, 1005, 1001},
+		{"?sortBy=id&sortOrder=descending&count=10", 10, 1005, 1005},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			env := do(t, base, req{method: "GET", path: "/api/2.0/crm/opportunity/filter" + tt.q}).env(t)
+			rows := env["response"].([]any)
+			if env["count"] != tt.count || env["total"] != tt.total || float64(len(rows)) != tt.count ||
+				rows[0].(map[string]any)["id"] != tt.first {
+				t.Errorf("got count %v total %v, %d rows from %v; want %v %v from %v", env["count"], env["total"], len(rows),
+					rows[0].(map[string]any)["id"], tt.count, tt.total, tt.first)
+			}
+		})
+	}
+	if got := s.Requests("GET", "crm/opportunity/filter"); got != len(tests) {
+		t.Errorf("Requests: got %d, want %d", got, len(tests))
+	}
+}
+
+func TestActingAsPortalUsers(t *testing.T) {
+	s, base := newTest(t, Options{NotAdmin: true})
+	if _, err := s.TokenFor("nobody"); err == nil {
+		t.Error("TokenFor an unknown login: no error")
+	}
+	// People show who is an administrator.
+	admins := map[string]bool{}
+	for _, p := range do(t, base, req{method: "GET", path: "/api/2.0/people"}).env(t)["response"].([]any) {
+		m := p.(map[string]any)
+		admins[m["userName"].(string)] = m["isAdmin"].(bool)
+	}
+	if d := cmp.Diff(map[string]bool{"anna.berg": false, "maria.obrien": false, "john.smith": false, "jsmith": false,
+		"zoe.dubois": false, "viktor.petrov": true}, admins); d != "" {
+		t.Errorf("isAdmin (-want +got):\n%s", d)
+	}
+
+	id := mustCreate(t, base, deal("title", "Anna's", "customFieldList", []any{map[string]any{"key": 11, "value": "K-1"}}))
+	mustCreate(t, base, deal("title", "Other", "customFieldList", []any{map[string]any{"key": 11, "value": "K-2"}}))
+	requests := s.Stats().Total
+	tests := []struct {
+		name    string
+		login   string
+		change  func(*Opportunity)
+		err     error
+		private bool
+		access  []string
+		title   string
+	}{
+		{"an ordinary user edits a public deal", "john.smith", func(o *Opportunity) { o.Title = "By John" }, nil, false, nil, "By John"},
+		{"but cannot make it private", "john.smith", func(o *Opportunity) { o.IsPrivate, o.AccessList = true, []string{john} },
+			nil, false, nil, "By John"},
+		{"its creator can, and stays on the list", "anna.berg", func(o *Opportunity) { o.IsPrivate, o.AccessList = true, []string{maria} },
+			nil, true, []string{maria, anna}, "By John"},
+		{"then John no longer sees it", "john.smith", func(o *Opportunity) { o.Title = "Lost" }, ErrNoDeal, true, []string{maria, anna}, "By John"},
+		{"Maria on the list edits it", "maria.obrien", func(o *Opportunity) { o.Title = "By Maria"; o.ID = 99 }, nil, true, []string{maria, anna}, "By Maria"},
+	}
+	for _, tt := range tests {
+		err := s.Edit(tt.login, id, tt.change)
+		if !errors.Is(err, tt.err) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, tt.err)
+		}
+		o := dealByID(t, s, id)
+		if o.IsPrivate != tt.private || !cmp.Equal(o.AccessList, tt.access) || o.Title != tt.title {
+			t.Errorf("%s: got private %v %v %q, want %v %v %q", tt.name, o.IsPrivate, o.AccessList, o.Title, tt.private, tt.access, tt.title)
+		}
+	}
+	if got := s.Stats().Total; got != requests {
+		t.Errorf("requests: got %d after the edits, want %d (they are no requests)", got, requests)
+	}
+	// Maria's token sees what the store says.
+	tok := mustToken(t, s, "maria.obrien")
+	if got := do(t, base, req{method: "GET", path: fmt.Sprintf("/api/2.0/crm/opportunity/%d", id), auth: tok}).response(t)["title"]; got != "By Maria" {
+		t.Errorf("GET as Maria: got %v", got)
+	}
+	if d := cmp.Diff(map[string]int{"K-1": 1, "K-2": 1}, s.CountByField(11)); d != "" {
+		t.Errorf("CountByField (-want +got):\n%s", d)
+	}
+	f := s.AddCustomField("Legacy key", 0, "")
+	if got, ok := s.CustomFieldByLabel("LEGACY KEY"); !ok || got != f || f.ID != 17 || f.Position != 7 {
+		t.Errorf("AddCustomField: got %+v, found %+v %v", f, got, ok)
+	}
+	s.Reset()
+	if _, ok := s.CustomFieldByLabel("Legacy key"); ok || len(s.Opportunities()) != 0 || len(s.Tags()) != 0 {
+		t.Errorf("after Reset: the added field, deals or tags remain")
+	}
+}
