@@ -2,8 +2,15 @@
 // real server's parameter binding, validation order, error bodies and response shapes as
 // ../shared/ONLYOFFICE_API.md describes them, an in-memory store, seeded users, contacts,
 // stages, currencies and custom fields, and faults on demand (latency, rate limit, failures,
-// dropped connections). It is an independent reading of the server: it shares no code with
-// the client, or it would test nothing.
+// dropped connections, proxies and gateways answering in HTML). It is an independent reading
+// of the server: it shares no code with the client, or it would test nothing.
+//
+// Users and rights: every seeded user can log in (or be given a token by TokenFor) and acts
+// with its own rights. Administrators (the Options token's user unless Options.NotAdmin, and
+// Viktor Petrov) see every deal and may create custom fields; anyone else sees public deals
+// and the private ones whose access list names them, and a deal they may not see answers
+// 404 everywhere and is left out of lists, exactly as a deleted one. Edit changes a deal as
+// a user does in the web UI, for tests of what portal users do between two runs.
 //
 // Faults: Latency delays every request. The others apply to every request except POST
 // api/2.0/authentication (logging in is never refused or failed on purpose), in the order a
@@ -54,6 +61,10 @@ type Options struct {
 	// HTMLRate is the share of requests an SSO gateway whose session expired answers 200 with
 	// an HTML login page, passing nothing on to the portal, 0..1.
 	HTMLRate float64
+	// ProxyRoutes, when not empty, aims GatewayRate and HTMLRate at these routes only,
+	// named as Stats.ByRoute names them ("POST crm/opportunity", "PUT crm/opportunity/{id}",
+	// "DELETE crm/opportunity/{id}"): the other requests pass the proxy untouched.
+	ProxyRoutes []string
 	// NotAdmin makes the Options token's user (the first seeded user) an ordinary portal
 	// user instead of an administrator: custom field creation is refused (403), private deals
 	// without the user on their access list are invisible (404), and a PUT leaves the access
@@ -409,8 +420,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{r: r}
+	proxied := !rt.public && (len(s.opts.ProxyRoutes) == 0 || slices.Contains(s.opts.ProxyRoutes, r.Method+" "+name))
 	if !rt.public {
-		if s.roll(&s.opts.HTMLRate, func(st *Stats) { st.HTML++ }) {
+		if proxied && s.roll(&s.opts.HTMLRate, func(st *Stats) { st.HTML++ }) {
 			s.writeHTML(w, http.StatusOK, loginPage)
 			return
 		}
@@ -445,7 +457,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		dropConnection(w)
 		return
 	}
-	if !rt.public && s.roll(&s.opts.GatewayRate, func(st *Stats) { st.Gateway++ }) {
+	if proxied && s.roll(&s.opts.GatewayRate, func(st *Stats) { st.Gateway++ }) {
 		status, page := http.StatusBadGateway, badGatewayPage
 		if half := 0.5; s.roll(&half, func(*Stats) {}) {
 			status, page = http.StatusGatewayTimeout, gatewayTimeoutPage

@@ -108,3 +108,30 @@ func TestProxyFaultsAreSeeded(t *testing.T) {
 		t.Errorf("stored: got %d, want %d (all but the login pages)", na, want)
 	}
 }
+
+func TestProxyRoutes(t *testing.T) {
+	s, base := newTest(t, Options{GatewayRate: 1, HTMLRate: 0, ProxyRoutes: []string{"PUT crm/opportunity/{id}"}})
+	if a := post(t, base, deal()); a.status != 201 {
+		t.Fatalf("create, not aimed at: got %d, want 201", a.status)
+	}
+	if a := do(t, base, req{method: "GET", path: "/api/2.0/crm/opportunity/1"}); a.status != 200 {
+		t.Errorf("GET, not aimed at: got %d, want 200", a.status)
+	}
+	if a := do(t, base, req{method: "PUT", path: "/api/2.0/crm/opportunity/1", body: deal("title", "Changed")}); a.status != 502 && a.status != 504 {
+		t.Errorf("PUT, aimed at: got %d, want 502 or 504", a.status)
+	}
+	if got := s.Opportunities()[0].Title; got != "Changed" {
+		t.Errorf("title: got %q, want the PUT applied behind the proxy", got)
+	}
+	s.SetProxyFaults(0, 1)
+	if a := do(t, base, req{method: "PUT", path: "/api/2.0/crm/opportunity/1", body: deal("title", "Lost")}); a.status != 200 ||
+		!strings.HasPrefix(a.header.Get("Content-Type"), "text/html") {
+		t.Errorf("PUT, login page: got %d %s", a.status, a.header.Get("Content-Type"))
+	}
+	if got := s.Opportunities()[0].Title; got != "Changed" {
+		t.Errorf("title: got %q, want the PUT not applied", got)
+	}
+	if st := s.Stats(); st.Gateway != 1 || st.HTML != 1 {
+		t.Errorf("stats: got %+v", st)
+	}
+}
