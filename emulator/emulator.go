@@ -127,6 +127,7 @@ type Server struct {
 	issued       map[string]issuedToken
 	failures     map[string][]time.Time // login failures by login+IP
 	opps         map[int]*Opportunity
+	order        []int // ids in creation order, so ascending; deleted ones are skipped
 	nextID       int
 	modified     map[int]time.Time // last modification of each opportunity
 	tags         []string          // every opportunity tag the portal knows, first spelling
@@ -190,6 +191,7 @@ func (s *Server) Reset() {
 	s.issued = map[string]issuedToken{}
 	s.failures = map[string][]time.Time{}
 	s.opps = map[int]*Opportunity{}
+	s.order = nil
 	s.nextID = 1
 	s.modified = map[int]time.Time{}
 	s.tags = nil
@@ -202,6 +204,22 @@ func (s *Server) Reset() {
 	seed := uint64(s.opts.Seed)
 	s.rng = mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	s.window = nil
+}
+
+// store adds a new opportunity. The caller holds s.mu.
+func (s *Server) store(o *Opportunity) {
+	s.opps[o.ID] = o
+	s.order = append(s.order, o.ID)
+	s.modified[o.ID] = o.CreatedAt
+}
+
+// remove deletes an opportunity. The caller holds s.mu.
+func (s *Server) remove(id int) {
+	delete(s.opps, id)
+	delete(s.modified, id)
+	if len(s.order) > 64 && len(s.order) > 2*len(s.opps) {
+		s.order = slices.DeleteFunc(s.order, func(id int) bool { return s.opps[id] == nil })
+	}
 }
 
 // Handler serves the portal's API, for httptest.NewServer.

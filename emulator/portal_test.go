@@ -3,6 +3,10 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +258,95 @@ func TestActingAsPortalUsers(t *testing.T) {
 	s.Reset()
 	if _, ok := s.CustomFieldByLabel("Legacy key"); ok || len(s.Opportunities()) != 0 || len(s.Tags()) != 0 {
 		t.Errorf("after Reset: the added field, deals or tags remain")
+	}
+}
+
+func TestInsert(t *testing.T) {
+	s, base := newTest(t, Options{NotAdmin: true})
+	mustCreate(t, base, deal("title", "Through the API"))
+	ids := s.Insert(
+		Opportunity{Title: "Bulk 1", ResponsibleID: anna, BidCurrency: "EUR", StageID: 2, Tags: []string{"bulk", "BULK"},
+			CustomFields: map[int]string{11: "K-1"}},
+		Opportunity{Title: "Bulk 2", ResponsibleID: maria, BidCurrency: "USD", StageID: 3, IsPrivate: true, AccessList: []string{maria},
+			CreatedAt: time.Date(2019, 4, 1, 0, 0, 0, 0, time.UTC)},
+	)
+	if d := cmp.Diff([]int{2, 3}, ids); d != "" {
+		t.Fatalf("ids (-want +got):\n%s", d)
+	}
+	env := do(t, base, req{method: "GET", path: "/api/2.0/crm/opportunity/filter?sortBy=id"}).env(t)
+	if env["total"] != float64(2) {
+		t.Errorf("anna lists %v deals, want 2 (the private one hidden)", env["total"])
+	}
+	got := do(t, base, req{method: "GET", path: "/api/2.0/crm/opportunity/2"}).response(t)
+	if got["title"] != "Bulk 1" || got["customFields"].([]any)[0].(map[string]any)["fieldValue"] != "K-1" {
+		t.Errorf("GET an inserted deal: got %v", got)
+	}
+	if d := cmp.Diff(map[string]int{"bulk": 1}, s.Tags()); d != "" {
+		t.Errorf("tags (-want +got):\n%s", d)
+	}
+	if o := dealByID(t, s, 3); !o.CreatedAt.Equal(time.Date(2019, 4, 1, 0, 0, 0, 0, time.UTC)) || o.CreatedBy != anna {
+		t.Errorf("inserted: got created %v by %s", o.CreatedAt, o.CreatedBy)
+	}
+	if n := s.Stats().ByRoute["POST crm/opportunity"]; n != 1 {
+		t.Errorf("creates counted: got %d, want 1 (Insert is no request)", n)
+	}
+}
+
+// BenchmarkFilterPage reads one page of 1000 from a portal of 100,000 deals, as an index read
+// of a big portal does 100 times.
+func BenchmarkFilterPage(b *testing.B) {
+	s := New(Options{Token: testToken})
+	opps := make([]Opportunity, 100_000)
+	for i := range opps {
+		opps[i] = Opportunity{Title: fmt.Sprint("Deal ", i), ResponsibleID: anna, BidCurrency: "EUR", StageID: 1 + i%9,
+			CustomFields: map[int]string{11: fmt.Sprint("K-", i)}}
+	}
+	s.Insert(opps...)
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	for i := 0; b.Loop(); i++ {
+		r, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/2.0/crm/opportunity/filter?sortBy=id&count=1000&startIndex=%d", ts.URL, (i%100)*1000), nil)
+		r.Header.Set("Authorization", testToken)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+func TestListAfterDeletes(t *testing.T) {
+	s, base := newTest(t, Options{})
+	opps := make([]Opportunity, 100)
+	for i := range opps {
+		opps[i] = Opportunity{Title: fmt.Sprint("Deal ", i), ResponsibleID: anna, BidCurrency: "EUR", StageID: 1}
+	}
+	s.Insert(opps...)
+	var gone, want []int
+	for id := 1; id <= 100; id++ {
+		if id%5 == 0 {
+			want = append(want, id)
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	body := fmt.Sprintf(`{"opportunityids":%s}`, strings.ReplaceAll(fmt.Sprint(gone), " ", ","))
+	if a := do(t, base, req{method: "PUT", path: "/api/2.0/crm/opportunity", body: body}); a.status != 200 || a.env(t)["count"] != float64(80) {
+		t.Fatalf("bulk delete: got %d %.200s", a.status, a.body)
+	}
+	mustCreate(t, base, deal("title", "After"))
+	want = append(want, 101)
+	for _, q := range []string{"?sortBy=id", "?sortBy=title&sortOrder=descending"} {
+		var got []int
+		for _, r := range do(t, base, req{method: "GET", path: "/api/2.0/crm/opportunity/filter" + q}).env(t)["response"].([]any) {
+			got = append(got, int(r.(map[string]any)["id"].(float64)))
+		}
+		if q != "?sortBy=id" {
+			slices.Sort(got)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s: ids (-want +got):\n%s", q, d)
+		}
 	}
 }
