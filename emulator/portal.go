@@ -36,6 +36,10 @@ func (s *Server) TokenFor(login string) (string, error) {
 // ErrNoDeal; only an administrator or the deal's creator can change its privacy and access
 // list (anyone else's changes to those are not saved); the id and creator stay; a private
 // deal keeps the editor on its access list. The last modification date becomes now.
+//
+// To hide a deal from the Options token's user (with Options.NotAdmin), Edit it as
+// "viktor.petrov", an administrator, making it private to someone else: its access list
+// is then that user and Viktor, and the token's user gets 404 for it, as for a deleted one.
 func (s *Server) Edit(login string, id int, change func(*Opportunity)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -350,3 +350,18 @@ func TestListAfterDeletes(t *testing.T) {
 		}
 	}
 }
+
+func TestHideFromTheToken(t *testing.T) {
+	s, base := newTest(t, Options{NotAdmin: true})
+	id := mustCreate(t, base, deal())
+	err := s.Edit("viktor.petrov", id, func(o *Opportunity) { o.IsPrivate, o.AccessList = true, []string{maria} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := do(t, base, req{method: "GET", path: fmt.Sprintf("/api/2.0/crm/opportunity/%d", id)}); a.status != 404 {
+		t.Errorf("the token's user: got %d, want 404", a.status)
+	}
+	if got := dealByID(t, s, id).AccessList; !cmp.Equal(got, []string{maria, "e7f8a9b0-c1d2-4e3f-9a4b-5c6d7e8f9a0b"}) {
+		t.Errorf("access list: got %v, want Maria and Viktor", got)
+	}
+}
