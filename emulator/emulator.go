@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	mrand "math/rand/v2"
 	"net"
@@ -65,6 +66,9 @@ type Options struct {
 	// named as Stats.ByRoute names them ("POST crm/opportunity", "PUT crm/opportunity/{id}",
 	// "DELETE crm/opportunity/{id}"): the other requests pass the proxy untouched.
 	ProxyRoutes []string
+	// CountPaths makes Stats.ByPath count requests by method and path, ids included ("PUT
+	// crm/opportunity/17"): off by default, as a benchmark's million requests would fill it.
+	CountPaths bool
 	// NotAdmin makes the Options token's user (the first seeded user) an ordinary portal
 	// user instead of an administrator: custom field creation is refused (403), private deals
 	// without the user on their access list are invisible (404), and a PUT leaves the access
@@ -106,6 +110,7 @@ type Opportunity struct {
 type Stats struct {
 	Total    int            // every request received
 	ByRoute  map[string]int // by method and route pattern, e.g. "POST crm/opportunity", "GET crm/opportunity/{id}"
+	ByPath   map[string]int // by method and path, e.g. "PUT crm/opportunity/17"; only with Options.CountPaths
 	ByStatus map[int]int    // by the status answered (dropped requests have none)
 	Refused  int            // refused by the rate limit
 	Failed   int            // answered 500 by FailRate
@@ -200,7 +205,7 @@ func (s *Server) Reset() {
 	for _, f := range s.customFields {
 		s.nextFieldID = max(s.nextFieldID, f.ID+1)
 	}
-	s.stats = Stats{ByRoute: map[string]int{}, ByStatus: map[int]int{}}
+	s.stats = Stats{ByRoute: map[string]int{}, ByStatus: map[int]int{}, ByPath: map[string]int{}}
 	seed := uint64(s.opts.Seed)
 	s.rng = mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	s.window = nil
@@ -326,6 +331,7 @@ func (s *Server) Stats() Stats {
 	for k, v := range s.stats.ByRoute {
 		st.ByRoute[k] = v
 	}
+	st.ByPath = maps.Clone(s.stats.ByPath)
 	st.ByStatus = make(map[int]int, len(s.stats.ByStatus))
 	for k, v := range s.stats.ByStatus {
 		st.ByStatus[k] = v
@@ -419,6 +425,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.Total++
 	s.stats.ByRoute[r.Method+" "+name]++
+	if s.opts.CountPaths {
+		s.stats.ByPath[r.Method+" "+apiPath(r.URL.Path)]++
+	}
 	s.mu.Unlock()
 
 	if d := s.opts.Latency; d > 0 {

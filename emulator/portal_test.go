@@ -365,3 +365,20 @@ func TestHideFromTheToken(t *testing.T) {
 		t.Errorf("access list: got %v, want Maria and Viktor", got)
 	}
 }
+
+func TestCountPaths(t *testing.T) {
+	s, base := newTest(t, Options{CountPaths: true})
+	id := mustCreate(t, base, deal())
+	for _, path := range []string{"/api/2.0/crm/opportunity/%d", "/api/2.0/crm/opportunity/%d.json", "/API/2.0/crm/Opportunity/%d/"} {
+		do(t, base, req{method: "PUT", path: fmt.Sprintf(path, id), body: deal()})
+	}
+	want := map[string]int{"POST crm/opportunity": 1, fmt.Sprintf("PUT crm/opportunity/%d", id): 3}
+	if d := cmp.Diff(want, s.Stats().ByPath); d != "" {
+		t.Errorf("ByPath (-want +got):\n%s", d)
+	}
+	s2, base2 := newTest(t, Options{})
+	mustCreate(t, base2, deal())
+	if n := len(s2.Stats().ByPath); n != 0 {
+		t.Errorf("ByPath without CountPaths: got %d entries, want none", n)
+	}
+}
