@@ -20,25 +20,26 @@ func TestProxyFaults(t *testing.T) {
 		page     string // a text of the HTML page
 		stored   int    // opportunities afterwards (2 exist before)
 		title    string // the first deal's title afterwards
+		auth     string // "" = the test token
 	}{
 		{"gateway after a create", Options{GatewayRate: 1}, "POST", "/api/2.0/crm/opportunity", deal("title", "New"),
-			[]int{502, 504}, "nginx", 3, "One"},
+			[]int{502, 504}, "nginx", 3, "One", ""},
 		{"gateway after an update", Options{GatewayRate: 1}, "PUT", "/api/2.0/crm/opportunity/1", deal("title", "Changed"),
-			[]int{502, 504}, "nginx", 2, "Changed"},
+			[]int{502, 504}, "nginx", 2, "Changed", ""},
 		{"gateway after a delete", Options{GatewayRate: 1}, "DELETE", "/api/2.0/crm/opportunity/2", "",
-			[]int{502, 504}, "nginx", 1, "One"},
+			[]int{502, 504}, "nginx", 1, "One", ""},
 		{"gateway after a refused create: nothing to apply", Options{GatewayRate: 1}, "POST", "/api/2.0/crm/opportunity", deal("title", ""),
-			[]int{502, 504}, "nginx", 2, "One"},
+			[]int{502, 504}, "nginx", 2, "One", ""},
 		{"login page instead of a create", Options{HTMLRate: 1}, "POST", "/api/2.0/crm/opportunity", deal("title", "New"),
-			[]int{200}, "session has expired", 2, "One"},
+			[]int{200}, "session has expired", 2, "One", ""},
 		{"login page instead of an update", Options{HTMLRate: 1}, "PUT", "/api/2.0/crm/opportunity/1", deal("title", "Changed"),
-			[]int{200}, "session has expired", 2, "One"},
+			[]int{200}, "session has expired", 2, "One", ""},
 		{"login page instead of a delete", Options{HTMLRate: 1}, "DELETE", "/api/2.0/crm/opportunity/2", "",
-			[]int{200}, "session has expired", 2, "One"},
+			[]int{200}, "session has expired", 2, "One", ""},
 		{"login page instead of a list", Options{HTMLRate: 1}, "GET", "/api/2.0/crm/opportunity/filter", "",
-			[]int{200}, "session has expired", 2, "One"},
+			[]int{200}, "session has expired", 2, "One", ""},
 		{"login page before the token is looked at", Options{HTMLRate: 1}, "GET", "/api/2.0/people", "",
-			[]int{200}, "session has expired", 2, "One"},
+			[]int{200}, "session has expired", 2, "One", "not-a-token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,7 +48,7 @@ func TestProxyFaults(t *testing.T) {
 			mustCreate(t, base, deal("title", "One"))
 			mustCreate(t, base, deal("title", "Two"))
 			s.SetProxyFaults(tt.opts.GatewayRate, tt.opts.HTMLRate)
-			a := do(t, base, req{method: tt.method, path: tt.path, body: tt.body})
+			a := do(t, base, req{method: tt.method, path: tt.path, body: tt.body, auth: tt.auth})
 			if !slices.Contains(tt.statuses, a.status) {
 				t.Errorf("status: got %d, want one of %v", a.status, tt.statuses)
 			}
