@@ -54,6 +54,11 @@ func (s *Server) Edit(login string, id int, change func(*Opportunity)) error {
 	c := o.clone()
 	change(&c)
 	c.ID, c.CreatedBy = o.ID, o.CreatedBy
+	tags := c.Tags
+	c.Tags = nil
+	for _, t := range tags {
+		s.addTag(&c, t) // a new tag becomes known to the portal, a known one keeps its spelling
+	}
 	if u.IsAdmin || o.CreatedBy == u.ID {
 		setAccess(&c, c.IsPrivate, c.AccessList, u)
 	} else {

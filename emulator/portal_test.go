@@ -229,6 +229,8 @@ func TestActingAsPortalUsers(t *testing.T) {
 			nil, true, []string{maria, anna}, "By John"},
 		{"then John no longer sees it", "john.smith", func(o *Opportunity) { o.Title = "Lost" }, ErrNoDeal, true, []string{maria, anna}, "By John"},
 		{"Maria on the list edits it", "maria.obrien", func(o *Opportunity) { o.Title = "By Maria"; o.ID = 99 }, nil, true, []string{maria, anna}, "By Maria"},
+		{"and tags it", "maria.obrien", func(o *Opportunity) { o.Tags = append(o.Tags, "Portal tag", "portal TAG") }, nil, true,
+			[]string{maria, anna}, "By Maria"},
 	}
 	for _, tt := range tests {
 		err := s.Edit(tt.login, id, tt.change)
@@ -242,6 +244,9 @@ func TestActingAsPortalUsers(t *testing.T) {
 	}
 	if got := s.Stats().Total; got != requests {
 		t.Errorf("requests: got %d after the edits, want %d (they are no requests)", got, requests)
+	}
+	if d := cmp.Diff(map[string]int{"Portal tag": 1}, s.Tags()); d != "" {
+		t.Errorf("tags after the edits (-want +got):\n%s", d)
 	}
 	// Maria's token sees what the store says.
 	tok := mustToken(t, s, "maria.obrien")
