@@ -42,7 +42,8 @@ import (
 	"time"
 )
 
-// Options configure a Server. The zero value is a well-behaved portal in UTC.
+// Options configure a Server. The zero value is a well-behaved portal in UTC whose token
+// belongs to an administrator.
 type Options struct {
 	Token     string        // the API token accepted for the first seeded user; "" = a random one
 	Latency   time.Duration // added to every request
