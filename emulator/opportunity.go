@@ -717,8 +717,7 @@ func (s *Server) userName(id string) string {
 }
 
 func viewStage(st Stage) stageView {
-	return stageView{ID: st.ID, Title: st.Title, Description: st.Description, Color: st.Color,
-		SuccessProbability: st.SuccessProbability, StageType: st.StageType, SortOrder: st.SortOrder}
+	return stageView(st)
 }
 
 func viewCurrency(c Currency) currencyView {
