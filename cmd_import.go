@@ -256,8 +256,7 @@ func runImport(cmd string, args []string, ios streams) int {
 	defer stopSignals()
 
 	if ledger != nil {
-		cfgSettle := importer.Config{Poster: live, Ledger: ledger}
-		adopted, forgotten, doubtful, err := importer.Settle(soft, &cfgSettle)
+		adopted, forgotten, doubtful, err := importer.Settle(soft, ledger, live)
 		if adopted+forgotten+doubtful > 0 {
 			log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,
 				"never_created", forgotten, "still_in_doubt", doubtful)
