@@ -100,7 +100,7 @@ func (s *undoSetup) undo(args ...string) (cmdResult, map[string][]string) {
 	res := runCmd(s.t, all...)
 	byKey := map[string][]string{}
 	rows := readReport(s.t, rep)
-	if want := "row,key,status,opportunity_id,attempts,http_status,error"; strings.Join(rows[0], ",") != want {
+	if want := "row,key,status,opportunity_id,attempts,http_status,error,title,url"; strings.Join(rows[0], ",") != want {
 		s.t.Errorf("undo report header: got %q, want %q", strings.Join(rows[0], ","), want)
 	}
 	for _, r := range rows[1:] {
