@@ -147,9 +147,9 @@ func prepareIdentity(ctx context.Context, db *state.DB, link *portalLink, m *map
 		return false, exitStopped, fmt.Errorf("the portal refused or could not be reached: %v", err)
 	}
 	if has {
-		log.Warn("IDENTITY IS LOCAL: this state database has never imported into this portal, and the portal already holds opportunities. " +
-			"Without key_field, which rows were imported is known only to the state database: rows imported before with another state database " +
-			"(deleted, copied, another folder or machine) would be created again. Set key_field in the mapping (a text custom field that holds each " +
+		log.Warn("IDENTITY IS LOCAL: this state database has never imported into this portal, and the portal already holds opportunities. "+
+			"Without key_field, which rows were imported is known only to the state database: rows imported before with another state database "+
+			"(deleted, copied, another folder or machine) would be created again. Set key_field in the mapping (a text custom field that holds each "+
 			"row's key) and the portal itself tells which rows it holds.", "state", db.Path(), "portal", portal)
 	}
 	return false, exitOK, nil
