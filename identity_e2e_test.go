@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oppimport/oppimport/emulator"
 )
@@ -309,4 +311,130 @@ func TestHTMLGatewayOnUpdatesAndDeletes(t *testing.T) {
 	if deleted == 0 {
 		t.Errorf("the undo deleted nothing:\n%s", res.stderr)
 	}
+}
+
+// A deal a portal user made private, hidden from the token's user (404, as the server
+// answers for a deleted one), through a sync: reported, never created again, never made
+// public, each key once.
+func TestHiddenDealThroughSync(t *testing.T) {
+	t.Parallel()
+	const rows = 10
+	srv, url := startEmulator(t, emulator.Options{NotAdmin: true})
+	field := srv.AddCustomField("Legacy ID", 0, "")
+	dir := t.TempDir()
+	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
+	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
+	rep := filepath.Join(dir, "r1.csv")
+	if res := runCmd(t, importArgs(srv, url, mp, in, rep)...); res.code != exitOK {
+		t.Fatalf("import: exit %d:\n%s", res.code, res.stderr)
+	}
+	hidden := atoi(readReport(t, rep)[3][3]) // D3
+	maria := srv.Users()[1].ID
+	if err := srv.Edit("viktor.petrov", hidden, func(o *emulator.Opportunity) {
+		o.IsPrivate, o.AccessList = true, []string{maria}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	in = writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return 100 + i }))
+	rep = filepath.Join(dir, "r2.csv")
+	res := runCmd(t, importArgs(srv, url, mp, in, rep, "--mode", "sync")...)
+	if res.code != exitRows {
+		t.Errorf("sync: exit %d, want %d:\n%s", res.code, exitRows, res.stderr)
+	}
+	for _, r := range readReport(t, rep)[1:] {
+		switch {
+		case r[1] == "D3" && (r[2] != "failed" || !strings.Contains(r[6], "deleted or no longer visible to this user")):
+			t.Errorf("D3: %s %q, want failed: deleted or no longer visible", r[2], r[6])
+		case r[1] != "D3" && r[2] != "updated":
+			t.Errorf("%s: %s %q, want updated", r[1], r[2], r[6])
+		}
+	}
+	if got := srv.CountByField(field.ID); len(got) != rows || got["D3"] != 1 {
+		t.Errorf("keys on the portal %v, want each of %d once", got, rows)
+	}
+	for _, o := range srv.Opportunities() {
+		if o.ID == hidden && (!o.IsPrivate || !slices.Contains(o.AccessList, maria) || slices.Contains(o.AccessList, srv.Users()[0].ID) || o.BidValue != "3") {
+			t.Errorf("the hidden deal became %+v, want it private to Maria (and the admin who hid it) and untouched", o)
+		}
+	}
+}
+
+// A user who may not create custom fields, on a portal without the key field: exit 2,
+// saying how to get it, before anything is posted.
+func TestKeyFieldMissingAndNotAdmin(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{NotAdmin: true})
+	dir := t.TempDir()
+	in := writeFile(t, dir, "deals.csv", dealsCSV(3, func(i int) int { return i }))
+	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
+	res := runCmd(t, importArgs(srv, url, mp, in, filepath.Join(dir, "r.csv"))...)
+	if res.code != exitNothing {
+		t.Errorf("exit %d, want %d:\n%s", res.code, exitNothing, res.stderr)
+	}
+	for _, want := range []string{`custom field "Legacy ID"`, "administrator", "Text field", "nothing was posted"} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, res.stderr)
+		}
+	}
+	if n := len(srv.Opportunities()); n != 0 {
+		t.Errorf("the portal holds %d opportunities, want none", n)
+	}
+	// validate says an import would create it, and creates nothing.
+	res = runCmd(t, "validate", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--report", filepath.Join(dir, "v.csv"), in)
+	if !strings.Contains(res.stderr, "an import would create it") {
+		t.Errorf("validate does not say the field would be created:\n%s", res.stderr)
+	}
+	if _, ok := srv.CustomFieldByLabel("Legacy ID"); ok {
+		t.Error("validate created the custom field")
+	}
+}
+
+// kill -9 in the middle of a run, then a portal user edits the deals it made (titles
+// echoed HTML-encoded), then the run again: each key exactly once.
+func TestKilledThenEditedThenResumed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a child process")
+	}
+	t.Parallel()
+	const rows = 120
+	srv, url := startEmulator(t, emulator.Options{Latency: 20 * time.Millisecond, EncodeTitles: true})
+	dir := t.TempDir()
+	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
+	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
+	args := importArgs(srv, url, mp, in, filepath.Join(dir, "r.csv"), "--concurrency", "8", "--timeout", "1s")
+	cmd := child(t, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(srv.Opportunities()) < rows/3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	made := srv.Opportunities()
+	if len(made) == 0 || len(made) == rows {
+		t.Fatalf("the killed run made %d deals, want some but not all", len(made))
+	}
+	for _, o := range made {
+		if err := srv.Edit("anna.berg", o.ID, func(o *emulator.Opportunity) {
+			o.Title += " & Co's"
+			o.StageID = 2
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := runCmd(t, "status", "--mapping", mp)
+	if !strings.Contains(st.out, "died") {
+		t.Errorf("status after the kill does not say the run died:\n%s", st.out)
+	}
+	if !strings.Contains(st.out, " created") {
+		t.Errorf("status after the kill does not count what the died run created:\n%s", st.out)
+	}
+	res := runCmd(t, args...)
+	if res.code != exitOK {
+		t.Fatalf("the run after the kill: exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	eachKeyOnce(t, srv, rows)
 }
