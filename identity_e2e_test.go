@@ -438,3 +438,62 @@ func TestKilledThenEditedThenResumed(t *testing.T) {
 	}
 	eachKeyOnce(t, srv, rows)
 }
+
+// Two runs at once on two state databases both create every row; dedupe then keeps the
+// oldest deal of each key, and is a run that status shows.
+func TestConcurrentRunsThenDedupe(t *testing.T) {
+	t.Parallel()
+	const rows = 40
+	srv, url := startEmulator(t, emulator.Options{Latency: 2 * time.Millisecond})
+	dir := t.TempDir()
+	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
+	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
+	// The field first, so that the two runs do not both create it.
+	srv.AddCustomField("Legacy ID", 0, "")
+	done := make(chan cmdResult, 2)
+	for i := range 2 {
+		go func() {
+			done <- runCmd(t, importArgs(srv, url, mp, in, filepath.Join(dir, fmt.Sprintf("r%d.csv", i)),
+				"--state", filepath.Join(dir, fmt.Sprintf("s%d.state.db", i)))...)
+		}()
+	}
+	for range 2 {
+		if res := <-done; res.code != exitOK {
+			t.Fatalf("a concurrent run: exit %d:\n%s", res.code, res.stderr)
+		}
+	}
+	if n := len(srv.Opportunities()); n <= rows {
+		t.Fatalf("the two runs made %d deals for %d rows: the test proves nothing", n, rows)
+	}
+	copies := len(srv.Opportunities()) - rows
+
+	res := runCmd(t, "dedupe", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "1000", "--dry-run")
+	if res.code != exitOK || !strings.Contains(res.out, fmt.Sprintf("%d later copies to delete", copies)) {
+		t.Errorf("dedupe --dry-run: exit %d, want 0 and %d copies listed:\n%s\n%s", res.code, copies, res.out, res.stderr)
+	}
+	if n := len(srv.Opportunities()); n != rows+copies {
+		t.Errorf("after the dry run the portal holds %d deals, want all %d", n, rows+copies)
+	}
+	oldest := map[string]int{}
+	f, _ := srv.CustomFieldByLabel("Legacy ID")
+	for _, o := range srv.Opportunities() {
+		k := o.CustomFields[f.ID]
+		if id, ok := oldest[k]; !ok || o.ID < id {
+			oldest[k] = o.ID
+		}
+	}
+	res = runCmd(t, "dedupe", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "1000", "--yes")
+	if res.code != exitOK {
+		t.Fatalf("dedupe: exit %d:\n%s\n%s", res.code, res.out, res.stderr)
+	}
+	eachKeyOnce(t, srv, rows)
+	for _, o := range srv.Opportunities() {
+		if k := o.CustomFields[f.ID]; oldest[k] != o.ID {
+			t.Errorf("key %s: deal %d kept, want the oldest, %d", k, o.ID, oldest[k])
+		}
+	}
+	st := runCmd(t, "status", "--mapping", mp)
+	if !strings.Contains(st.out, "dedupe") || !strings.Contains(st.out, fmt.Sprintf("%d deleted", copies)) {
+		t.Errorf("status does not show the dedupe run with %d deleted:\n%s", copies, st.out)
+	}
+}
