@@ -94,6 +94,9 @@ type Config struct {
 	// skipped (or, in ModeSync, updated when it changed), and nothing is created twice.
 	Ledger *Ledger
 	Mode   string // ModeCreate (the default) or ModeSync
+	// RecreateMissing creates again a row whose deal the portal answers 404 to (deleted, or
+	// hidden from the token's user); otherwise such a row is reported and left.
+	RecreateMissing bool
 }
 
 // Stats are the run's totals.
