@@ -89,6 +89,7 @@ type Controller struct {
 	sinceAdjust int           // accepted attempts sent since the window's last change
 	verified    bool          // the window's span ran verifyAfter spans
 	spanSet     time.Time     // when the window's span was last set
+	streak      int           // overruns in a row on a proven span
 	rttVar      time.Duration // mean deviation of the latency
 	start       time.Time
 	limit       float64

@@ -256,8 +256,8 @@ func TestFillsTheWindow(t *testing.T) {
 }
 
 // TestALimitThatMoves: a portal that allows 50 a second, then 30: the window's count is
-// cut by tenths to below what the portal takes (the window does not probe upwards again),
-// few requests are refused.
+// cut to below what the portal takes (the window does not probe upwards again); each cut
+// costs the refusals of the attempts in flight.
 func TestALimitThatMoves(t *testing.T) {
 	t.Parallel()
 	for _, seed := range []uint64{1, 2, 3} {
@@ -267,11 +267,11 @@ func TestALimitThatMoves(t *testing.T) {
 		achieved := float64(sim.accepted) / sim.elapsed.Seconds()
 		t.Logf("seed %d: %d refused (%.2f %%) in %v: %.1f/s; window %d in %v", seed, sim.refused, 100*refused,
 			sim.elapsed.Round(time.Millisecond), achieved, sim.window.Requests, sim.window.Span)
-		if refused > 0.03 {
-			t.Errorf("seed %d: got %.2f %% refused, want 3 %% at most", seed, 100*refused)
+		if refused > 0.05 {
+			t.Errorf("seed %d: got %.2f %% refused, want 5 %% at most", seed, 100*refused)
 		}
-		// 10 s at 50/s, then 30/s: 2000 rows in about 60 s; at least 0.9 of that pace.
-		if want := 0.9 * 2000 / (10 + 1500.0/30); achieved < want {
+		// 10 s at 50/s, then 30/s: 2000 rows in about 60 s; at least 0.85 of that pace.
+		if want := 0.85 * 2000 / (10 + 1500.0/30); achieved < want {
 			t.Errorf("seed %d: got %.1f accepted/s, want %.1f at least", seed, achieved, want)
 		}
 	}

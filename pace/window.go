@@ -50,6 +50,11 @@ const (
 	// nearExpiry: a refusal is an overrun when the window's oldest request was sent at
 	// least this share of the span before the refused one.
 	nearExpiry = 0.9
+	// cutAfter overruns in a row, none accepted between, on a proven span cut the count.
+	cutAfter = 2
+	// moveCut is the share of the count a moved limit leaves: each cut costs the refusals
+	// of the attempts in flight, so few and deep.
+	moveCut = 0.85
 	// verifyAfter spans without a refusal prove a window: an overrun then is a limit that
 	// moved, not a span learned too short.
 	verifyAfter = 4
@@ -386,8 +391,9 @@ func (c *Controller) learn(now time.Time) {
 //     count is cut to what it took;
 //   - an overrun (the window's oldest had just aged out) on its own, or with requests
 //     accepted since the last change: the jitter of the way to the portal, the margin grows;
-//   - an overrun soon after another with none accepted between, with a window that had run
-//     for verifyAfter spans: the limit moved, the count is cut by a tenth;
+//   - overruns in a row with none accepted between, on a window that had run for
+//     verifyAfter spans: the margin grows faster, then (at cutAfter) the limit moved, the
+//     count is cut to moveCut of it;
 //   - the same with a window not yet proven: the span is longer, the next of spans is taken.
 //
 // c.mu is held.
@@ -417,9 +423,17 @@ func (c *Controller) windowRefused(now time.Time, retryAfter time.Duration, stal
 		w.moves++
 	case !recent || c.sinceAdjust > 0:
 		// Requests sent since the last change were accepted: this one came early.
+		c.streak = 0
 		w.margin += max(minMargin, time.Duration(marginShare*float64(w.span)))
+	case c.verified && c.streak+1 < cutAfter:
+		// Overruns in a row on a proven span: a stall of the machine or the way (whose
+		// requests of a span ago arrived late) or a limit that moved. The margin grows
+		// faster while they last.
+		c.streak++
+		w.margin += max(minMargin, time.Duration(marginShare*float64(w.span))) << c.streak
 	case c.verified:
-		w.n = max(1, int(float64(w.n)*0.9))
+		c.streak = 0
+		w.n = max(1, int(float64(w.n)*moveCut))
 		w.moves++
 	default:
 		i, _ := slices.BinarySearch(spans, span)
@@ -462,6 +476,7 @@ func (c *Controller) initialMargin(span time.Duration) time.Duration {
 
 // clean notes a success in the window: a span that ran verifyAfter spans is proven. c.mu is
 // held.
+
 func (c *Controller) clean(now time.Time) {
 	if c.mode == modeWindow && !c.verified && now.Sub(c.spanSet) >= verifyAfter*c.win.span {
 		c.verified = true
