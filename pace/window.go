@@ -13,10 +13,14 @@ import (
 // log of accepted requests, then admits a request only while fewer than the window's count
 // were sent within its span (plus a margin): the portal is filled and not overrun.
 //
-// Why the send time: the portal counts a request when it arrives, a fixed way after the send
-// (the latency to the portal), so a window kept in send times is the portal's window shifted
-// by that way, and only the way's jitter needs a margin. A request is admitted before it is
-// sent (the limiter's wait follows), which only makes the count conservative.
+// What the log keeps: the portal counts a request when it arrives, somewhere between the
+// send and the answer. The log keeps each success's answer less the shortest latency seen:
+// for the quickest attempt its send, for a slower one its send moved by what it took more,
+// as its arrival moved when the delay was on the way there (a stalled machine, the portal's
+// own latency) and later than its arrival when the delay was on the way back, which only
+// makes the count conservative. So the client's window is the portal's shifted by the
+// shortest way there, and a small margin covers the rest. A request is admitted before it
+// is sent (the limiter's wait follows), which only makes the count conservative too.
 //
 // A refusal in the window is an overrun (jitter, or a span learned too short) or a limit
 // that moved (windowRefused tells which). A count cut more than maxMoves times is not a
