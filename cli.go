@@ -263,6 +263,7 @@ func newRoot(a *app) *cobra.Command {
 		completeFlags(c)
 		root.AddCommand(c)
 	}
+	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
@@ -280,6 +281,14 @@ func newRoot(a *app) *cobra.Command {
 func run(args []string, ios streams) int {
 	a := &app{ios: ios}
 	root := newRoot(a)
+	// cobra adds the shell completion's own __complete when it executes.
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && !strings.HasPrefix(args[0], "__complete") {
+		if c, _, _ := root.Find(args); c == root {
+			err := unknownCommand(root, args[0])
+			a.fail(root, err)
+			return exitCode(err)
+		}
+	}
 	root.SetArgs(longFlags(root, args))
 	cmd, err := root.ExecuteC()
 	if err != nil {
