@@ -158,7 +158,7 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		warn := ""
 		var cells []string
 		if r.Status == importer.Invalid || r.Status == importer.Failed {
-			warn, cells = fmt.Sprintf("row %d %s", r.Row, r.Status), r.Cells
+			warn, cells = r.Status, r.Cells
 		}
 		s.add(reportResult(r), warn, cells)
 	}

@@ -152,7 +152,7 @@ func runUndo(a *app, o *undoOptions) error {
 	cfg.OnResult = func(r undo.Result) {
 		warn := ""
 		if r.Status == undo.Failed {
-			warn = "row left alone"
+			warn = "left alone"
 		}
 		s.add(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
 			Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error}, warn, nil)

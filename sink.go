@@ -24,7 +24,8 @@ type sink struct {
 // maxShown is how many bad rows are logged one by one; the report holds them all.
 const maxShown = 10
 
-// add writes one row's result. warn, when not "", is the warning a bad row gets on stderr;
+// add writes one row's result. warn, when not "", is the warning a bad row gets on stderr
+// ("invalid": on a terminal "warning: row 19 invalid: ...");
 // cells, when not nil, go to the rejects file with the row's error.
 func (s *sink) add(r report.Result, warn string, cells []string) {
 	if cells != nil && s.rejects != nil {

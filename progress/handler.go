@@ -13,7 +13,8 @@ import (
 //	warning: row 19 invalid: column "Deal Name" (title): is required
 //	took over the lock of a run that died (state: deals.state.db, run: 3, pid: 4242)
 //
-// the level as a word before it (none for info), an "error" attribute after a colon, the
+// the level as a word before it (none for info), a "row" attribute before the message
+// (the record of Warn("invalid", "row", 19, ...)), an "error" attribute after a colon, the
 // other attributes in brackets, no time and no quoting. It writes each record with one
 // Write, which a Terminal prints above its bar. Safe for concurrent use.
 type Handler struct {
@@ -71,8 +72,7 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	case r.Level < slog.LevelInfo:
 		b.WriteString("debug: ")
 	}
-	b.WriteString(r.Message)
-	var errText string
+	var errText, row string
 	var rest []string
 	add := func(a slog.Attr) {
 		a.Value = a.Value.Resolve()
@@ -89,6 +89,10 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 			errText = show(a.Value)
 			return
 		}
+		if a.Key == "row" && row == "" {
+			row = show(a.Value)
+			return
+		}
 		rest = append(rest, a.Key+": "+show(a.Value))
 	}
 	for _, a := range h.attrs {
@@ -98,6 +102,10 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 		add(slog.Attr{Key: h.group + a.Key, Value: a.Value})
 		return true
 	})
+	if row != "" {
+		b.WriteString("row " + row + " ")
+	}
+	b.WriteString(r.Message)
 	if errText != "" {
 		b.WriteString(": ")
 		b.WriteString(errText)

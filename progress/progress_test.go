@@ -172,11 +172,11 @@ func TestLogAboveBar(t *testing.T) {
 	term := NewTerminal(&out, true, false, nil)
 	term.SetStatus("[bar] 3/10 rows")
 	log := slog.New(NewHandler(term, slog.LevelInfo))
-	log.Warn("row 19 invalid", "row", 19, "error", `column "Deal Name" (title): is required`)
+	log.Warn("invalid", "row", 19, "error", `column "Deal Name" (title): is required`)
 	term.SetStatus("[bar] 4/10 rows")
 	term.Keep()
 	want := "\r\x1b[K[bar] 3/10 rows" +
-		"\r\x1b[Kwarning: row 19 invalid: column \"Deal Name\" (title): is required (row: 19)\n[bar] 3/10 rows" +
+		"\r\x1b[Kwarning: row 19 invalid: column \"Deal Name\" (title): is required\n[bar] 3/10 rows" +
 		"\r\x1b[K[bar] 4/10 rows\n"
 	if got := out.String(); got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
