@@ -102,16 +102,17 @@ type streams struct {
 	out      io.Writer
 	err      io.Writer
 	errIsTTY bool
-	inIsTTY  bool             // stdin is a terminal: a person can answer a question
-	noColor  bool             // NO_COLOR is set
-	width    func() int       // the terminal's width; nil: 80
-	signals  <-chan os.Signal // when set, replaces SIGINT/SIGTERM delivery (tests)
+	inIsTTY  bool                // stdin is a terminal: a person can answer a question
+	noColor  bool                // NO_COLOR is set
+	width    func() int          // the terminal's width; nil: 80
+	signals  <-chan os.Signal    // when set, replaces SIGINT/SIGTERM delivery (tests)
+	getenv   func(string) string // the environment: ONLYOFFICE_URL, ONLYOFFICE_TOKEN...
 }
 
 func stdio() streams {
 	errTTY := term.IsTerminal(int(os.Stderr.Fd()))
 	return streams{
-		in: os.Stdin, out: os.Stdout, err: os.Stderr, errIsTTY: errTTY,
+		in: os.Stdin, out: os.Stdout, err: os.Stderr, errIsTTY: errTTY, getenv: os.Getenv,
 		inIsTTY: term.IsTerminal(int(os.Stdin.Fd())),
 		noColor: os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb",
 		width: func() int {
@@ -279,6 +280,9 @@ func newRoot(a *app) *cobra.Command {
 
 // run is the whole program: it parses args, runs one command and returns its exit code.
 func run(args []string, ios streams) int {
+	if ios.getenv == nil {
+		ios.getenv = func(string) string { return "" }
+	}
 	a := &app{ios: ios}
 	root := newRoot(a)
 	// cobra adds the shell completion's own __complete when it executes.

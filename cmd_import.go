@@ -85,7 +85,7 @@ func importCmd(a *app, dry bool) *cobra.Command {
 	fs := c.Flags()
 	o.state.register(fs, "the mapping `FILE` (YAML), required", !dry)
 	o.run.register(fs, dry)
-	o.conn.register(fs, urlUsage)
+	o.conn.register(fs, urlUsage, a.ios.getenv)
 	if !dry {
 		o.rate.register(fs)
 	}

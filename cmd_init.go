@@ -52,7 +52,7 @@ func newInitCmd(a *app) *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.sheet, "sheet", "", "XLSX: the sheet `NAME` (default the first sheet)")
-	o.conn.register(fs, "portal base `URL` to propose look-ups from (env ONLYOFFICE_URL); read-only")
+	o.conn.register(fs, "portal base `URL` to propose look-ups from (env ONLYOFFICE_URL); read-only", a.ios.getenv)
 	return c
 }
 

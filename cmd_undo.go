@@ -77,7 +77,7 @@ func newUndoCmd(a *app) *cobra.Command {
 	fs.BoolVar(&o.force, "force", false, "undo opportunities changed on the portal since the run, too")
 	fs.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation on a terminal")
 	o.state.register(fs, "the mapping `FILE` of run N: its state database lies beside it (or give --state)", true)
-	o.conn.register(fs, "the portal `URL` of run N (env ONLYOFFICE_URL); required, but for a --dry-run from the state alone")
+	o.conn.register(fs, "the portal `URL` of run N (env ONLYOFFICE_URL); required, but for a --dry-run from the state alone", a.ios.getenv)
 	o.rate.register(fs)
 	o.out.register(fs, "results report `FILE`: .csv, .json or .xlsx (default undo-run-N.report.csv, in the current folder)", false)
 	o.log.register(fs)

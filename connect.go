@@ -70,7 +70,7 @@ func newPoster(c connFlags, r rateFlags, log *slog.Logger) (p *poster, workers i
 	}
 	token := c.token
 	if token == "" {
-		token = os.Getenv("ONLYOFFICE_TOKEN")
+		token = c.env("ONLYOFFICE_TOKEN")
 	}
 	var (
 		password string
@@ -87,7 +87,7 @@ func newPoster(c connFlags, r rateFlags, log *slog.Logger) (p *poster, workers i
 		}
 		password = strings.TrimRight(string(b), "\r\n")
 	default:
-		password = os.Getenv("ONLYOFFICE_PASSWORD")
+		password = c.env("ONLYOFFICE_PASSWORD")
 		if password == "" {
 			return nil, 0, false, errors.New("--user needs a password: --password-file FILE or ONLYOFFICE_PASSWORD")
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -89,6 +88,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, dry bool) {
 
 // connFlags say where the portal is and who the run acts as.
 type connFlags struct {
+	env          func(string) string // where ONLYOFFICE_TOKEN and ONLYOFFICE_PASSWORD are read
 	url          string
 	token        string
 	user         string
@@ -97,12 +97,14 @@ type connFlags struct {
 	insecure     bool
 }
 
-func (f *connFlags) register(fs *pflag.FlagSet, urlUsage string) {
+// register adds the connection flags; their defaults come from getenv.
+func (f *connFlags) register(fs *pflag.FlagSet, urlUsage string, getenv func(string) string) {
+	f.env = getenv
 	addGroup(fs, groupConnection, func(fs *pflag.FlagSet) {
-		fs.StringVar(&f.url, "url", os.Getenv("ONLYOFFICE_URL"), urlUsage)
+		fs.StringVar(&f.url, "url", getenv("ONLYOFFICE_URL"), urlUsage)
 		// The token's default is read when it is used, so that help never shows it.
 		fs.StringVar(&f.token, "token", "", "API `TOKEN` (env ONLYOFFICE_TOKEN); or --user and a password")
-		fs.StringVar(&f.user, "user", os.Getenv("ONLYOFFICE_USER"), "user `NAME` for POST api/2.0/authentication (env ONLYOFFICE_USER)")
+		fs.StringVar(&f.user, "user", getenv("ONLYOFFICE_USER"), "user `NAME` for POST api/2.0/authentication (env ONLYOFFICE_USER)")
 		fs.StringVar(&f.passwordFile, "password-file", "", "`FILE` holding the password (env ONLYOFFICE_PASSWORD holds the password itself)")
 		fs.BoolVar(&f.allowHTTP, "allow-http", false, "permit plain http:// to a host that is not loopback (the token would travel in clear)")
 		fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "skip TLS certificate checks (a warning on every run)")

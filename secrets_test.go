@@ -115,6 +115,7 @@ func (p *secProxy) secrets() []string {
 // password, at every log level in both formats, and looks for any piece of a secret in
 // stdout, stderr, and every file the run wrote (report in each format, rejects, state).
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	user := emulator.New(emulator.Options{}).Users()[0]
 	formats := []string{".csv", ".json", ".xlsx"}
 	type auth struct {
@@ -258,6 +259,7 @@ func secWrite(t *testing.T, path, content string) {
 // TestPlainHTTPRefused: a plain http:// portal that is not on loopback gets the token only
 // with --allow-http; refused, not even a connection is made.
 func TestPlainHTTPRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	input := filepath.Join(dir, "deals.csv")
 	mappingPath := filepath.Join(dir, "m.yaml")
@@ -330,6 +332,7 @@ func secLocalIP(t *testing.T) string {
 // TestTLSVerified: a portal whose certificate does not verify is refused unless
 // --insecure-skip-verify, which warns.
 func TestTLSVerified(t *testing.T) {
+	t.Parallel()
 	srv := emulator.New(emulator.Options{Token: secToken})
 	ts := httptest.NewUnstartedServer(srv.Handler())
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
