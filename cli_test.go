@@ -301,3 +301,19 @@ func TestUnlock(t *testing.T) {
 		t.Errorf("unlock of a live holder: got exit %d, want 2:\n%s", un.code, un.stderr)
 	}
 }
+
+// The README's cron script is scripts/nightly.sh, word for word: CI runs the file.
+func TestREADMEHasTheCronScript(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile(filepath.Join("scripts", "nightly.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```sh\n"+string(script)+"```\n") {
+		t.Errorf("README.md does not hold scripts/nightly.sh as it is")
+	}
+}
