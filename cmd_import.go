@@ -154,13 +154,14 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		}
 		return nothingf("%v; nothing was posted", err)
 	}
+	_, titleCol, _ := plan.Column("title")
 	cfg.OnResult = func(r importer.Result) {
 		warn := ""
 		var cells []string
 		if r.Status == importer.Invalid || r.Status == importer.Failed {
 			warn, cells = r.Status, r.Cells
 		}
-		s.add(reportResult(r), warn, cells)
+		s.add(reportResult(r, titleCol, o.conn.url), warn, cells)
 	}
 	if err := settle(soft, cfg, log); err != nil {
 		s.close(report.Summary{})
@@ -303,8 +304,16 @@ func stopReason(err error) string {
 	}
 }
 
-func reportResult(r importer.Result) report.Result {
+// reportResult is a row's line in the report. Its title is the title column's cell (a
+// title made by a template: none yet), its url the deal's page on the portal.
+func reportResult(r importer.Result, titleCol int, portal string) report.Result {
+	var title string
+	if titleCol >= 0 && titleCol < len(r.Cells) {
+		title = strings.TrimSpace(r.Cells[titleCol])
+	}
 	return report.Result{
+		Title:         title,
+		URL:           report.DealURL(portal, r.OpportunityID),
 		Row:           r.Row,
 		Key:           r.Key,
 		Status:        r.Status,
