@@ -225,7 +225,7 @@ func TestQuiet(t *testing.T) {
 		t.Fatalf("got exit %d, want 1:\n%s", res.code, res.stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
-	if len(lines) != 3 || !strings.Contains(lines[0], "1 created, 1 invalid") || !strings.HasPrefix(lines[1], "report: ") ||
+	if len(lines) != 3 || !strings.Contains(lines[0], "1 created, 1 invalid") || !strings.Contains(lines[0], "; 1 request, ") || !strings.HasPrefix(lines[1], "report: ") ||
 		!strings.HasPrefix(lines[2], "rejects: ") || !strings.Contains(lines[2], "(1 row:") {
 		t.Errorf("--quiet: got stderr\n%s\nwant the summary, the report and the rejects (1 row) alone", res.stderr)
 	}

@@ -150,7 +150,7 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	s, err := importSink(a, o, input, src, total)
 	if err != nil {
 		if cfg.Ledger != nil {
-			finishRun(cfg.Ledger, nil, err.Error())
+			finishRun(cfg.Ledger, nil, err.Error(), log)
 		}
 		return nothingf("%v; nothing was posted", err)
 	}
@@ -242,7 +242,7 @@ func settle(ctx context.Context, cfg importer.Config, log *slog.Logger) error {
 			"never_created", forgotten, "still_in_doubt", doubtful)
 	}
 	if err != nil {
-		finishRun(cfg.Ledger, nil, "settling: "+err.Error())
+		finishRun(cfg.Ledger, nil, "settling: "+err.Error(), log)
 		return stoppedf("settling the requests an earlier run left unanswered: %v", err)
 	}
 	return nil
@@ -271,7 +271,7 @@ func (a *app) endImport(o *importOptions, dry bool, input string, started time.T
 	}
 	if cfg.Ledger != nil {
 		sum.Run = int(cfg.Ledger.Run)
-		finishRun(cfg.Ledger, st.Counts, sum.Stopped)
+		finishRun(cfg.Ledger, st.Counts, sum.Stopped, a.log)
 		if st.Absent > 0 {
 			a.log.Warn("keys imported earlier are not in this input; nothing was deleted", "count", st.Absent,
 				"keys", strings.Join(st.AbsentKeys, ", "))

@@ -347,7 +347,7 @@ func undoSummary(s report.Summary, of int64, dry bool) string {
 		fmt.Fprintf(&b, " (%d rows)", s.Rows)
 	}
 	if s.Requests > 0 {
-		fmt.Fprintf(&b, "; %d requests, %.1f requests/s", s.Requests, s.RequestRate())
+		fmt.Fprintf(&b, "; %s, %.1f requests/s", plural(s.Requests, "request"), s.RequestRate())
 		if s.Refused > 0 {
 			fmt.Fprintf(&b, ", %d refused (429/503)", s.Refused)
 		}

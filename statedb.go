@@ -36,8 +36,8 @@ func openState(path string, log *slog.Logger) (*state.DB, error) {
 }
 
 // finishRun records the end of the run, whatever interrupted it.
-func finishRun(l *importer.Ledger, counts map[string]int, stopped string) {
+func finishRun(l *importer.Ledger, counts map[string]int, stopped string, log *slog.Logger) {
 	if err := l.DB.FinishRun(context.Background(), l.Run, counts, time.Now(), stopped); err != nil {
-		slog.Default().Error("recording the end of the run", "error", err)
+		log.Error("recording the end of the run", "error", err)
 	}
 }
