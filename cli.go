@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -168,6 +169,22 @@ func (a *app) setupLog(f logFlags) *slog.Logger {
 		a.log = slog.New(slog.NewTextHandler(a.term, opts))
 	}
 	return a.log
+}
+
+// ask puts question (nothing when "") to the person at the terminal and goes on only on a
+// yes. Without a terminal on stdin and stderr (cron), or with --yes, nothing is asked. A no
+// is a failure: nothing changed.
+func (a *app) ask(f askFlags, question string) error {
+	if question == "" || f.yes || !a.ios.inIsTTY || !a.ios.errIsTTY {
+		return nil
+	}
+	fmt.Fprintf(a.stderr(), "%s [y/N] ", question)
+	answer, _ := bufio.NewReader(a.ios.in).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return nothingf("not confirmed; nothing was changed (--yes skips the question)")
 }
 
 // progressMode is --progress, off with --quiet.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,7 +58,7 @@ type undoOptions struct {
 	run   int64
 	dry   bool
 	force bool
-	yes   bool
+	ask   askFlags
 }
 
 func newUndoCmd(a *app) *cobra.Command {
@@ -75,7 +74,7 @@ func newUndoCmd(a *app) *cobra.Command {
 	fs.Int64Var(&o.run, "run", 0, "the run `N` to take back (see oppimport status)")
 	fs.BoolVar(&o.dry, "dry-run", false, "list what would be deleted, restored and left alone; change nothing")
 	fs.BoolVar(&o.force, "force", false, "undo opportunities changed on the portal since the run, too")
-	fs.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation on a terminal")
+	o.ask.register(fs)
 	o.state.register(fs, "the mapping `FILE` of run N: its state database lies beside it (or give --state)", true)
 	o.conn.register(fs, "the portal `URL` of run N (env ONLYOFFICE_URL); required, but for a --dry-run from the state alone", a.ios.getenv)
 	o.rate.register(fs)
@@ -125,8 +124,8 @@ func runUndo(a *app, o *undoOptions) error {
 	if err != nil {
 		return err
 	}
-	if !o.dry && !o.yes && a.ios.inIsTTY && a.ios.errIsTTY {
-		if err := a.confirm(target, plan); err != nil {
+	if !o.dry {
+		if err := a.ask(o.ask, plan.question(target)); err != nil {
 			return err
 		}
 	}
@@ -222,10 +221,11 @@ func undoTarget(db *state.DB, o *undoOptions) (state.Run, undoPlan, error) {
 	return target, plan, nil
 }
 
-// confirm asks the person at the terminal before an undo deletes or restores anything.
-func (a *app) confirm(target state.Run, plan undoPlan) error {
+// question is what an undo asks before it deletes or restores anything, "" when it would
+// do neither.
+func (plan undoPlan) question(target state.Run) string {
 	if plan.deletes+plan.restores == 0 {
-		return nil
+		return ""
 	}
 	var what []string
 	if plan.deletes > 0 {
@@ -238,13 +238,7 @@ func (a *app) confirm(target state.Run, plan undoPlan) error {
 	if plan.deletes+plan.restores > len(plan.titles) {
 		titles += ", …"
 	}
-	fmt.Fprintf(a.stderr(), "undo of run %d on %s: %s (%s)? [y/N] ", target.ID, target.Portal, strings.Join(what, " and "), titles)
-	answer, _ := bufio.NewReader(a.ios.in).ReadString('\n')
-	switch strings.ToLower(strings.TrimSpace(answer)) {
-	case "y", "yes":
-		return nil
-	}
-	return nothingf("not confirmed; nothing was changed (--yes skips the question)")
+	return fmt.Sprintf("undo of run %d on %s: %s (%s)?", target.ID, target.Portal, strings.Join(what, " and "), titles)
 }
 
 // undoSink opens the undo's report and starts the progress display.

@@ -86,6 +86,15 @@ func (f *runFlags) register(fs *pflag.FlagSet, dry bool) {
 	})
 }
 
+// askFlags are for the commands that ask before they delete (undo, dedupe): --yes.
+type askFlags struct {
+	yes bool
+}
+
+func (f *askFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation on a terminal")
+}
+
 // connFlags say where the portal is and who the run acts as.
 type connFlags struct {
 	env          func(string) string // where ONLYOFFICE_TOKEN and ONLYOFFICE_PASSWORD are read

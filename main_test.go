@@ -337,7 +337,7 @@ fields:
 
 func TestImportRetriesAndFaults(t *testing.T) {
 	t.Parallel()
-	const n = 40
+	const n = 20
 	var b strings.Builder
 	b.WriteString("Title\n")
 	for i := range n {
