@@ -110,14 +110,9 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	}
 	soft, hard, stopSignals := signalContexts(context.Background(), a.ios, log)
 	defer stopSignals()
-	m, err := mapping.Load(o.state.mapping)
+	m, src, srcOpts, err := openMapped(o.state.mapping, input, a.ios)
 	if err != nil {
-		return nothingf("the mapping has errors; nothing was posted:\n%v", err)
-	}
-	srcOpts := source.Options{Sheet: m.Input.Sheet, HeaderRow: m.Input.HeaderRow, Delimiter: m.Input.Delimiter, Encoding: m.Input.Encoding}
-	src, err := openInput(input, srcOpts, a.ios)
-	if err != nil {
-		return nothingf("%v; nothing was posted", err)
+		return err
 	}
 	defer src.Close()
 	link := &portalLink{}
@@ -154,15 +149,7 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		}
 		return nothingf("%v; nothing was posted", err)
 	}
-	_, titleCol, _ := plan.Column("title")
-	cfg.OnResult = func(r importer.Result) {
-		warn := ""
-		var cells []string
-		if r.Status == importer.Invalid || r.Status == importer.Failed {
-			warn, cells = r.Status, r.Cells
-		}
-		s.add(reportResult(r, titleCol, o.conn.url), warn, cells)
-	}
+	cfg.OnResult = s.addImport(plan, o.conn.url)
 	if err := settle(soft, cfg, log); err != nil {
 		s.close(report.Summary{})
 		return err
@@ -170,6 +157,20 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	started := time.Now()
 	st, runErr := importer.Run(soft, cfg)
 	return a.endImport(o, dry, input, started, cfg, link, s, st, runErr)
+}
+
+// openMapped loads the mapping and opens the input as the mapping says to read it.
+func openMapped(mappingPath, input string, ios streams) (*mapping.Mapping, *source.Reader, source.Options, error) {
+	m, err := mapping.Load(mappingPath)
+	if err != nil {
+		return nil, nil, source.Options{}, nothingf("the mapping has errors; nothing was posted:\n%v", err)
+	}
+	opts := source.Options{Sheet: m.Input.Sheet, HeaderRow: m.Input.HeaderRow, Delimiter: m.Input.Delimiter, Encoding: m.Input.Encoding}
+	src, err := openInput(input, opts, ios)
+	if err != nil {
+		return nil, nil, opts, nothingf("%v; nothing was posted", err)
+	}
+	return m, src, opts, nil
 }
 
 // notPosted words a failure to connect: nothing was posted.
@@ -229,6 +230,20 @@ func importSink(a *app, o *importOptions, input string, src *source.Reader, tota
 	}
 	bar := progress.New(a.term, progressMode(o.log), total, a.log)
 	return &sink{log: a.log, report: rep, rejects: rejects, bar: bar}, nil
+}
+
+// addImport is the import's importer.Config.OnResult: a bad row is warned about and goes to
+// the rejects file.
+func (s *sink) addImport(plan *mapping.Plan, portal string) func(importer.Result) {
+	_, titleCol, _ := plan.Column("title")
+	return func(r importer.Result) {
+		warn := ""
+		var cells []string
+		if r.Status == importer.Invalid || r.Status == importer.Failed {
+			warn, cells = r.Status, r.Cells
+		}
+		s.add(reportResult(r, titleCol, portal), warn, cells)
+	}
 }
 
 // settle decides, before anything is posted, the requests an earlier run left unanswered.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -91,8 +92,13 @@ func runStatus(a *app, o *statusOptions) error {
 		}
 		return writeJSON(a, out)
 	}
-	w := a.ios.out
-	fmt.Fprintf(w, "state: %s\n\n", db.Path())
+	statusText(a.ios.out, db.Path(), runs, doubt)
+	return nil
+}
+
+// statusText is status as a person reads it: the runs, then the rows in doubt.
+func statusText(w io.Writer, path string, runs []state.Run, doubt []state.Row) {
+	fmt.Fprintf(w, "state: %s\n\n", path)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "run\tstarted\tmode\tinput\tportal\telapsed\toutcome")
 	for _, r := range runs {
@@ -113,7 +119,7 @@ func runStatus(a *app, o *statusOptions) error {
 	}
 	if len(doubt) == 0 {
 		fmt.Fprintln(w, "\nno rows in doubt")
-		return nil
+		return
 	}
 	fmt.Fprintf(w, "\n%s in doubt: a create was sent and its answer lost; they are never posted again until settled.\n", plural(len(doubt), "row"))
 	fmt.Fprintln(w, "Check the candidates on the portal, delete the extra ones, and run the import again: it adopts a single match.")
@@ -123,7 +129,6 @@ func runStatus(a *app, o *statusOptions) error {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%s\n", mapping.ShowKey(r.Key), r.IntentRun, r.IntentAt.Local().Format("2006-01-02 15:04:05"), r.Candidates, r.Doubt)
 	}
 	tw.Flush()
-	return nil
 }
 
 // statusJSON is status --json: the state database, its runs and the rows in doubt.

@@ -86,21 +86,11 @@ func newUndoCmd(a *app) *cobra.Command {
 // runUndo takes back run N.
 func runUndo(a *app, o *undoOptions) error {
 	log := a.setupLog(o.log)
-	switch {
-	case o.run <= 0:
-		return usagef("--run N is required: the run to take back (see oppimport status)")
-	case o.state.mapping == "" && o.state.state == "":
-		return usagef("give --mapping M.yaml or --state FILE")
-	case o.conn.url == "" && !o.dry:
-		return usagef("--url (or ONLYOFFICE_URL) is required; nothing was changed")
-	}
-	path := o.state.path()
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nothingf("%s does not exist: no import has run with this mapping yet", path)
+	if err := o.check(); err != nil {
+		return err
 	}
 	soft, hard, stopSignals := signalContexts(context.Background(), a.ios, log)
 	defer stopSignals()
-
 	// The portal first: a bad token must not leave an undo run behind.
 	var conn *connection
 	if o.conn.url != "" {
@@ -110,14 +100,9 @@ func runUndo(a *app, o *undoOptions) error {
 		}
 		defer conn.poster.client.CloseIdleConnections()
 	}
-	// A dry run changes nothing in the state either: no lock, no run recorded.
-	open := func() (*state.DB, error) { return openState(path, log) }
-	if o.dry {
-		open = func() (*state.DB, error) { return state.Open(path) }
-	}
-	db, err := open()
+	db, err := openUndoState(o.state.path(), o.dry, log)
 	if err != nil {
-		return nothingf("%v; nothing was changed", err)
+		return err
 	}
 	defer db.Close()
 	target, plan, err := undoTarget(db, o)
@@ -129,11 +114,10 @@ func runUndo(a *app, o *undoOptions) error {
 			return err
 		}
 	}
-	cfg := undo.Config{DB: db, Portal: target.Portal, Of: target.ID, DryRun: o.dry, Force: o.force, Holds: holds, Abort: hard}
+	cfg := undo.Config{DB: db, Portal: target.Portal, Of: target.ID, DryRun: o.dry, Force: o.force, Holds: holds, Abort: hard, Concurrency: 1}
 	if conn != nil {
 		cfg.Client, cfg.Concurrency = undoPortal{conn.poster}, conn.workers
 	} else {
-		cfg.Concurrency = 1
 		log.Warn("no --url: listed from the state database only; nothing was compared with the portal")
 	}
 	if !o.dry {
@@ -148,14 +132,7 @@ func runUndo(a *app, o *undoOptions) error {
 		}
 		return nothingf("%v; nothing was changed", err)
 	}
-	cfg.OnResult = func(r undo.Result) {
-		warn := ""
-		if r.Status == undo.Failed {
-			warn = "left alone"
-		}
-		s.add(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
-			Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error}, warn, nil)
-	}
+	cfg.OnResult = s.addUndo
 	started := time.Now()
 	var st undo.Stats
 	settleErr := undoSettle(soft, db, target.Portal, cfg.Run, conn, o.rate.timeout, log)
@@ -163,6 +140,46 @@ func runUndo(a *app, o *undoOptions) error {
 		st, err = undo.Run(soft, cfg)
 	}
 	return a.endUndo(o, target, cfg, conn, s, started, st, settleErr, err)
+}
+
+// check refuses flags that cannot make an undo.
+func (o *undoOptions) check() error {
+	switch {
+	case o.run <= 0:
+		return usagef("--run N is required: the run to take back (see oppimport status)")
+	case o.state.mapping == "" && o.state.state == "":
+		return usagef("give --mapping M.yaml or --state FILE")
+	case o.conn.url == "" && !o.dry:
+		return usagef("--url (or ONLYOFFICE_URL) is required; nothing was changed")
+	}
+	if _, err := os.Stat(o.state.path()); errors.Is(err, fs.ErrNotExist) {
+		return nothingf("%s does not exist: no import has run with this mapping yet", o.state.path())
+	}
+	return nil
+}
+
+// openUndoState opens the state database, locked unless dry: a dry run changes nothing in
+// the state either (no lock, no run recorded).
+func openUndoState(path string, dry bool, log *slog.Logger) (*state.DB, error) {
+	open := openState
+	if dry {
+		open = func(path string, _ *slog.Logger) (*state.DB, error) { return state.Open(path) }
+	}
+	db, err := open(path, log)
+	if err != nil {
+		return nil, nothingf("%v; nothing was changed", err)
+	}
+	return db, nil
+}
+
+// addUndo is the undo's undo.Config.OnResult.
+func (s *sink) addUndo(r undo.Result) {
+	warn := ""
+	if r.Status == undo.Failed {
+		warn = "left alone"
+	}
+	s.add(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
+		Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error}, warn, nil)
 }
 
 // notChanged words a failure to connect: nothing was changed.
