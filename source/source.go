@@ -23,6 +23,14 @@ type Options struct {
 	HeaderRow int    // 1-based row holding the column names; 0 = 1
 	Delimiter rune   // CSV; 0 = detected from the header line among , ; \t |
 	Encoding  string // CSV; "" = UTF-8 (a BOM selects UTF-8 or UTF-16); else a golang.org/x/text name such as windows-1252
+	Name      string // what errors call the file; "" = its path (a spooled stdin is "stdin")
+}
+
+func (o Options) name(path string) string {
+	if o.Name != "" {
+		return o.Name
+	}
+	return path
 }
 
 // Row is one data row. Number is the row number a spreadsheet shows (a quoted multi-line
@@ -48,13 +56,13 @@ type Reader struct {
 	err    error        // sticky: io.EOF or the fatal error Next returned
 	closer io.Closer    // the file Open opened; nil for OpenReader
 
+	above []Row // the rows above the header, blank ones left out
+
 	csv *csvState
 
-	xlsx     *excelize.File
-	rows     *excelize.Rows
+	x        *xlsxState
 	sheet    string
 	date1904 bool
-	row      int // XLSX: the row last read
 }
 
 // Open opens the file at path: XLSX when its extension is .xlsx or .xlsm, otherwise CSV;
@@ -66,19 +74,19 @@ func Open(path string, opts Options) (*Reader, error) {
 		return OpenReader(os.Stdin, "stdin", opts)
 	}
 	if opts.HeaderRow < 0 {
-		return nil, errorf(path, "header row %d: want 1 or more", opts.HeaderRow)
+		return nil, errorf(opts.name(path), "header row %d: want 1 or more", opts.HeaderRow)
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx", ".xlsm":
 		return openXLSX(path, opts)
 	case ".xls":
-		return nil, errorf(path, "old .xls workbooks cannot be read: save it as .xlsx")
+		return nil, errorf(opts.name(path), "old .xls workbooks cannot be read: save it as .xlsx")
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // *fs.PathError names the file
 	}
-	r, err := openCSV(f, path, opts)
+	r, err := openCSV(f, opts.name(path), opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -128,19 +136,35 @@ func (r *Reader) Close() error {
 		r.err = r.errorf("reader closed")
 	}
 	var errs []error
-	if r.rows != nil {
-		r.rows.Close() // its only other error is Error(), already returned by Next
-		r.rows = nil
-	}
-	if r.xlsx != nil {
-		errs = append(errs, r.xlsx.Close())
-		r.xlsx = nil
+	if r.x != nil {
+		errs = append(errs, r.x.Close())
+		r.x = nil
 	}
 	if r.closer != nil {
 		errs = append(errs, r.closer.Close())
 		r.closer = nil
 	}
 	return errors.Join(errs...)
+}
+
+// Above returns the rows that stand above the header row (titles, notes, an export's
+// date), each with its number and its cells as read, blank rows left out: a rejects file
+// written with them above its header keeps the header in the same row, so that it imports
+// with the same mapping (header_row). The caller may modify them.
+func (r *Reader) Above() []Row {
+	out := make([]Row, len(r.above))
+	for i, row := range r.above {
+		out[i] = Row{Number: row.Number, Cells: slices.Clone(row.Cells)}
+	}
+	return out
+}
+
+// keepAbove keeps a row above the header.
+func (r *Reader) keepAbove(number int, cells []string) {
+	if blank(cells) {
+		return
+	}
+	r.above = append(r.above, Row{Number: number, Cells: slices.Clone(cells)})
 }
 
 // Kind returns "csv" or "xlsx".
