@@ -153,7 +153,7 @@ func TestApply(t *testing.T) {
 		{name: "isNotify y", rules: "  isNotify: { column: V }\n", v: "Y", want: rec(func(r *Record) { r.IsNotify = ptr(true) })},
 		{name: "isNotify 0", rules: "  isNotify: { column: V }\n", v: "0", want: rec(func(r *Record) { r.IsNotify = ptr(false) })},
 		{name: "isNotify maybe", rules: "  isNotify: { column: V }\n", v: "maybe",
-			errs: []string{`column "V" (isNotify): "maybe" is not a boolean (want true/false, yes/no, ja/nein, oui/non, sí/no, 1/0 or x)`}},
+			errs: []string{`column "V" (isNotify): "maybe" is not a boolean (want true/false, yes/no, ja/nein, oui/non, sí/no, да/нет, 1/0 or x)`}},
 		{name: "isPrivate with access", rules: "  isPrivate: { column: V }\n  accessList: { column: W }\n", v: "x", w: owner,
 			want: rec(func(r *Record) { r.IsPrivate = ptr(true); r.AccessList = []string{owner} })},
 		{name: "isPrivate without access", rules: "  isPrivate: { column: V }\n  accessList: { column: W }\n", v: "Yes",
