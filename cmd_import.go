@@ -268,6 +268,7 @@ func runImport(cmd string, args []string, ios streams) int {
 		}
 	}
 
+	_, titleCol, _ := plan.Column("title")
 	var counts progress.Counts
 	var writeErr error
 	shown := 0
@@ -302,7 +303,7 @@ func runImport(cmd string, args []string, ios streams) int {
 					log.Warn("more rows are invalid or failed: see the report", "report", reportPath)
 				}
 			}
-			if err := rep.Write(reportResult(r)); err != nil && writeErr == nil {
+			if err := rep.Write(reportResult(r, titleCol, o.url)); err != nil && writeErr == nil {
 				writeErr = err
 			}
 			bar.Update(counts)
@@ -389,8 +390,16 @@ func stopReason(err error) string {
 	}
 }
 
-func reportResult(r importer.Result) report.Result {
+// reportResult is a row's line in the report. Its title is the title column's cell (a
+// title made by a template: none yet), its url the deal's page on the portal.
+func reportResult(r importer.Result, titleCol int, portal string) report.Result {
+	var title string
+	if titleCol >= 0 && titleCol < len(r.Cells) {
+		title = strings.TrimSpace(r.Cells[titleCol])
+	}
 	return report.Result{
+		Title:         title,
+		URL:           report.DealURL(portal, r.OpportunityID),
 		Row:           r.Row,
 		Key:           r.Key,
 		Status:        r.Status,
