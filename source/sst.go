@@ -27,7 +27,6 @@ type sharedStrings struct {
 	mem   []byte   // the strings, until spilled
 	file  *os.File // the strings, once spilled
 	w     *bufio.Writer
-	buf   []byte
 }
 
 func (s *sharedStrings) len() int { return len(s.ends) }
@@ -90,14 +89,11 @@ func (s *sharedStrings) get(i int) (string, bool, error) {
 	if s.file == nil {
 		return string(s.mem[start:end]), true, nil
 	}
-	n := int(end - start)
-	if cap(s.buf) < n {
-		s.buf = make([]byte, n)
-	}
-	if _, err := s.file.ReadAt(s.buf[:n], start); err != nil {
+	buf := make([]byte, end-start) // per call: a Count pass may read beside Next
+	if _, err := s.file.ReadAt(buf, start); err != nil {
 		return "", false, fmt.Errorf("reading the shared strings back from a temporary file: %w", err)
 	}
-	return string(s.buf[:n]), true, nil
+	return string(buf), true, nil
 }
 
 func (s *sharedStrings) Close() error {

@@ -42,17 +42,19 @@ const (
 )
 
 type xlsxState struct {
-	zip     *zip.ReadCloser
-	parts   map[string]*zip.File // by lower-case name
-	sst     *sharedStrings
-	formats []cellFormat // by cell style (cellXfs) index
-	sheet   *xmlPart
-	ended   bool // </sheetData> was read
-	row     int  // the row last read
-	col     int  // the cell being read (1-based)
-	cells   []string
-	errs    []string // the row's formula errors
-	width   int      // cells kept per row: the header's, or all before it is known
+	shared    bool // a clone for Count: the zip and the shared strings are the original's
+	sheetFile *zip.File
+	zip       *zip.ReadCloser
+	parts     map[string]*zip.File // by lower-case name
+	sst       *sharedStrings
+	formats   []cellFormat // by cell style (cellXfs) index
+	sheet     *xmlPart
+	ended     bool // </sheetData> was read
+	row       int  // the row last read
+	col       int  // the cell being read (1-based)
+	cells     []string
+	errs      []string // the row's formula errors
+	width     int      // cells kept per row: the header's, or all before it is known
 }
 
 func openXLSX(path string, opts Options) (*Reader, error) {
@@ -65,7 +67,7 @@ func openXLSX(path string, opts Options) (*Reader, error) {
 		return nil, r.errorf("damaged workbook: %v", err)
 	}
 	r.x = &xlsxState{zip: zr, width: maxSheetCols}
-	r.closer = zr
+	r.closer, r.opts = zr, opts
 	if err := r.startXLSX(opts); err != nil {
 		r.Close()
 		return nil, err
@@ -234,7 +236,15 @@ func (r *Reader) startXLSX(opts Options) error {
 	if x.sst, err = readSharedStrings(sstFile); err != nil {
 		return r.errorf("%v", err)
 	}
-	if x.sheet, err = openPart(sheetFile); err != nil {
+	x.sheetFile = sheetFile
+	return r.readHeader(opts)
+}
+
+// readHeader starts streaming the sheet and reads it up to the header row.
+func (r *Reader) readHeader(opts Options) error {
+	x := r.x
+	var err error
+	if x.sheet, err = openPart(x.sheetFile); err != nil {
 		return r.errorf("%v", err)
 	}
 	x.sheet.where = r.cellWhere
@@ -631,13 +641,26 @@ func (r *Reader) nextXLSX() (Row, error) {
 	return row, nil
 }
 
+// cloneXLSX opens a second pass over r's sheet, sharing its zip, shared strings and
+// styles, and reads it up to the header.
+func (r *Reader) cloneXLSX() (*Reader, error) {
+	x := r.x
+	c := &Reader{name: r.name, kind: r.kind, sheet: r.sheet, date1904: r.date1904, opts: r.opts}
+	c.x = &xlsxState{shared: true, sheetFile: x.sheetFile, zip: x.zip, parts: x.parts, sst: x.sst, formats: x.formats, width: maxSheetCols}
+	if err := c.readHeader(r.opts); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
 func (x *xlsxState) Close() error {
 	var errs []error
 	if x.sheet != nil {
 		errs = append(errs, x.sheet.Close())
 		x.sheet = nil
 	}
-	if x.sst != nil {
+	if x.sst != nil && !x.shared {
 		errs = append(errs, x.sst.Close())
 		x.sst = nil
 	}
