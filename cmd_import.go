@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -218,15 +217,14 @@ func runImport(cmd string, args []string, ios streams) int {
 		defer p.client.CloseIdleConnections()
 		// A broken file must stop the run before anything is posted: read it through once
 		// (reading is far faster than posting), which also gives the progress bar its total.
-		if input != "-" {
-			n, err := countRows(input, srcOpts)
-			if err != nil {
-				return fail(exitNothing, "%v; nothing was posted", err)
-			}
-			total = n
-			if o.limit > 0 && int64(o.limit) < total {
-				total = int64(o.limit)
-			}
+		// Stdin was spooled by the reader; a workbook is not opened a second time.
+		n, err := src.Count()
+		if err != nil {
+			return fail(exitNothing, "%v; nothing was posted", err)
+		}
+		total = n
+		if o.limit > 0 && int64(o.limit) < total {
+			total = int64(o.limit)
 		}
 		live = p
 
@@ -432,27 +430,6 @@ func openInput(input string, opts source.Options, ios streams) (*source.Reader, 
 		return source.OpenReader(ios.in, "stdin", opts)
 	}
 	return source.Open(input, opts)
-}
-
-// countRows reads the file through once and returns its number of data rows, or the error
-// that would stop a run halfway.
-func countRows(input string, opts source.Options) (int64, error) {
-	src, err := source.Open(input, opts)
-	if err != nil {
-		return 0, err
-	}
-	defer src.Close()
-	var n int64
-	for {
-		_, err := src.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return n, nil
-			}
-			return n, err
-		}
-		n++
-	}
 }
 
 // outputPaths gives the report and rejects paths: the report defaults to the input's name
