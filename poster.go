@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"sync/atomic"
@@ -30,6 +31,19 @@ func (p *poster) Create(ctx context.Context, rec mapping.Record) (importer.Poste
 
 func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (importer.Posted, error) {
 	out, err := p.client.UpdateOpportunity(ctx, id, opportunity(rec))
+	if errors.Is(err, onlyoffice.ErrUnverified) {
+		// Not the portal's answer: the update landed only if the portal now holds rec.
+		o, gerr := p.client.GetOpportunity(ctx, id)
+		out.Attempts++
+		switch {
+		case gerr != nil:
+			err = fmt.Errorf("%w; reading it back: %v", err, gerr)
+		case holds(o, rec):
+			out.HTTPStatus, err = 200, nil
+		default:
+			err = fmt.Errorf("%w; the portal does not hold what was sent: not updated", err)
+		}
+	}
 	return p.posted(out, err)
 }
 
@@ -87,7 +101,8 @@ func (p *poster) posted(out onlyoffice.Outcome, err error) (importer.Posted, err
 			// The token or the portal's subscription: every other row would get the same.
 			return posted, importer.Fatal(err)
 		}
-	case errors.Is(err, onlyoffice.ErrInDoubt), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, onlyoffice.ErrInDoubt), errors.Is(err, onlyoffice.ErrUnverified),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 	default:
 		// No answer at all after every retry: the portal cannot be reached.
 		return posted, importer.Fatal(err)
