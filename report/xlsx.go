@@ -326,6 +326,12 @@ func newStyles(book *excelize.File) (*styles, error) {
 		{&st.wrap, excelize.Style{Font: f(false, "", 11), Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 	}
 	for _, d := range defs {
+		// Every cell sits at the top of its row, so that a label and its value, or a
+		// wrapped cell and its neighbours, read on one line.
+		if d.style.Alignment == nil {
+			d.style.Alignment = &excelize.Alignment{}
+		}
+		d.style.Alignment.Vertical = "top"
 		if *d.id, err = book.NewStyle(&d.style); err != nil {
 			return nil, err
 		}
