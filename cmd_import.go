@@ -183,6 +183,10 @@ func runImport(cmd string, args []string, ios streams) int {
 		return fail(exitNothing, "--mapping is required")
 	}
 	input := pos[0]
+	reportPath, rejectsPath := outputPaths(input, o.report, o.rejects)
+	if err := distinctFiles(input, o, dry, reportPath, rejectsPath); err != nil {
+		return fail(exitNothing, "%v; nothing was posted", err)
+	}
 
 	m, err := mapping.Load(o.mapping)
 	if err != nil {
@@ -244,12 +248,12 @@ func runImport(cmd string, args []string, ios streams) int {
 		ledger = &importer.Ledger{DB: db, Portal: portal, SettleAfter: 2 * o.timeout, Indexed: indexed}
 	}
 
-	reportPath, rejectsPath := outputPaths(input, o.report, o.rejects)
 	rep, err := report.NewWriter(reportPath)
 	if err != nil {
 		return fail(exitNothing, "%v", err)
 	}
-	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()))
+	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()),
+		report.RejectsDates(dateColumns(plan)...), report.RejectsDate1904(src.Date1904()))
 	if err != nil {
 		rep.Close(report.Summary{})
 		return fail(exitNothing, "%v", err)
@@ -268,6 +272,10 @@ func runImport(cmd string, args []string, ios streams) int {
 	bar := progress.New(ios.err, o.progress, ios.errIsTTY, total, log)
 	soft, hard, stopSignals := signalContexts(context.Background(), ios, log)
 	defer stopSignals()
+	// A report or rejects file that cannot be written stops new rows at once: a row posted
+	// and not reported is known to the state alone.
+	soft, stopRun := context.WithCancelCause(soft)
+	defer stopRun(nil)
 
 	if ledger != nil {
 		adopted, forgotten, doubtful, err := importer.Settle(soft, ledger, live)
@@ -310,6 +318,7 @@ func runImport(cmd string, args []string, ios streams) int {
 				}
 				if err := rejects.Write(r.Cells, r.Error); err != nil && writeErr == nil {
 					writeErr = err
+					stopRun(errWriting)
 				}
 				if shown++; shown <= maxShown {
 					log.Warn("row "+r.Status, "row", r.Row, "error", r.Error)
@@ -319,6 +328,7 @@ func runImport(cmd string, args []string, ios streams) int {
 			}
 			if err := rep.Write(reportResult(r, titleCol, o.url)); err != nil && writeErr == nil {
 				writeErr = err
+				stopRun(errWriting)
 			}
 			bar.Update(counts)
 		},
@@ -349,6 +359,9 @@ func runImport(cmd string, args []string, ios streams) int {
 	}
 	if st.Stopped != nil {
 		sum.Stopped = stopReason(st.Stopped)
+		if cause := context.Cause(soft); errors.Is(cause, errWriting) {
+			sum.Stopped = stopReason(cause)
+		}
 	}
 	if runErr != nil {
 		sum.Stopped = runErr.Error()
@@ -394,9 +407,14 @@ func runImport(cmd string, args []string, ios streams) int {
 // maxShown is how many bad rows are logged one by one; the report holds them all.
 const maxShown = 10
 
+// errWriting is why a run stops whose report or rejects file cannot be written.
+var errWriting = errors.New("the report could not be written")
+
 // stopReason words why a run ended early.
 func stopReason(err error) string {
 	switch {
+	case errors.Is(err, errWriting):
+		return errWriting.Error()
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	default:
@@ -432,24 +450,32 @@ func openInput(input string, opts source.Options, ios streams) (*source.Reader, 
 	return source.Open(input, opts)
 }
 
-// outputPaths gives the report and rejects paths: the report defaults to the input's name
-// with .report.csv in the current folder, the rejects file to the report's folder.
-func outputPaths(input, reportPath, rejectsPath string) (string, string) {
-	base := strings.TrimSuffix(filepath.Base(input), filepath.Ext(input))
-	if input == "-" {
-		base = "stdin"
+// distinctFiles refuses a run whose outputs would overwrite its input, its mapping, its
+// state database or each other, before anything is opened for writing.
+func distinctFiles(input string, o importOptions, dry bool, reportPath, rejectsPath string) error {
+	files := []report.File{{What: "the input", Path: input}, {What: "the mapping (--mapping)", Path: o.mapping}}
+	if !dry {
+		files = append(files, report.File{What: "the state database (--state)", Path: o.statePath()})
 	}
-	if reportPath == "" {
-		reportPath = base + ".report.csv"
-	}
-	if rejectsPath == "" {
-		ext := ".csv"
-		if strings.EqualFold(filepath.Ext(input), ".xlsx") {
-			ext = ".xlsx"
+	return report.Distinct(append(files,
+		report.File{What: "the report (--report)", Path: reportPath},
+		report.File{What: "the rejects file (--rejects)", Path: rejectsPath})...)
+}
+
+// dateColumns are the input columns the plan reads dates from, for the rejects file.
+func dateColumns(plan *mapping.Plan) []int {
+	var cols []int
+	for _, f := range []string{"expectedCloseDate", "actualCloseDate", "created"} {
+		if _, col, ok := plan.Column(f); ok {
+			cols = append(cols, col)
 		}
-		rejectsPath = filepath.Join(filepath.Dir(reportPath), base+".rejects"+ext)
 	}
-	return reportPath, rejectsPath
+	return cols
+}
+
+// outputPaths gives the report and rejects paths (report.Paths).
+func outputPaths(input, reportPath, rejectsPath string) (string, string) {
+	return report.Paths(input, reportPath, rejectsPath)
 }
 
 // client builds the API client from the connection flags.
