@@ -520,8 +520,9 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 	if o.insecure {
 		log.Warn("TLS certificates are not checked (--insecure-skip-verify): anyone on the path can read the token")
 	}
-	// The limiter starts at --rate; the pace cuts it on 429 and 503 and raises it back on
-	// clean answers. With auto, maxAuto workers share a gate the pace sizes.
+	// The limiter starts at --rate. The pace is the client's gate: it waits on the limiter
+	// itself (so the client is given none) and, from the first 429 or 503, keeps the
+	// portal's window (pace/window.go). With auto, maxAuto workers share a gate the pace sizes.
 	lim := rate.NewLimiter(rate.Limit(o.rate), o.burst)
 	var gate *pace.Gate
 	if auto {
@@ -535,7 +536,6 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 		Password:           password,
 		Timeout:            o.timeout,
 		Retries:            o.retries,
-		Limiter:            lim,
 		MaxConns:           workers,
 		Logger:             log,
 		InsecureSkipVerify: o.insecure,
@@ -545,9 +545,7 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 			p.pace.Throttled(retryAfter)
 		},
 		OnSuccess: p.pace.Succeeded,
-	}
-	if gate != nil {
-		cfg.Gate = gate
+		Gate:      p.pace,
 	}
 	c, err := onlyoffice.NewClient(cfg)
 	if err != nil {
