@@ -75,6 +75,20 @@ func stoppedf(format string, a ...any) error {
 	return &failure{failStopped, fmt.Errorf(format, a...)}
 }
 
+// codeFailure is err as a failure of the kind that exit code code means, for the helpers
+// that say why they failed by an exit code (identity.go).
+func codeFailure(code int, err error) error {
+	switch code {
+	case exitOK:
+		return nil
+	case exitStopped:
+		return &failure{failStopped, err}
+	case exitRows:
+		return &failure{failRows, err}
+	}
+	return &failure{failNothing, err}
+}
+
 // errRows ends a run whose summary has said that rows are invalid or failed.
 var errRows = &failure{kind: failRows}
 
@@ -232,6 +246,7 @@ Usage:
   oppimport emulator --addr 127.0.0.1:8089                            a local ONLYOFFICE CRM emulator
   oppimport status   --mapping M.yaml [--run N] [--json]              runs, counts and rows in doubt from the state database
   oppimport undo     --mapping M.yaml --run N [--dry-run]             take back run N: delete what it created, restore what it updated
+  oppimport dedupe   --mapping M.yaml [--dry-run]                     delete the later copies of deals that share one key_field value
   oppimport unlock   --mapping M.yaml                                 release the state database's lock when its holder is gone
   oppimport version                                                   the version, commit and Go version
   oppimport completion bash|zsh|fish|powershell                       a shell completion script
@@ -245,7 +260,7 @@ Run 'oppimport help COMMAND' (or 'oppimport COMMAND --help') for a command's fla
 func commands() []func(*app) *cobra.Command {
 	return []func(*app) *cobra.Command{
 		newImportCmd, newValidateCmd, newInitCmd, newDemoCmd, newEmulatorCmd, newStatusCmd,
-		newUndoCmd, newUnlockCmd, newVersionCmd,
+		newUndoCmd, newDedupeCmd, newUnlockCmd, newVersionCmd,
 	}
 }
 

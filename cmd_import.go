@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -87,10 +85,10 @@ func importCmd(a *app, dry bool) *cobra.Command {
 	o.run.register(fs, dry)
 	o.conn.register(fs, urlUsage, a.ios.getenv)
 	if !dry {
-		o.rate.register(fs)
+		o.rate.register(fs, true)
 	}
 	o.out.register(fs, "results report `FILE`: .csv, .json or .xlsx (default INPUT name + .report.csv, in the current folder)", true)
-	o.log.register(fs)
+	o.log.register(fs, true)
 	return c
 }
 
@@ -108,9 +106,13 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	if o.state.mapping == "" {
 		return usagef("--mapping is required")
 	}
+	reportPath, rejectsPath := outputPaths(input, o.out.report, o.out.rejects)
+	if err := distinctFiles(input, o, dry, reportPath, rejectsPath); err != nil {
+		return nothingf("%v; nothing was posted", err)
+	}
 	soft, hard, stopSignals := signalContexts(context.Background(), a.ios, log)
 	defer stopSignals()
-	m, src, srcOpts, err := openMapped(o.state.mapping, input, a.ios)
+	m, src, err := openMapped(o.state.mapping, input, a.ios)
 	if err != nil {
 		return err
 	}
@@ -122,33 +124,42 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		}
 		defer link.close()
 	}
+	if code, err := link.resolveKeyField(soft, m, dry, log); err != nil {
+		return notPosted(codeFailure(code, err))
+	}
 	plan, err := link.bind(hard, m, src, log)
 	if err != nil {
 		return nothingf("the mapping does not fit %s; nothing was posted:\n%v", input, err)
 	}
 	cfg := importer.Config{
 		Rows: src, Plan: plan, Limit: o.run.limit, MaxErrors: o.run.maxErrors, CellRef: src.CellRef,
-		Abort: hard, Check: link.check(hard, plan), Mode: o.run.mode.value,
+		Abort: hard, Check: link.check(hard, plan), Mode: o.run.mode.value, RecreateMissing: o.run.recreateMissing,
 	}
 	total := int64(-1)
 	if !dry {
-		if total, err = countInput(input, srcOpts, o.run.limit); err != nil {
+		if total, err = countInput(src, o.run.limit); err != nil {
 			return nothingf("%v; nothing was posted", err)
 		}
-		db, ledger, err := startLedger(o, input, log)
+		db, ledger, err := openLedger(soft, o, m, link, log)
 		if err != nil {
-			return nothingf("%v; nothing was posted", err)
+			return notPosted(err)
 		}
 		defer db.Close()
-		cfg.Poster, cfg.Ledger, cfg.Concurrency = link.conn.poster, ledger, link.conn.workers
+		cfg.Poster, cfg.Ledger, cfg.Concurrency = link.poster, ledger, link.workers
 	}
-	s, err := importSink(a, o, input, src, total)
+	s, err := importSink(a, o, reportPath, rejectsPath, src, plan, total)
 	if err != nil {
-		if cfg.Ledger != nil {
-			finishRun(cfg.Ledger, nil, err.Error(), log)
-		}
 		return nothingf("%v; nothing was posted", err)
 	}
+	// The run is recorded once nothing can refuse it any more.
+	if err := startRun(cfg.Ledger, input, o.run.mode.value); err != nil {
+		s.close(report.Summary{})
+		return nothingf("%v; nothing was posted", err)
+	}
+	// A report or rejects file that cannot be written stops new rows at once: a row posted
+	// and not reported is known to the state alone.
+	soft, s.stop = context.WithCancelCause(soft)
+	defer s.stop(nil)
 	cfg.OnResult = s.addImport(plan, o.conn.url)
 	if err := settle(soft, cfg, log); err != nil {
 		s.close(report.Summary{})
@@ -156,21 +167,21 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	}
 	started := time.Now()
 	st, runErr := importer.Run(soft, cfg)
-	return a.endImport(o, dry, input, started, cfg, link, s, st, runErr)
+	return a.endImport(o, dry, input, started, cfg, link, s, st, runErr, context.Cause(soft))
 }
 
 // openMapped loads the mapping and opens the input as the mapping says to read it.
-func openMapped(mappingPath, input string, ios streams) (*mapping.Mapping, *source.Reader, source.Options, error) {
+func openMapped(mappingPath, input string, ios streams) (*mapping.Mapping, *source.Reader, error) {
 	m, err := mapping.Load(mappingPath)
 	if err != nil {
-		return nil, nil, source.Options{}, nothingf("the mapping has errors; nothing was posted:\n%v", err)
+		return nil, nil, nothingf("the mapping has errors; nothing was posted:\n%v", err)
 	}
 	opts := source.Options{Sheet: m.Input.Sheet, HeaderRow: m.Input.HeaderRow, Delimiter: m.Input.Delimiter, Encoding: m.Input.Encoding}
 	src, err := openInput(input, opts, ios)
 	if err != nil {
-		return nil, nil, opts, nothingf("%v; nothing was posted", err)
+		return nil, nil, nothingf("%v; nothing was posted", err)
 	}
-	return m, src, opts, nil
+	return m, src, nil
 }
 
 // notPosted words a failure to connect: nothing was posted.
@@ -182,14 +193,11 @@ func notPosted(err error) error {
 	return nothingf("%v; nothing was posted", err)
 }
 
-// countInput reads a file through once, before anything is posted: a broken file must stop
-// the run then (reading is far faster than posting), and the count is the bar's total.
-// stdin cannot be read twice: -1, unknown.
-func countInput(input string, opts source.Options, limit int) (int64, error) {
-	if input == "-" {
-		return -1, nil
-	}
-	n, err := countRows(input, opts)
+// countInput reads the input through once, before anything is posted: a broken file must
+// stop the run then (reading is far faster than posting), and the count is the bar's total.
+// Stdin was spooled by the reader; a workbook is not opened a second time.
+func countInput(src *source.Reader, limit int) (int64, error) {
+	n, err := src.Count()
 	if err != nil {
 		return 0, err
 	}
@@ -199,31 +207,42 @@ func countInput(input string, opts source.Options, limit int) (int64, error) {
 	return n, nil
 }
 
-// startLedger opens the state database, takes its lock and records the run's start.
-func startLedger(o *importOptions, input string, log *slog.Logger) (*state.DB, *importer.Ledger, error) {
+// openLedger opens the state database, takes its lock and prepares the run's identity
+// (identity.go); the run itself is recorded later, by startRun.
+func openLedger(ctx context.Context, o *importOptions, m *mapping.Mapping, link *portalLink, log *slog.Logger) (*state.DB, *importer.Ledger, error) {
 	db, err := openState(o.state.path(), log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nothingf("%v", err)
 	}
 	portal := state.Portal(o.conn.url)
-	runID, err := db.StartRun(context.Background(), state.Run{Portal: portal, Input: input, Mode: o.run.mode.value})
+	indexed, code, err := prepareIdentity(ctx, db, link, m, portal, log)
 	if err != nil {
 		db.Close()
-		return nil, nil, err
+		return nil, nil, codeFailure(code, err)
 	}
 	// A portal may still be working on a request for a while after the client gave up on
 	// it at --timeout: twice that is the bound taken before "not found" means "never made".
-	return db, &importer.Ledger{DB: db, Portal: portal, Run: runID, SettleAfter: 2 * o.rate.timeout}, nil
+	return db, &importer.Ledger{DB: db, Portal: portal, SettleAfter: 2 * o.rate.timeout, Indexed: indexed}, nil
+}
+
+// startRun records the start of the run in the state database (nothing for a dry run).
+func startRun(l *importer.Ledger, input, mode string) error {
+	if l == nil {
+		return nil
+	}
+	id, err := l.DB.StartRun(context.Background(), state.Run{Portal: l.Portal, Input: input, Mode: mode})
+	l.Run = id
+	return err
 }
 
 // importSink opens the report and the rejects file and starts the progress display.
-func importSink(a *app, o *importOptions, input string, src *source.Reader, total int64) (*sink, error) {
-	reportPath, rejectsPath := outputPaths(input, o.out.report, o.out.rejects)
+func importSink(a *app, o *importOptions, reportPath, rejectsPath string, src *source.Reader, plan *mapping.Plan, total int64) (*sink, error) {
 	rep, err := report.NewWriter(reportPath)
 	if err != nil {
 		return nil, err
 	}
-	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()))
+	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()),
+		report.RejectsDates(dateColumns(plan)...), report.RejectsDate1904(src.Date1904()))
 	if err != nil {
 		rep.Close(report.Summary{})
 		return nil, err
@@ -251,7 +270,7 @@ func settle(ctx context.Context, cfg importer.Config, log *slog.Logger) error {
 	if cfg.Ledger == nil {
 		return nil
 	}
-	adopted, forgotten, doubtful, err := importer.Settle(ctx, &cfg)
+	adopted, forgotten, doubtful, err := importer.Settle(ctx, cfg.Ledger, cfg.Poster)
 	if adopted+forgotten+doubtful > 0 {
 		log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,
 			"never_created", forgotten, "still_in_doubt", doubtful)
@@ -264,15 +283,17 @@ func settle(ctx context.Context, cfg importer.Config, log *slog.Logger) error {
 }
 
 // endImport records the end of the run, writes the summary and says how the run went.
+// cause is why the run's context ended, if it did: errWriting when the report could not be
+// written.
 func (a *app) endImport(o *importOptions, dry bool, input string, started time.Time, cfg importer.Config,
-	link *portalLink, s *sink, st importer.Stats, runErr error) error {
+	link *portalLink, s *sink, st importer.Stats, runErr, cause error) error {
 	mode := o.run.mode.value
 	if dry {
 		mode = "validate"
 	}
 	sum := report.Summary{Started: started, Mode: mode, Input: input, Counts: st.Counts, Rows: st.Rows, Elapsed: st.Elapsed, Rate: o.rate.rate}
 	if !dry {
-		p := link.conn.poster
+		p := link.poster
 		sum.Requests, sum.Refused, sum.RateReached = st.Requests, int(p.refused.Load()), p.pace.Limit()
 		if secs := st.Elapsed.Seconds(); secs > 0 {
 			sum.RequestsPerSecond = float64(st.Requests) / secs
@@ -280,6 +301,9 @@ func (a *app) endImport(o *importOptions, dry bool, input string, started time.T
 	}
 	if st.Stopped != nil {
 		sum.Stopped = stopReason(st.Stopped)
+		if errors.Is(cause, errWriting) {
+			sum.Stopped = stopReason(cause)
+		}
 	}
 	if runErr != nil {
 		sum.Stopped = runErr.Error()
@@ -309,9 +333,14 @@ func (a *app) endImport(o *importOptions, dry bool, input string, started time.T
 	return nil
 }
 
+// errWriting is why a run stops whose report or rejects file cannot be written.
+var errWriting = errors.New("the report could not be written")
+
 // stopReason words why a run ended early.
 func stopReason(err error) string {
 	switch {
+	case errors.Is(err, errWriting):
+		return errWriting.Error()
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	default:
@@ -347,43 +376,30 @@ func openInput(input string, opts source.Options, ios streams) (*source.Reader, 
 	return source.Open(input, opts)
 }
 
-// countRows reads the file through once and returns its number of data rows, or the error
-// that would stop a run halfway.
-func countRows(input string, opts source.Options) (int64, error) {
-	src, err := source.Open(input, opts)
-	if err != nil {
-		return 0, err
+// distinctFiles refuses a run whose outputs would overwrite its input, its mapping, its
+// state database or each other, before anything is opened for writing.
+func distinctFiles(input string, o *importOptions, dry bool, reportPath, rejectsPath string) error {
+	files := []report.File{{What: "the input", Path: input}, {What: "the mapping (--mapping)", Path: o.state.mapping}}
+	if !dry {
+		files = append(files, report.File{What: "the state database (--state)", Path: o.state.path()})
 	}
-	defer src.Close()
-	var n int64
-	for {
-		_, err := src.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return n, nil
-			}
-			return n, err
-		}
-		n++
-	}
+	return report.Distinct(append(files,
+		report.File{What: "the report (--report)", Path: reportPath},
+		report.File{What: "the rejects file (--rejects)", Path: rejectsPath})...)
 }
 
-// outputPaths gives the report and rejects paths: the report defaults to the input's name
-// with .report.csv in the current folder, the rejects file to the report's folder.
-func outputPaths(input, reportPath, rejectsPath string) (string, string) {
-	base := strings.TrimSuffix(filepath.Base(input), filepath.Ext(input))
-	if input == "-" {
-		base = "stdin"
-	}
-	if reportPath == "" {
-		reportPath = base + ".report.csv"
-	}
-	if rejectsPath == "" {
-		ext := ".csv"
-		if strings.EqualFold(filepath.Ext(input), ".xlsx") {
-			ext = ".xlsx"
+// dateColumns are the input columns the plan reads dates from, for the rejects file.
+func dateColumns(plan *mapping.Plan) []int {
+	var cols []int
+	for _, f := range []string{"expectedCloseDate", "actualCloseDate", "created"} {
+		if _, col, ok := plan.Column(f); ok {
+			cols = append(cols, col)
 		}
-		rejectsPath = filepath.Join(filepath.Dir(reportPath), base+".rejects"+ext)
 	}
-	return reportPath, rejectsPath
+	return cols
+}
+
+// outputPaths gives the report and rejects paths (report.Paths).
+func outputPaths(input, reportPath, rejectsPath string) (string, string) {
+	return report.Paths(input, reportPath, rejectsPath)
 }

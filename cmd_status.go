@@ -70,8 +70,23 @@ func runStatus(a *app, o *statusOptions) error {
 	}
 	defer db.Close()
 	ctx := context.Background()
+	holder, held, live, err := db.Holder(ctx)
+	if err != nil {
+		return nothingf("%v", err)
+	}
+	running := held && live
+	if n := db.LeftoverWAL(); n > 0 && !running {
+		fmt.Fprintf(a.ios.err, "warning: %s-wal (%d bytes) was left beside the state database with no run holding it: "+
+			"the last run died before folding its journal into the file. It is folded in now; a copy of the file made "+
+			"before now without its -wal misses those changes.\n", db.Path(), n)
+	}
+	// A run without an end is running when it holds the lock and its process lives.
+	runningRun := int64(0)
+	if running {
+		runningRun = holder.RunID
+	}
 	if o.run > 0 {
-		return statusRun(ctx, a, db, o)
+		return statusRun(ctx, a, db, o, runningRun)
 	}
 	runs, err := db.Runs(ctx)
 	if err != nil {
@@ -81,10 +96,18 @@ func runStatus(a *app, o *statusOptions) error {
 	if err != nil {
 		return nothingf("%v", err)
 	}
+	for i, r := range runs {
+		if r.Ended.IsZero() && r.Counts == nil {
+			// What the journal shows it did; "pending": sent, answer never recorded.
+			if runs[i].Counts, err = db.JournalCounts(ctx, r.ID); err != nil {
+				return nothingf("%v", err)
+			}
+		}
+	}
 	if o.json {
 		out := statusJSON{State: db.Path(), Runs: []runJSON{}, InDoubt: []doubtJSON{}}
 		for _, r := range runs {
-			out.Runs = append(out.Runs, jsonRun(r))
+			out.Runs = append(out.Runs, jsonRun(r, runningRun))
 		}
 		for _, r := range doubt {
 			out.InDoubt = append(out.InDoubt, doubtJSON{Key: mapping.ShowKey(r.Key), Run: r.IntentRun, SentAt: r.IntentAt,
@@ -92,18 +115,18 @@ func runStatus(a *app, o *statusOptions) error {
 		}
 		return writeJSON(a, out)
 	}
-	statusText(a.ios.out, db.Path(), runs, doubt)
+	statusText(a.ios.out, db.Path(), runs, doubt, runningRun)
 	return nil
 }
 
 // statusText is status as a person reads it: the runs, then the rows in doubt.
-func statusText(w io.Writer, path string, runs []state.Run, doubt []state.Row) {
+func statusText(w io.Writer, path string, runs []state.Run, doubt []state.Row, runningRun int64) {
 	fmt.Fprintf(w, "state: %s\n\n", path)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "run\tstarted\tmode\tinput\tportal\telapsed\toutcome")
 	for _, r := range runs {
-		elapsed := "running or died"
-		if !r.Ended.IsZero() {
+		elapsed := runState(r, runningRun)
+		if elapsed == "finished" {
 			elapsed = measured(r.Ended.Sub(r.Started)).String()
 		}
 		outcome := counts(r.Counts)
@@ -140,7 +163,8 @@ type statusJSON struct {
 
 type runJSON struct {
 	Run            int64          `json:"run"`
-	Mode           string         `json:"mode"` // create, sync or undo, as in the table
+	State          string         `json:"state"` // finished, running or died
+	Mode           string         `json:"mode"`  // create, sync or undo, as in the table
 	UndoOf         int64          `json:"undo_of,omitempty"`
 	Input          string         `json:"input"`
 	Portal         string         `json:"portal"`
@@ -166,8 +190,20 @@ type runRowJSON struct {
 	OpportunityID *int64 `json:"opportunity_id"`
 }
 
-func jsonRun(r state.Run) runJSON {
-	out := runJSON{Run: r.ID, Mode: r.Mode, UndoOf: r.UndoOf, Input: r.Input, Portal: r.Portal, Started: r.Started,
+// runState says whether run r finished, is running (runningRun, the lock's holder, whose
+// process lives) or died.
+func runState(r state.Run, runningRun int64) string {
+	switch {
+	case !r.Ended.IsZero():
+		return "finished"
+	case r.ID == runningRun:
+		return "running"
+	}
+	return "died"
+}
+
+func jsonRun(r state.Run, runningRun int64) runJSON {
+	out := runJSON{Run: r.ID, State: runState(r, runningRun), Mode: r.Mode, UndoOf: r.UndoOf, Input: r.Input, Portal: r.Portal, Started: r.Started,
 		Counts: r.Counts, Stopped: r.Stopped}
 	if out.Counts == nil {
 		out.Counts = map[string]int{}
@@ -190,7 +226,7 @@ func writeJSON(a *app, v any) error {
 }
 
 // statusRun lists what one run did to each row, with the title it sent.
-func statusRun(ctx context.Context, a *app, db *state.DB, o *statusOptions) error {
+func statusRun(ctx context.Context, a *app, db *state.DB, o *statusOptions, runningRun int64) error {
 	run, ok, err := db.Run(ctx, o.run)
 	if err != nil {
 		return nothingf("%v", err)
@@ -219,7 +255,7 @@ func statusRun(ctx context.Context, a *app, db *state.DB, o *statusOptions) erro
 			State string       `json:"state"`
 			Run   runJSON      `json:"run"`
 			Rows  []runRowJSON `json:"rows"`
-		}{db.Path(), jsonRun(run), rows})
+		}{db.Path(), jsonRun(run, runningRun), rows})
 	}
 	w := a.ios.out
 	fmt.Fprintf(w, "run %d: %s of %s into %s, started %s: %s\n\n", run.ID, run.Mode, run.Input, run.Portal,
@@ -260,7 +296,7 @@ func measured(d time.Duration) time.Duration {
 // counts words a run's counts, in the report's order of statuses.
 func counts(c map[string]int) string {
 	var parts []string
-	for _, s := range []string{"created", "updated", "unchanged", "skipped", "deleted", "restored", "invalid", "failed", "valid"} {
+	for _, s := range []string{"created", "updated", "unchanged", "skipped", "deleted", "restored", "invalid", "failed", "valid", state.Pending} {
 		if c[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
 		}

@@ -77,9 +77,9 @@ func newUndoCmd(a *app) *cobra.Command {
 	o.ask.register(fs)
 	o.state.register(fs, "the mapping `FILE` of run N: its state database lies beside it (or give --state)", true)
 	o.conn.register(fs, "the portal `URL` of run N (env ONLYOFFICE_URL); required, but for a --dry-run from the state alone", a.ios.getenv)
-	o.rate.register(fs)
+	o.rate.register(fs, true)
 	o.out.register(fs, "results report `FILE`: .csv, .json or .xlsx (default undo-run-N.report.csv, in the current folder)", false)
-	o.log.register(fs)
+	o.log.register(fs, true)
 	return c
 }
 
@@ -114,7 +114,7 @@ func runUndo(a *app, o *undoOptions) error {
 			return err
 		}
 	}
-	cfg := undo.Config{DB: db, Portal: target.Portal, Of: target.ID, DryRun: o.dry, Force: o.force, Holds: holds, Abort: hard, Concurrency: 1}
+	cfg := undo.Config{DB: db, Portal: target.Portal, Of: target.ID, DryRun: o.dry, Force: o.force, Abort: hard, Concurrency: 1}
 	if conn != nil {
 		cfg.Client, cfg.Concurrency = undoPortal{conn.poster}, conn.workers
 	} else {
@@ -280,11 +280,11 @@ func undoSettle(ctx context.Context, db *state.DB, portal string, run int64, con
 		return nil
 	}
 	ledger := &importer.Ledger{DB: db, Portal: portal, Run: run, SettleAfter: 2 * timeout}
-	cfg := importer.Config{Ledger: ledger}
+	var finder importer.Finder
 	if conn != nil {
-		cfg.Poster = conn.poster
+		finder = conn.poster
 	}
-	adopted, forgotten, doubtful, err := importer.Settle(ctx, &cfg)
+	adopted, forgotten, doubtful, err := importer.Settle(ctx, ledger, finder)
 	if adopted+forgotten+doubtful > 0 {
 		log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,
 			"never_created", forgotten, "still_in_doubt", doubtful)

@@ -107,8 +107,9 @@ func newPoster(c connFlags, r rateFlags, log *slog.Logger) (p *poster, workers i
 	if c.insecure {
 		log.Warn("TLS certificates are not checked (--insecure-skip-verify): anyone on the path can read the token")
 	}
-	// The limiter starts at --rate; the pace cuts it on 429 and 503 and raises it back on
-	// clean answers. With auto, maxAuto workers share a gate the pace sizes.
+	// The limiter starts at --rate. The pace is the client's gate: it waits on the limiter
+	// itself (so the client is given none) and, from the first 429 or 503, keeps the
+	// portal's window (pace/window.go). With auto, maxAuto workers share a gate the pace sizes.
 	lim := rate.NewLimiter(rate.Limit(r.rate), r.burst)
 	var gate *pace.Gate
 	if auto {
@@ -122,7 +123,6 @@ func newPoster(c connFlags, r rateFlags, log *slog.Logger) (p *poster, workers i
 		Password:           password,
 		Timeout:            r.timeout,
 		Retries:            r.retries,
-		Limiter:            lim,
 		MaxConns:           workers,
 		Logger:             log,
 		InsecureSkipVerify: c.insecure,
@@ -132,9 +132,7 @@ func newPoster(c connFlags, r rateFlags, log *slog.Logger) (p *poster, workers i
 			p.pace.Throttled(retryAfter)
 		},
 		OnSuccess: p.pace.Succeeded,
-	}
-	if gate != nil {
-		cfg.Gate = gate
+		Gate:      p.pace,
 	}
 	client, err := onlyoffice.NewClient(cfg)
 	if err != nil {
@@ -161,8 +159,10 @@ func parseConcurrency(v string) (workers int, auto bool, err error) {
 // data that resolves look-ups and checks each record. Both are nil for a validate without
 // --url.
 type portalLink struct {
-	conn   *connection
-	portal *lookup.Portal
+	poster   *poster
+	workers  int
+	portal   *lookup.Portal
+	keyField int64 // the key_field's id on the portal, once resolveKeyField found it
 }
 
 // connectPortal connects and reads the portal's users, stages, currencies and custom fields.
@@ -176,20 +176,20 @@ func connectPortal(ctx context.Context, c connFlags, r rateFlags, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	return &portalLink{conn: conn, portal: portal}, nil
+	return &portalLink{poster: conn.poster, workers: conn.workers, portal: portal}, nil
 }
 
 // close lets the client's idle connections go.
 func (l *portalLink) close() {
-	if l.conn != nil {
-		l.conn.poster.client.CloseIdleConnections()
+	if l.poster != nil {
+		l.poster.client.CloseIdleConnections()
 	}
 }
 
 // bind binds the mapping to the input with the portal's look-ups when there is a portal,
 // and says what it could not check when there is none.
 func (l *portalLink) bind(ctx context.Context, m *mapping.Mapping, src *source.Reader, log *slog.Logger) (*mapping.Plan, error) {
-	opts := mapping.BindOptions{SerialDates: src.Kind() == "xlsx", Date1904: src.Date1904()}
+	opts := mapping.BindOptions{SerialDates: src.Kind() == "xlsx", Date1904: src.Date1904(), KeyFieldID: l.keyField}
 	if l.portal != nil {
 		opts.Resolver = l.portal.Resolver(ctx)
 	}

@@ -67,11 +67,12 @@ func (f *stateFlags) path() string {
 }
 
 // runFlags say which rows an import takes and what it does with them. The sync's
-// --on-conflict, --tag and --recreate-missing belong here, each with its feature.
+// --on-conflict and --tag belong here, each with its feature.
 type runFlags struct {
-	mode      enumValue
-	limit     int
-	maxErrors int
+	mode            enumValue
+	limit           int
+	maxErrors       int
+	recreateMissing bool
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, dry bool) {
@@ -83,6 +84,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, dry bool) {
 		}
 		fs.Var(&f.mode, "mode", "create: rows already imported are skipped; sync: changed rows are updated, unchanged ones left")
 		fs.IntVar(&f.maxErrors, "max-errors", 0, "stop the run after `N` failed rows, not counting invalid ones (default no limit)")
+		fs.BoolVar(&f.recreateMissing, "recreate-missing", false, "sync: create again a deal the portal no longer shows (deleted, or hidden from this user)")
 	})
 }
 
@@ -135,10 +137,14 @@ func defaultRate() rateFlags {
 	return rateFlags{concurrency: "8", rate: 40, burst: 1, retries: 5, timeout: 30 * time.Second}
 }
 
-func (f *rateFlags) register(fs *pflag.FlagSet) {
+// register adds the rate flags; --concurrency only for the commands that send requests in
+// parallel.
+func (f *rateFlags) register(fs *pflag.FlagSet, concurrency bool) {
 	d := defaultRate()
 	addGroup(fs, groupRate, func(fs *pflag.FlagSet) {
-		fs.StringVar(&f.concurrency, "concurrency", d.concurrency, "requests in flight at once: `N`, or auto to size them from the rate and the latency observed")
+		if concurrency {
+			fs.StringVar(&f.concurrency, "concurrency", d.concurrency, "requests in flight at once: `N`, or auto to size them from the rate and the latency observed")
+		}
 		fs.Float64Var(&f.rate, "rate", d.rate, "`R` requests per second at most; the cloud allows 50")
 		fs.IntVar(&f.burst, "burst", d.burst, "rate limiter bucket size `B`")
 		fs.IntVar(&f.retries, "retries", d.retries, "`N` retries of one row on 429, 503, other 5xx and network errors; never on 400-404")
@@ -170,12 +176,15 @@ type logFlags struct {
 	quiet    bool
 }
 
-func (f *logFlags) register(fs *pflag.FlagSet) {
+// register adds the log flags; --progress only for the commands that show progress.
+func (f *logFlags) register(fs *pflag.FlagSet, progress bool) {
 	f.progress = enum("auto", "auto", "always", "never")
 	f.format = enum("text", "text", "json")
 	f.level = enum("info", "debug", "info", "warn", "error")
 	addGroup(fs, groupLog, func(fs *pflag.FlagSet) {
-		fs.Var(&f.progress, "progress", "progress on stderr: auto shows a bar on a terminal and logs a line every 10 s otherwise")
+		if progress {
+			fs.Var(&f.progress, "progress", "progress on stderr: auto shows a bar on a terminal and logs a line every 10 s otherwise")
+		}
 		fs.Var(&f.format, "log-format", "logs on stderr: text (sentences on a terminal) or json (every line one JSON object)")
 		fs.Var(&f.level, "log-level", "how much is logged; even debug never shows a secret")
 		fs.BoolVarP(&f.quiet, "quiet", "q", false, "only errors and the summary on stderr")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -19,6 +20,9 @@ type sink struct {
 	bar     *progress.Bar
 	shown   int
 	err     error // the first write error
+	// stop, when set, is called with errWriting on the first write error: a run stops new
+	// rows at once when its report cannot be written.
+	stop context.CancelCauseFunc
 }
 
 // maxShown is how many bad rows are logged one by one; the report holds them all.
@@ -52,6 +56,9 @@ func (s *sink) add(r report.Result, warn string, cells []string) {
 func (s *sink) keep(err error) {
 	if err != nil && s.err == nil {
 		s.err = err
+		if s.stop != nil {
+			s.stop(errWriting)
+		}
 	}
 }
 
@@ -84,12 +91,4 @@ func (a *app) summary(line string, sum report.Summary, s *sink) {
 			s.rejects.Path(), plural(s.rejects.Count(), "row"))
 	}
 	a.say(b.String())
-}
-
-// plural is "1 row", "2 rows".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

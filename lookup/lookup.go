@@ -76,6 +76,9 @@ func (p *Portal) Users() []onlyoffice.User { return p.users }
 // Stages returns the portal's opportunity stages; the caller must not modify them.
 func (p *Portal) Stages() []onlyoffice.Stage { return p.stages }
 
+// Currencies returns the portal's currencies; the caller must not modify them.
+func (p *Portal) Currencies() []onlyoffice.Currency { return p.currencies }
+
 // Resolver is p as a mapping.Resolver whose contact requests are made within ctx, the
 // run's: mapping.Resolver takes no context of its own, so the run's is bound here, at the
 // boundary, and a stopped run stops its look-ups.
