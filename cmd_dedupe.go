@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -156,8 +157,9 @@ func runDedupe(a *app, o *dedupeOptions) error {
 	if ferr := db.FinishRun(context.Background(), run, st.Counts, time.Now(), stopped); ferr != nil {
 		log.Error("recording the end of the run", "error", ferr)
 	}
-	fmt.Fprintf(ios.err, "run %d (dedupe) finished in %s: %d deleted, %d kept, %d failed, %d gone already\n", run,
-		st.Elapsed.Round(100*time.Millisecond), st.Counts[dedupe.Deleted], st.Counts[dedupe.Kept], st.Counts[dedupe.Failed], st.Counts[dedupe.Gone])
+	a.say(fmt.Sprintf("run %d (dedupe) finished in %s: %d deleted, %d kept, %d failed, %d gone already", run,
+		st.Elapsed.Round(100*time.Millisecond), st.Counts[dedupe.Deleted], st.Counts[dedupe.Kept], st.Counts[dedupe.Failed], st.Counts[dedupe.Gone]),
+		slog.Any("counts", st.Counts))
 	switch {
 	case stopped != "":
 		return stoppedf("stopped early: %s", stopped)
