@@ -154,7 +154,7 @@ func (x *xlsxReport) build(s Summary) (err error) {
 		}
 		lines := 1
 		for i, v := range rec {
-			if wrapped[i] {
+			if wrapped[i] || strings.Contains(v, "\n") {
 				lines = max(lines, wrappedLines(v, textRoom(widths[i])))
 			}
 		}
@@ -173,7 +173,7 @@ func (x *xlsxReport) build(s Summary) (err error) {
 		}
 		for i, v := range rec {
 			style := st.rows[kind][0]
-			if wrapped[i] {
+			if wrapped[i] || strings.Contains(v, "\n") {
 				style = st.rows[kind][1]
 			}
 			cells[i] = excelize.Cell{StyleID: style, Value: reportCell(i, v)}
