@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -222,15 +221,14 @@ func runImport(cmd string, args []string, ios streams) int {
 		defer p.client.CloseIdleConnections()
 		// A broken file must stop the run before anything is posted: read it through once
 		// (reading is far faster than posting), which also gives the progress bar its total.
-		if input != "-" {
-			n, err := countRows(input, srcOpts)
-			if err != nil {
-				return fail(exitNothing, "%v; nothing was posted", err)
-			}
-			total = n
-			if o.limit > 0 && int64(o.limit) < total {
-				total = int64(o.limit)
-			}
+		// Stdin was spooled by the reader; a workbook is not opened a second time.
+		n, err := src.Count()
+		if err != nil {
+			return fail(exitNothing, "%v; nothing was posted", err)
+		}
+		total = n
+		if o.limit > 0 && int64(o.limit) < total {
+			total = int64(o.limit)
 		}
 		live = p
 
@@ -452,27 +450,6 @@ func openInput(input string, opts source.Options, ios streams) (*source.Reader, 
 	return source.Open(input, opts)
 }
 
-// countRows reads the file through once and returns its number of data rows, or the error
-// that would stop a run halfway.
-func countRows(input string, opts source.Options) (int64, error) {
-	src, err := source.Open(input, opts)
-	if err != nil {
-		return 0, err
-	}
-	defer src.Close()
-	var n int64
-	for {
-		_, err := src.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return n, nil
-			}
-			return n, err
-		}
-		n++
-	}
-}
-
 // distinctFiles refuses a run whose outputs would overwrite its input, its mapping, its
 // state database or each other, before anything is opened for writing.
 func distinctFiles(input string, o importOptions, dry bool, reportPath, rejectsPath string) error {
@@ -543,8 +520,9 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 	if o.insecure {
 		log.Warn("TLS certificates are not checked (--insecure-skip-verify): anyone on the path can read the token")
 	}
-	// The limiter starts at --rate; the pace cuts it on 429 and 503 and raises it back on
-	// clean answers. With auto, maxAuto workers share a gate the pace sizes.
+	// The limiter starts at --rate. The pace is the client's gate: it waits on the limiter
+	// itself (so the client is given none) and, from the first 429 or 503, keeps the
+	// portal's window (pace/window.go). With auto, maxAuto workers share a gate the pace sizes.
 	lim := rate.NewLimiter(rate.Limit(o.rate), o.burst)
 	var gate *pace.Gate
 	if auto {
@@ -558,7 +536,6 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 		Password:           password,
 		Timeout:            o.timeout,
 		Retries:            o.retries,
-		Limiter:            lim,
 		MaxConns:           workers,
 		Logger:             log,
 		InsecureSkipVerify: o.insecure,
@@ -568,9 +545,7 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 			p.pace.Throttled(retryAfter)
 		},
 		OnSuccess: p.pace.Succeeded,
-	}
-	if gate != nil {
-		cfg.Gate = gate
+		Gate:      p.pace,
 	}
 	c, err := onlyoffice.NewClient(cfg)
 	if err != nil {
