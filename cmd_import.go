@@ -242,7 +242,8 @@ func importSink(a *app, o *importOptions, reportPath, rejectsPath string, src *s
 		return nil, err
 	}
 	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()),
-		report.RejectsDates(dateColumns(plan)...), report.RejectsDate1904(src.Date1904()))
+		report.RejectsDates(dateColumns(plan)...), report.RejectsDate1904(src.Date1904()),
+		report.RejectsAbove(aboveHeader(src, m.Input.HeaderRow)))
 	if err != nil {
 		rep.Close(report.Summary{})
 		return nil, err
@@ -386,6 +387,18 @@ func distinctFiles(input string, o *importOptions, dry bool, reportPath, rejects
 	return report.Distinct(append(files,
 		report.File{What: "the report (--report)", Path: reportPath},
 		report.File{What: "the rejects file (--rejects)", Path: rejectsPath})...)
+}
+
+// aboveHeader is what stands above the input's header, one entry per row from row 1 (nil
+// for a blank one), for the rejects file to keep the header on the same row.
+func aboveHeader(src *source.Reader, headerRow int) [][]string {
+	rows := make([][]string, max(headerRow, 1)-1)
+	for _, r := range src.Above() {
+		if r.Number >= 1 && r.Number <= len(rows) {
+			rows[r.Number-1] = r.Cells
+		}
+	}
+	return rows
 }
 
 // dateColumns are the input columns the plan reads dates from, for the rejects file.
