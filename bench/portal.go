@@ -230,13 +230,13 @@ func (b *bench) portalIndex() error {
 		}
 		return n
 	}
-	small100, big := reads[0], reads[1]
+	smaller, big := reads[0], reads[1]
 	b.add(fmt.Sprintf("requests that read the key index of a portal of %s deals (a run on a new state database)", thousands(all)), fmt.Sprintf("≤ %d", all/1000+1),
 		fmt.Sprintf("%d list requests (%d requests in all, %d rows known, none created)", lists(big), len(big.requests), all), lists(big) <= all/1000+1)
 	b.add(fmt.Sprintf("peak RSS of that run ÷ the same against %s deals", thousands(first)), "flat (≤ 1.5)",
-		fmt.Sprintf("%.2f (%s vs %s)", float64(big.proc.rss)/float64(small100.proc.rss), mb(big.proc.rss), mb(small100.proc.rss)),
-		float64(big.proc.rss) <= 1.5*float64(small100.proc.rss))
+		fmt.Sprintf("%.2f (%s vs %s)", float64(big.proc.rss)/float64(smaller.proc.rss), mb(big.proc.rss), mb(smaller.proc.rss)),
+		float64(big.proc.rss) <= 1.5*float64(smaller.proc.rss))
 	b.notes = append(b.notes, fmt.Sprintf("- index: the runs on a new state database took %.2f s (%s deals) and %.2f s (%s deals), %d and %d list requests",
-		small100.proc.wall.Seconds(), thousands(first), big.proc.wall.Seconds(), thousands(all), lists(small100), lists(big)))
+		smaller.proc.wall.Seconds(), thousands(first), big.proc.wall.Seconds(), thousands(all), lists(smaller), lists(big)))
 	return nil
 }
