@@ -501,6 +501,8 @@ func (p *proposal) probability(c *column) {
 	p.set("successProbability", rule+" }")
 }
 
+var strictISO = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$`)
+
 var numericDate = regexp.MustCompile(`^(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$`)
 
 // date guesses a date column's format from the sample. XLSX date cells and ISO dates need
@@ -508,7 +510,8 @@ var numericDate = regexp.MustCompile(`^(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})
 func (p *proposal) date(field string, c *column) {
 	plain := "  " + field + ": { column: " + q(c.name) + " }"
 	var dayFirst, monthFirst, yearFirst, ambiguous int
-	sep, yearLen, withTime, seconds, spaced := "", 4, false, false, false
+	sep, yearLen, withTime, seconds := "", 4, false, false
+	allISO := true // YYYY-MM-DD[( |T)HH:mm[:ss]], which the mapping reads under no format
 	for _, v := range c.values {
 		m := numericDate.FindStringSubmatch(v)
 		if m == nil {
@@ -523,7 +526,7 @@ func (p *proposal) date(field string, c *column) {
 		sep = m[2]
 		withTime = withTime || m[6] != ""
 		seconds = seconds || m[8] != ""
-		spaced = spaced || m[6] != "" && strings.Contains(v, " ")
+		allISO = allISO && strictISO.MatchString(v)
 		switch order := dateOrder(m); order {
 		case 'Y':
 			yearFirst++
@@ -536,7 +539,7 @@ func (p *proposal) date(field string, c *column) {
 		}
 		yearLen = len(m[5])
 	}
-	if sep == "" || yearFirst > 0 && sep == "-" && dayFirst+monthFirst+ambiguous == 0 && !spaced {
+	if sep == "" || allISO {
 		p.set(field, plain) // ISO, serials, month names: read without a format
 		return
 	}
