@@ -147,7 +147,7 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		defer db.Close()
 		cfg.Poster, cfg.Ledger, cfg.Concurrency = link.poster, ledger, link.workers
 	}
-	s, err := importSink(a, o, reportPath, rejectsPath, src, plan, total)
+	s, err := importSink(a, o, reportPath, rejectsPath, src, plan, m.Input.HeaderRow, total)
 	if err != nil {
 		return nothingf("%v; nothing was posted", err)
 	}
@@ -236,14 +236,14 @@ func startRun(l *importer.Ledger, input, mode string) error {
 }
 
 // importSink opens the report and the rejects file and starts the progress display.
-func importSink(a *app, o *importOptions, reportPath, rejectsPath string, src *source.Reader, plan *mapping.Plan, total int64) (*sink, error) {
+func importSink(a *app, o *importOptions, reportPath, rejectsPath string, src *source.Reader, plan *mapping.Plan, headerRow int, total int64) (*sink, error) {
 	rep, err := report.NewWriter(reportPath)
 	if err != nil {
 		return nil, err
 	}
 	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()),
 		report.RejectsDates(dateColumns(plan)...), report.RejectsDate1904(src.Date1904()),
-		report.RejectsAbove(aboveHeader(src, m.Input.HeaderRow)))
+		report.RejectsAbove(aboveHeader(src, headerRow)))
 	if err != nil {
 		rep.Close(report.Summary{})
 		return nil, err
