@@ -3,6 +3,7 @@ package report
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -111,5 +112,37 @@ func TestXLSXThroughLink(t *testing.T) {
 	}
 	if fi, err := os.Stat(target); err != nil || fi.Size() == 0 {
 		t.Errorf("the target was not written (%v)", err)
+	}
+}
+
+// An XLSX output's rows wait in a spool that is unlinked at once: a run killed before
+// Close leaves no file of the customer's data behind.
+func TestXLSXSpoolUnlinked(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("an open file cannot be unlinked on Windows")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := NewWriter(filepath.Join(dir, "r.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRejects(filepath.Join(dir, "j.xlsx"), rejectsHeader, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(results[0])
+	r.Write([]string{"1", "2", "3"}, "bad")
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("while writing, the folder holds %v, want nothing", entries)
+	}
+	if err := w.Close(summary); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("after Close, the folder holds %v, want the two files", entries)
 	}
 }

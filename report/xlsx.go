@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -43,9 +45,8 @@ func newXLSXReport(path string) (*xlsxReport, error) {
 	if err := makeFolder(path); err != nil {
 		return nil, err
 	}
-	// The spool proves now that the folder can be written, and holds the customer's
-	// data readable by its owner only (CreateTemp makes it 0600).
-	spool, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.rows")
+	// The spool proves now that the folder can be written.
+	spool, err := newSpool(path)
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +81,30 @@ func (x *xlsxReport) close(s Summary) error {
 	if err == nil {
 		err = x.build(s)
 	}
-	name := x.spool.Name()
-	return errors.Join(err, x.spool.Close(), os.Remove(name))
+	return errors.Join(err, dropSpool(x.spool))
+}
+
+// newSpool creates the temporary file that holds an XLSX output's rows until Close,
+// beside the output, 0600 (the customer's data). Where the system allows (not Windows) it
+// is unlinked at once, so that a run killed before Close leaves nothing behind.
+func newSpool(path string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.rows")
+	if err != nil {
+		return nil, err
+	}
+	if runtime.GOOS != "windows" {
+		os.Remove(f.Name()) // best effort: Close removes it otherwise
+	}
+	return f, nil
+}
+
+// dropSpool closes and removes a spool.
+func dropSpool(f *os.File) error {
+	err := f.Close()
+	if rerr := os.Remove(f.Name()); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	return err
 }
 
 // Column widths of the rows sheet, in characters: at least the header and its filter
