@@ -146,3 +146,23 @@ func TestXLSXSpoolUnlinked(t *testing.T) {
 		t.Errorf("after Close, the folder holds %v, want the two files", entries)
 	}
 }
+
+func TestFits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path string
+		rows int64
+		ok   bool
+	}{
+		{"r.xlsx", 1_048_575, true},
+		{"r.xlsx", 1_048_576, false},
+		{"R.XLSX", 2_000_000, false},
+		{"r.csv", 2_000_000, true},
+		{"r.xlsx", -1, true},
+	}
+	for _, tt := range tests {
+		if err := Fits(tt.path, tt.rows); (err == nil) != tt.ok {
+			t.Errorf("Fits(%q, %d) = %v, want ok %v", tt.path, tt.rows, err, tt.ok)
+		}
+	}
+}

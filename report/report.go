@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // Result is the outcome of one input row.
@@ -180,6 +182,16 @@ func NewWriter(path string) (*Writer, error) {
 		return nil, err
 	}
 	return &Writer{path: path, f: f}, nil
+}
+
+// Fits says whether a report at path can hold rows data rows: an XLSX sheet holds
+// 1,048,575 under its header, so a bigger run is refused before it starts rather than
+// stopped when its report is full. rows < 0 (not known) fits.
+func Fits(path string, rows int64) error {
+	if strings.EqualFold(filepath.Ext(path), ".xlsx") && rows >= excelize.TotalRows {
+		return fmt.Errorf("report %s: %d rows do not fit in an xlsx sheet (at most %d): ask for a .csv or .json report", path, rows, excelize.TotalRows-1)
+	}
+	return nil
 }
 
 // Path is the report file's path.
