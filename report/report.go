@@ -240,7 +240,7 @@ const flushEvery = time.Second
 
 // DealURL is the page of opportunity id in the portal's web UI:
 // BASE/Products/CRM/Deals.aspx?id=ID. A base under a path (https://example.com/office/)
-// keeps it; its query and fragment, if any, are dropped. "" when base is empty, not an
+// keeps it, a pasted /api/2.0 does not; its query and fragment, if any, are dropped. "" when base is empty, not an
 // absolute http(s) URL, or id is 0.
 func DealURL(base string, id int64) string {
 	if id <= 0 || base == "" {
@@ -252,7 +252,12 @@ func DealURL(base string, id int64) string {
 	}
 	u.User = nil // never a password in a report
 	u.RawQuery, u.Fragment, u.RawPath = "", "", ""
-	u.Path = strings.TrimRight(u.Path, "/") + "/Products/CRM/Deals.aspx"
+	path := strings.TrimRight(u.Path, "/")
+	// A base pasted with the API's own path (as the client forgives it) is the portal's.
+	if api := "/api/2.0"; len(path) >= len(api) && strings.EqualFold(path[len(path)-len(api):], api) {
+		path = path[:len(path)-len(api)]
+	}
+	u.Path = path + "/Products/CRM/Deals.aspx"
 	u.RawQuery = "id=" + strconv.FormatInt(id, 10)
 	return u.String()
 }
