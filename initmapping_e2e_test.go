@@ -135,3 +135,31 @@ func TestInitMappingWorkbook(t *testing.T) {
 		}
 	}
 }
+
+// A file as a Russian CRM writes it: windows-1251, a title and a blank row above the
+// header. The proposal names the encoding and the header row, and validates.
+func TestInitMappingTitleAboveHeaderAndCodePage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// "Выгрузка сделок;;" / "" / "ID;Название сделки;Сумма" / two deals, in windows-1251.
+	in := writeFile(t, dir, "bitrix.csv", "\xc2\xfb\xe3\xf0\xf3\xe7\xea\xe0 \xf1\xe4\xe5\xeb\xee\xea;;\n;;\n"+
+		"ID;\xcd\xe0\xe7\xe2\xe0\xed\xe8\xe5 \xf1\xe4\xe5\xeb\xea\xe8;\xd1\xf3\xec\xec\xe0\n1;\xca\xf3\xf5\xed\xff;100\n2;\xca\xf0\xfb\xf8\xe0;200\n")
+	res := runCmd(t, "init-mapping", in)
+	if res.code != exitOK {
+		t.Fatalf("init-mapping: exit %d:\n%s", res.code, res.stderr)
+	}
+	for _, want := range []string{"header_row: 3", "encoding: windows-1251", `title: { column: "Название сделки" }`, `bidValue: { column: "Сумма" }`, `key: ["ID"]`} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("the proposal lacks %s:\n%s", want, res.out)
+		}
+	}
+	mp := writeFile(t, dir, "bitrix.yaml", res.out)
+	v := runCmd(t, "validate", "--mapping", mp, "--report", filepath.Join(dir, "v.csv"), in)
+	if v.code != exitOK {
+		t.Fatalf("validate: exit %d:\n%s", v.code, v.stderr)
+	}
+	rows := readReport(t, filepath.Join(dir, "v.csv"))
+	if len(rows) != 3 || rows[1][0] != "4" || rows[1][7] != "Кухня" {
+		t.Errorf("validate's report %q, want rows 4 and 5, the first titled Кухня", rows)
+	}
+}

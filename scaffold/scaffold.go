@@ -22,13 +22,16 @@ import (
 
 // Input is what the caller read of the file.
 type Input struct {
-	Name      string     // the file's name, for the comments
-	Kind      string     // "csv" or "xlsx"
-	Sheet     string     // XLSX: the sheet read
-	Delimiter rune       // CSV: the delimiter in use
-	Encoding  string     // CSV: "" for UTF-8, else the encoding to name in the mapping
-	Header    []string   // the column names
-	Rows      [][]string // a sample of data rows, each len(Header) cells
+	Name      string // the file's name, for the comments
+	Kind      string // "csv" or "xlsx"
+	Sheet     string // XLSX: the sheet read
+	Delimiter rune   // CSV: the delimiter in use
+	Encoding  string // CSV: "" for UTF-8, else the encoding to name in the mapping
+	// OtherEncodings are the encodings the file may be in besides Encoding, likeliest first.
+	OtherEncodings []string
+	HeaderRow      int        // the row of the column names, when not 1
+	Header         []string   // the column names
+	Rows           [][]string // a sample of data rows, each len(Header) cells
 }
 
 // Portal is the portal's reference data, when known: it makes look-ups and value maps
@@ -640,6 +643,9 @@ func (p *proposal) render() string {
 	if p.in.Kind == "xlsx" && p.in.Sheet != "" {
 		input = append(input, "  sheet: "+q(p.in.Sheet))
 	}
+	if p.in.HeaderRow > 1 {
+		input = append(input, "  header_row: "+strconv.Itoa(p.in.HeaderRow)+"  # the rows above it are a title, notes or blank")
+	}
 	if p.in.Kind != "xlsx" {
 		d := string(p.in.Delimiter)
 		if p.in.Delimiter == '\t' {
@@ -647,7 +653,11 @@ func (p *proposal) render() string {
 		}
 		input = append(input, "  delimiter: "+q(d))
 		if p.in.Encoding != "" {
-			input = append(input, "  encoding: "+p.in.Encoding+"  # the file is not UTF-8; TODO: check accented letters in the report")
+			why := "the file is not UTF-8"
+			if len(p.in.OtherEncodings) > 0 {
+				why += "; it reads most like " + p.in.Encoding + ", else " + strings.Join(p.in.OtherEncodings, ", ")
+			}
+			input = append(input, "  encoding: "+p.in.Encoding+"  # "+why+"; TODO: check accented letters in the report")
 		}
 	}
 	if len(input) > 0 {
