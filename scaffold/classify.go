@@ -20,6 +20,9 @@ func (p *proposal) classify() (map[string]*column, []*column) {
 			if p.key == "" {
 				p.key = c.name
 				p.used[c.index] = true
+				if d := repeated(c.values); d != "" {
+					p.keyNote = "named like an id, but the sample holds " + q(d) + " more than once; TODO: check: a key must be unique, or the later rows are invalid"
+				}
 			}
 			return
 		}
@@ -71,6 +74,19 @@ func (p *proposal) classify() (map[string]*column, []*column) {
 		}
 	}
 	return byField, extraContacts
+}
+
+// repeated is a value that occurs twice in values (ignoring case), "" when none does.
+func repeated(values []string) string {
+	seen := map[string]bool{}
+	for _, v := range values {
+		k := strings.ToLower(v)
+		if seen[k] {
+			return v
+		}
+		seen[k] = true
+	}
+	return ""
 }
 
 // ownerByContent is the unmapped column of e-mails that repeat, nil when none.
