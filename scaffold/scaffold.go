@@ -472,6 +472,13 @@ func (p *proposal) currencyGuess(amount *column) (string, string) {
 				return strings.ToUpper(m), "the amounts show " + m + "."
 			}
 		}
+	}
+	for _, h := range p.in.Header {
+		if strings.ContainsFunc(h, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) {
+			return "RUB", "the columns are named in Russian, taken as RUB: check."
+		}
+	}
+	if amount != nil {
 		if sep, _ := decimal(amount.values); sep == "," {
 			return "EUR", "amounts with a decimal comma, taken as EUR: check."
 		}
