@@ -24,11 +24,11 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 	mp := writeFile(t, dir, "m.yaml", keyedTitleMapping)
 	hard := filepath.Join(dir, "hard.csv")
 	if err := os.Link(in, hard); err != nil {
-		t.Fatal(err)
+		t.Skipf("links: %v", err) // Windows without the privilege
 	}
 	soft := filepath.Join(dir, "soft.csv")
 	if err := os.Symlink(in, soft); err != nil {
-		t.Fatal(err)
+		t.Skipf("links: %v", err) // Windows without the privilege
 	}
 	tests := []struct {
 		name string
