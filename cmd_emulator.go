@@ -12,12 +12,14 @@ Usage: oppimport emulator [--addr 127.0.0.1:8089] [faults]
 
 A local ONLYOFFICE CRM emulator to rehearse a migration against: the endpoints oppimport
 uses, with the real server's validation, error bodies and response shapes, and seeded users,
-contacts, stages, currencies and custom fields. The first line on stdout is "URL TOKEN".
+contacts, stages, currencies and custom fields, tags, custom field creation (administrators
+only) and the creation-date endpoint. The first line on stdout is "URL TOKEN".
 It runs until interrupted.
 
 Examples:
   oppimport emulator --addr 127.0.0.1:0
   oppimport emulator --latency 30ms --rate-limit 50 --fail 0.05 --drop 0.01
+  oppimport emulator --gateway 0.1 --html 0.05 --no-admin
 
 Exit codes: 0 stopped by Ctrl-C or SIGTERM; 2 bad flags or the address cannot be listened on.
 `
@@ -32,6 +34,10 @@ func runEmulator(args []string, ios streams) int {
 	fs.IntVar(&opts.RateLimitStatus, "rate-limit-status", 503, "the status of a refused request: 503 as the cloud answers, or 429 as a proxy in front of it does")
 	fs.Float64Var(&opts.FailRate, "fail", 0, "share of requests answered 500 without being applied, 0-1")
 	fs.Float64Var(&opts.DropRate, "drop", 0, "share of creates applied and then left unanswered (connection dropped), 0-1")
+	fs.Float64Var(&opts.GatewayRate, "gateway", 0, "share of requests applied and then answered 502 or 504 with an HTML page, as a reverse proxy that gave up waiting, 0-1")
+	fs.Float64Var(&opts.HTMLRate, "html", 0, "share of requests answered 200 with an HTML login page and not applied, as an SSO gateway whose session expired, 0-1")
+	fs.BoolVar(&opts.NotAdmin, "no-admin", false, "the token's user is an ordinary user, not a portal administrator")
+	fs.BoolVar(&opts.EncodeTitles, "encode-titles", false, "echo opportunity titles HTML-encoded, as some portals do")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the fault dice")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -41,7 +47,8 @@ func runEmulator(args []string, ios streams) int {
 		fmt.Fprintf(ios.err, "oppimport emulator: unexpected argument %q\n", pos[0])
 		return exitNothing
 	}
-	for name, v := range map[string]float64{"--fail": opts.FailRate, "--drop": opts.DropRate} {
+	for name, v := range map[string]float64{"--fail": opts.FailRate, "--drop": opts.DropRate,
+		"--gateway": opts.GatewayRate, "--html": opts.HTMLRate} {
 		if v < 0 || v > 1 {
 			fmt.Fprintf(ios.err, "oppimport emulator: %s %v: want a share between 0 and 1\n", name, v)
 			return exitNothing

@@ -20,6 +20,7 @@ import (
 	"github.com/oppimport/oppimport/onlyoffice"
 	"github.com/oppimport/oppimport/pace"
 	"github.com/oppimport/oppimport/progress"
+	"github.com/oppimport/oppimport/record"
 	"github.com/oppimport/oppimport/report"
 	"github.com/oppimport/oppimport/source"
 	"github.com/oppimport/oppimport/state"
@@ -80,6 +81,8 @@ type importOptions struct {
 	insecure     bool
 	state        string
 	mode         string
+	onConflict   string
+	recreate     bool
 }
 
 // statePath is --state, or the mapping's name with .state.db beside it.
@@ -142,7 +145,9 @@ func (o *importOptions) register(fs *flag.FlagSet, dry bool) {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "one request's time limit")
 	fs.IntVar(&o.maxErrors, "max-errors", 0, "stop the run after `N` failed rows, not counting invalid ones (default no limit)")
 	fs.StringVar(&o.state, "state", "", "the state database `FILE` (SQLite) that makes re-runs safe (default beside the mapping: M.state.db)")
-	fs.StringVar(&o.mode, "mode", importer.ModeCreate, "create: rows already imported are skipped; sync: changed rows are updated (whole record), unchanged ones left")
+	fs.StringVar(&o.mode, "mode", importer.ModeCreate, "create: rows already imported are skipped; sync: changed rows are merged field by field into the portal's record, unchanged ones left")
+	fs.StringVar(&o.onConflict, "on-conflict", record.ExportWins, "sync: a field both the export and a portal user changed since the last sync takes the export's value (export) or keeps the portal's (portal); the report names it either way")
+	fs.BoolVar(&o.recreate, "recreate-missing", false, "sync: create again a deal the portal no longer shows (deleted, or hidden from this user)")
 	fs.BoolVar(&o.allowHTTP, "allow-http", false, "permit plain http:// to a host that is not loopback (the token would travel in clear)")
 	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "skip TLS certificate checks (a warning on every run)")
 }
@@ -209,6 +214,9 @@ func runImport(cmd string, args []string, ios streams) int {
 		if o.mode != importer.ModeCreate && o.mode != importer.ModeSync {
 			return fail(exitNothing, "--mode %q: want create or sync", o.mode)
 		}
+		if o.onConflict != record.ExportWins && o.onConflict != record.PortalWins {
+			return fail(exitNothing, "--on-conflict %q: want export or portal", o.onConflict)
+		}
 		p := link.poster // logged in by connect
 		defer p.client.CloseIdleConnections()
 		// A broken file must stop the run before anything is posted: read it through once
@@ -267,20 +275,23 @@ func runImport(cmd string, args []string, ios streams) int {
 		}
 	}
 
+	_, titleCol, _ := plan.Column("title")
 	var counts progress.Counts
 	var writeErr error
 	shown := 0
 	cfg := importer.Config{
-		Rows:        src,
-		Plan:        plan,
-		Concurrency: o.workers,
-		Limit:       o.limit,
-		MaxErrors:   o.maxErrors,
-		CellRef:     src.CellRef,
-		Abort:       hard,
-		Check:       link.check(plan),
-		Ledger:      ledger,
-		Mode:        o.mode,
+		Rows:            src,
+		Plan:            plan,
+		Concurrency:     o.workers,
+		Limit:           o.limit,
+		MaxErrors:       o.maxErrors,
+		CellRef:         src.CellRef,
+		Abort:           hard,
+		Check:           link.check(plan),
+		Ledger:          ledger,
+		Mode:            o.mode,
+		OnConflict:      o.onConflict,
+		RecreateMissing: o.recreate,
 		OnResult: func(r importer.Result) {
 			counts.Done++
 			switch r.Status {
@@ -301,7 +312,7 @@ func runImport(cmd string, args []string, ios streams) int {
 					log.Warn("more rows are invalid or failed: see the report", "report", reportPath)
 				}
 			}
-			if err := rep.Write(reportResult(r)); err != nil && writeErr == nil {
+			if err := rep.Write(reportResult(r, titleCol, o.url)); err != nil && writeErr == nil {
 				writeErr = err
 			}
 			bar.Update(counts)
@@ -340,6 +351,10 @@ func runImport(cmd string, args []string, ios streams) int {
 	if ledger != nil {
 		sum.Run = int(ledger.Run)
 		finishRun(ledger, st.Counts, sum.Stopped)
+		if st.Gone > 0 && !o.recreate {
+			log.Warn("opportunities are no longer on the portal (deleted, or hidden from this user); not created again: see the report",
+				"count", st.Gone, "hint", "--recreate-missing creates them again")
+		}
 		if st.Absent > 0 {
 			log.Warn("keys imported earlier are not in this input; nothing was deleted", "count", st.Absent,
 				"keys", strings.Join(st.AbsentKeys, ", "))
@@ -388,8 +403,16 @@ func stopReason(err error) string {
 	}
 }
 
-func reportResult(r importer.Result) report.Result {
+// reportResult is a row's line in the report. Its title is the title column's cell (a
+// title made by a template: none yet), its url the deal's page on the portal.
+func reportResult(r importer.Result, titleCol int, portal string) report.Result {
+	var title string
+	if titleCol >= 0 && titleCol < len(r.Cells) {
+		title = strings.TrimSpace(r.Cells[titleCol])
+	}
 	return report.Result{
+		Title:         title,
+		URL:           report.DealURL(portal, r.OpportunityID),
 		Row:           r.Row,
 		Key:           r.Key,
 		Status:        r.Status,

@@ -500,8 +500,8 @@ func TestImportClientErrorsNotRetried(t *testing.T) {
 	}
 	rows := readReport(t, rep)
 	want := [][]string{
-		{"3", "", "failed", "", "1", "400", "HTTP 400: Deal milestone is not found"},
-		{"4", "", "failed", "", "1", "403", "HTTP 403: Access Denied"},
+		{"3", "", "failed", "", "1", "400", "HTTP 400: Deal milestone is not found", "Refused", ""},
+		{"4", "", "failed", "", "1", "403", "HTTP 403: Access Denied", "Forbidden", ""},
 	}
 	if diff := cmp.Diff(want, rows[2:]); diff != "" {
 		t.Errorf("report rows (-want +got):\n%s", diff)

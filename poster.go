@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,19 @@ func (p *poster) Create(ctx context.Context, rec mapping.Record) (importer.Poste
 
 func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (importer.Posted, error) {
 	out, err := p.client.UpdateOpportunity(ctx, id, record.Body(rec))
+	if errors.Is(err, onlyoffice.ErrUnverified) {
+		// Not the portal's answer: the update landed only if the portal now holds rec.
+		o, gerr := p.client.GetOpportunity(ctx, id)
+		out.Attempts++
+		switch {
+		case gerr != nil:
+			err = fmt.Errorf("%w; reading it back: %v", err, gerr)
+		case record.Holds(o, rec):
+			out.HTTPStatus, err = 200, nil
+		default:
+			err = fmt.Errorf("%w; the portal does not hold what was sent: not updated", err)
+		}
+	}
 	return p.posted(out, err)
 }
 
@@ -50,16 +64,25 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 	return ids, nil
 }
 
-// Snapshot reads opportunity id as the portal holds it, as JSON of
-// onlyoffice.StoredOpportunity: what an undo puts back.
-func (p *poster) Snapshot(ctx context.Context, id int64) ([]byte, importer.Posted, error) {
-	o, err := p.client.GetOpportunity(ctx, id)
-	if err != nil {
-		posted, err := p.posted(onlyoffice.Outcome{ID: id, Attempts: 1, HTTPStatus: statusOf(err)}, err)
-		return nil, posted, err
-	}
-	b, err := json.Marshal(o)
-	return b, importer.Posted{ID: id, Attempts: 1, HTTPStatus: 200}, err
+// Current reads the portal's opportunities from the list endpoint (1000 a page, whole
+// records) and keeps those want names: each as a record in the form an import sends, and as
+// JSON of onlyoffice.StoredOpportunity, what an undo puts back.
+func (p *poster) Current(ctx context.Context, want func(id int64) bool) (map[int64]importer.Current, importer.Posted, error) {
+	out := map[int64]importer.Current{}
+	attempts, err := p.client.Opportunities(ctx, func(o onlyoffice.StoredOpportunity) error {
+		if !want(o.ID) {
+			return nil
+		}
+		raw, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		rec, err := record.FromPortal(o)
+		out[o.ID] = importer.Current{Record: rec, Raw: raw, Err: err}
+		return nil
+	})
+	posted, err := p.posted(onlyoffice.Outcome{Attempts: attempts, HTTPStatus: statusOf(err)}, err)
+	return out, posted, err
 }
 
 // statusOf is the HTTP status of an API error, 0 for any other.
@@ -86,7 +109,8 @@ func (p *poster) posted(out onlyoffice.Outcome, err error) (importer.Posted, err
 			// The token or the portal's subscription: every other row would get the same.
 			return posted, importer.Fatal(err)
 		}
-	case errors.Is(err, onlyoffice.ErrInDoubt), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, onlyoffice.ErrInDoubt), errors.Is(err, onlyoffice.ErrUnverified),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 	default:
 		// No answer at all after every retry: the portal cannot be reached.
 		return posted, importer.Fatal(err)

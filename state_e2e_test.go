@@ -135,9 +135,9 @@ func TestCreateSkipsWhatIsDoneAndSyncUpdatesWhatChanged(t *testing.T) {
 	mp := writeFile(t, dir, "deals.yaml", stateMapping)
 	in := writeFile(t, dir, "deals.csv", dealsCSV(6, func(i int) int { return 100 * i }))
 	rep := filepath.Join(dir, "r.csv")
-	imp := func(mode string) cmdResult {
-		return runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--mode", mode,
-			"--progress", "never", "--report", rep, in)
+	imp := func(mode string, extra ...string) cmdResult {
+		return runCmd(t, append([]string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--mode", mode,
+			"--progress", "never", "--report", rep, in}, extra...)...)
 	}
 	if res := imp("create"); res.code != exitOK {
 		t.Fatalf("first run: got exit %d, want 0:\n%s", res.code, res.stderr)
@@ -175,7 +175,7 @@ func TestCreateSkipsWhatIsDoneAndSyncUpdatesWhatChanged(t *testing.T) {
 	}
 	writeFile(t, dir, "deals.csv", b.String())
 	before := srv.Stats()
-	res := imp("sync")
+	res := imp("sync", "--recreate-missing")
 	if res.code != exitOK {
 		t.Fatalf("sync: got exit %d, want 0:\n%s", res.code, res.stderr)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/oppimport/oppimport/emulator"
+	"github.com/oppimport/oppimport/state"
 )
 
 // undoMapping maps every kind of field an undo must put back: text, a contact, a stage, a
@@ -100,7 +101,7 @@ func (s *undoSetup) undo(args ...string) (cmdResult, map[string][]string) {
 	res := runCmd(s.t, all...)
 	byKey := map[string][]string{}
 	rows := readReport(s.t, rep)
-	if want := "row,key,status,opportunity_id,attempts,http_status,error"; strings.Join(rows[0], ",") != want {
+	if want := "row,key,status,opportunity_id,attempts,http_status,error,title,url"; strings.Join(rows[0], ",") != want {
 		s.t.Errorf("undo report header: got %q, want %q", strings.Join(rows[0], ","), want)
 	}
 	for _, r := range rows[1:] {
@@ -426,7 +427,7 @@ func TestUndoRefuses(t *testing.T) {
 		{"no run", live, "--run N is required"},
 		{"unknown run", append(live, "--run", "9"), "has no run 9"},
 		{"no url", []string{"--run", "1"}, "--url"},
-		{"another portal", []string{"--run", "1", "--url", otherURL, "--token", other.Token()}, "run 1 was against " + s.url},
+		{"another portal", []string{"--run", "1", "--url", otherURL, "--token", other.Token()}, "run 1 was against " + state.Portal(s.url)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stats := s.srv.Stats()

@@ -5,16 +5,21 @@
 // dropped connections). It is an independent reading of the server: it shares no code with
 // the client, or it would test nothing.
 //
-// Faults: Latency delays every request. RateLimit, FailRate and DropRate apply to every
-// request except POST api/2.0/authentication (logging in is never refused or failed on
-// purpose), and DropRate only to successful creates and updates of opportunities.
+// Faults: Latency delays every request. The others apply to every request except POST
+// api/2.0/authentication (logging in is never refused or failed on purpose), in the order a
+// request meets them on its way in: HTMLRate (an SSO gateway in front of the portal answers
+// 200 with its login page; nothing reaches the portal), RateLimit, FailRate (the portal
+// answers 500 without acting), then the portal acts, then DropRate (successful creates and
+// updates of opportunities only: the connection is dropped unanswered) and GatewayRate (a
+// reverse proxy gave up waiting and answers 502 or 504 with its own HTML page, the portal's
+// work done). One seeded die serves them all: the same Seed and request order give the same
+// faults, and a fault whose rate is 0 throws no die, so adding one leaves the others' draws
+// as they were.
 package emulator
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +48,23 @@ type Options struct {
 	// RateLimitStatus is the status of a refused request; 0 = 503 (what the server sends).
 	// 429 emulates a proxy in front of the portal.
 	RateLimitStatus int
+	// GatewayRate is the share of requests a reverse proxy answers 502 or 504 with an HTML
+	// page after the portal has acted on them (created, changed or deleted), 0..1.
+	GatewayRate float64
+	// HTMLRate is the share of requests an SSO gateway whose session expired answers 200 with
+	// an HTML login page, passing nothing on to the portal, 0..1.
+	HTMLRate float64
+	// NotAdmin makes the Options token's user (the first seeded user) an ordinary portal
+	// user instead of an administrator: custom field creation is refused (403), private deals
+	// without the user on their access list are invisible (404), and a PUT leaves the access
+	// list of deals the user did not create alone.
+	NotAdmin bool
+	// EncodeTitles makes the portal echo opportunity titles HTML-encoded (& as &amp;, ' as
+	// &#39;, and so on) in every answer, as some portals have been seen to do. Nothing in
+	// ONLYOFFICE_API.md says the server encodes titles (it says so of users' displayName
+	// only), so it is off by default; tests turn it on to prove a client decodes what it
+	// compares. The store keeps the title as sent either way.
+	EncodeTitles bool
 }
 
 // Opportunity is a deal as the portal stores it (not as the API shows it).
@@ -64,8 +86,9 @@ type Opportunity struct {
 	IsPrivate          bool
 	AccessList         []string       // user ids; empty when public
 	CustomFields       map[int]string // field id -> trimmed value
-	CreatedAt          time.Time
-	CreatedBy          string // user id
+	CreatedAt          time.Time      // set on create, or by PUT crm/opportunity/{id}/creationdate
+	CreatedBy          string         // user id
+	Tags               []string       // tag names as first spelled on the portal, in the order added
 }
 
 // Stats counts the requests a Server has seen since New or Reset.
@@ -76,6 +99,8 @@ type Stats struct {
 	Refused  int            // refused by the rate limit
 	Failed   int            // answered 500 by FailRate
 	Dropped  int            // applied, then the connection dropped by DropRate
+	Gateway  int            // applied, then answered 502 or 504 with HTML by GatewayRate
+	HTML     int            // answered 200 with an HTML login page by HTMLRate, not applied
 }
 
 // Server is the emulated portal. Its methods are safe for concurrent use.
@@ -92,6 +117,9 @@ type Server struct {
 	failures     map[string][]time.Time // login failures by login+IP
 	opps         map[int]*Opportunity
 	nextID       int
+	modified     map[int]time.Time // last modification of each opportunity
+	tags         []string          // every opportunity tag the portal knows, first spelling
+	nextFieldID  int
 	stats        Stats
 	rng          *mrand.Rand
 	window       []time.Time // accepted requests in the rate-limit window
@@ -130,17 +158,18 @@ func New(opts Options) *Server {
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
+	if opts.NotAdmin {
+		s.users[0].IsAdmin = false
+	}
 	if opts.Token == "" {
-		b := make([]byte, 24)
-		_, _ = rand.Read(b)
-		s.opts.Token = hex.EncodeToString(b)
+		s.opts.Token = newToken()
 	}
 	s.handler = http.HandlerFunc(s.serve)
 	s.Reset()
 	return s
 }
 
-// Reset empties the store, forgets logins, issued tokens and statistics, makes the
+// Reset empties the store (opportunities, tags, custom fields beyond the seeded ones), forgets logins, issued tokens and statistics, makes the
 // Options token valid again and restarts the fault dice from the seed.
 func (s *Server) Reset() {
 	s.mu.Lock()
@@ -151,6 +180,13 @@ func (s *Server) Reset() {
 	s.failures = map[string][]time.Time{}
 	s.opps = map[int]*Opportunity{}
 	s.nextID = 1
+	s.modified = map[int]time.Time{}
+	s.tags = nil
+	s.customFields = seedCustomFields()
+	s.nextFieldID = 1
+	for _, f := range s.customFields {
+		s.nextFieldID = max(s.nextFieldID, f.ID+1)
+	}
 	s.stats = Stats{ByRoute: map[string]int{}, ByStatus: map[int]int{}}
 	seed := uint64(s.opts.Seed)
 	s.rng = mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
@@ -280,13 +316,19 @@ func (s *Server) Stages() []Stage { return slices.Clone(s.stages) }
 // Currencies returns the currency list, sorted by abbreviation.
 func (s *Server) Currencies() []Currency { return slices.Clone(s.currencies) }
 
-// CustomFields returns the opportunity custom field definitions.
-func (s *Server) CustomFields() []CustomField { return slices.Clone(s.customFields) }
+// CustomFields returns the opportunity custom field definitions, those created through the
+// API included.
+func (s *Server) CustomFields() []CustomField {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.customFields)
+}
 
 func (o *Opportunity) clone() Opportunity {
 	c := *o
 	c.Members = slices.Clone(o.Members)
 	c.AccessList = slices.Clone(o.AccessList)
+	c.Tags = slices.Clone(o.Tags)
 	if o.Description != nil {
 		d := *o.Description
 		c.Description = &d
@@ -368,6 +410,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &call{r: r}
 	if !rt.public {
+		if s.roll(&s.opts.HTMLRate, func(st *Stats) { st.HTML++ }) {
+			s.writeHTML(w, http.StatusOK, loginPage)
+			return
+		}
 		if s.refuse() {
 			status := s.opts.RateLimitStatus
 			if status == 0 {
@@ -383,7 +429,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.user = u
-		if s.roll(s.opts.FailRate, func(st *Stats) { st.Failed++ }) {
+		if s.roll(&s.opts.FailRate, func(st *Stats) { st.Failed++ }) {
 			s.write(w, r, reply{err: errServer("Internal server error (emulated fault)")})
 			return
 		}
@@ -395,8 +441,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	c.p = p
 	rep := rt.handle(s, c)
-	if rt.drops && rep.err == nil && s.roll(s.opts.DropRate, func(st *Stats) { st.Dropped++ }) {
+	if rt.drops && rep.err == nil && s.roll(&s.opts.DropRate, func(st *Stats) { st.Dropped++ }) {
 		dropConnection(w)
+		return
+	}
+	if !rt.public && s.roll(&s.opts.GatewayRate, func(st *Stats) { st.Gateway++ }) {
+		status, page := http.StatusBadGateway, badGatewayPage
+		if half := 0.5; s.roll(&half, func(*Stats) {}) {
+			status, page = http.StatusGatewayTimeout, gatewayTimeoutPage
+		}
+		s.writeHTML(w, status, page)
 		return
 	}
 	s.write(w, r, rep)
@@ -427,14 +481,15 @@ func (s *Server) refuse() bool {
 	return false
 }
 
-// roll throws the fault dice; on a hit it counts the fault with mark.
-func (s *Server) roll(p float64, mark func(*Stats)) bool {
-	if p <= 0 {
-		return false
-	}
+// roll throws the fault dice for the rate *p (read under s.mu, as SetProxyFaults writes
+// it); on a hit it counts the fault with mark.
+func (s *Server) roll(p *float64, mark func(*Stats)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rng.Float64() >= p {
+	if *p <= 0 {
+		return false
+	}
+	if s.rng.Float64() >= *p {
 		return false
 	}
 	mark(&s.stats)

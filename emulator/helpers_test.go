@@ -150,3 +150,38 @@ func mustCreate(t *testing.T, base, body string) int {
 	}
 	return int(a.response(t)["id"].(float64))
 }
+
+// john is John Smith (john.smith), an ordinary user.
+const john = "b5c6d7e8-f9a0-4b1c-8d2e-3f4a5b6c7d8e"
+
+// mustToken is a token for a seeded user.
+func mustToken(t *testing.T, s *Server, login string) string {
+	t.Helper()
+	tok, err := s.TokenFor(login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// mustCreateAs creates a deal with the token tok and returns its id.
+func mustCreateAs(t *testing.T, base, tok, body string) int {
+	t.Helper()
+	a := do(t, base, req{method: "POST", path: "/api/2.0/crm/opportunity", body: body, auth: tok})
+	if a.status != 201 {
+		t.Fatalf("create: got %d %s, want 201", a.status, a.body)
+	}
+	return int(a.response(t)["id"].(float64))
+}
+
+// dealByID is the stored opportunity id.
+func dealByID(t *testing.T, s *Server, id int) Opportunity {
+	t.Helper()
+	for _, o := range s.Opportunities() {
+		if o.ID == id {
+			return o
+		}
+	}
+	t.Fatalf("no opportunity %d in the store", id)
+	return Opportunity{}
+}

@@ -21,6 +21,13 @@ type tokenView struct {
 	TFA     bool    `json:"tfa,omitempty"`
 }
 
+// newToken is a random API token.
+func newToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // login is POST api/2.0/authentication: userName (login or e-mail) and password. More than
 // 5 failures in 60 s for one login from one address block that pair while they last.
 func (s *Server) login(c *call) reply {
@@ -55,9 +62,7 @@ func (s *Server) login(c *call) reply {
 	if u.TwoFactor {
 		return reply{response: tokenView{TFA: true}}
 	}
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	tok := hex.EncodeToString(b)
+	tok := newToken()
 	expires := now.Add(tokenLifetime)
 	s.issued[tok] = issuedToken{userID: u.ID, expires: expires}
 	return reply{response: tokenView{Token: &tok, Expires: formatAPIDate(expires, s.loc)}}
@@ -75,14 +80,6 @@ func (s *Server) listCurrencies(*call) reply {
 	out := make([]currencyView, 0, len(s.currencies))
 	for _, c := range s.currencies {
 		out = append(out, viewCurrency(c))
-	}
-	return reply{response: out}
-}
-
-func (s *Server) listCustomFields(*call) reply {
-	out := make([]customFieldView, 0, len(s.customFields))
-	for _, f := range s.customFields {
-		out = append(out, viewCustomField(f, 0))
 	}
 	return reply{response: out}
 }
@@ -227,7 +224,7 @@ type personView struct {
 func (s *Server) personView(u User) personView {
 	uv := s.userView(u.ID)
 	return personView{ID: u.ID, UserName: u.UserName, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
-		DisplayName: uv.DisplayName, Title: u.Title, Status: 1, ActivationStatus: 1,
+		DisplayName: uv.DisplayName, Title: u.Title, Status: 1, ActivationStatus: 1, IsAdmin: u.IsAdmin,
 		AvatarSmall: uv.AvatarSmall, ProfileURL: uv.ProfileURL}
 }
 

@@ -201,9 +201,9 @@ func (s *Server) checkDeal(in dealInput, caller User) *apiError {
 	return nil
 }
 
-// apply writes the input into o the way the server stores it, silently: every field is
-// replaced (an update is a full replace) except custom fields, which are only ever set.
-func (s *Server) apply(o *Opportunity, in dealInput) {
+// applyFields overwrites the fields every create and update sets, with what was sent:
+// omitted is reset. The caller holds s.mu.
+func (s *Server) applyFields(o *Opportunity, in dealInput) {
 	o.Title = storedTitle(in.title)
 	o.Description = nil
 	if in.description != nil {
@@ -211,17 +211,6 @@ func (s *Server) apply(o *Opportunity, in dealInput) {
 		o.Description = &d
 	}
 	o.ContactID = in.contactID
-	members := []int{}
-	for _, id := range in.members {
-		if _, ok := s.contact(id); ok && !slices.Contains(members, id) {
-			members = append(members, id)
-		}
-	}
-	if in.contactID != 0 && !slices.Contains(members, in.contactID) {
-		members = append(members, in.contactID)
-	}
-	slices.Sort(members)
-	o.Members = members
 	o.ResponsibleID = in.responsible
 	o.BidType = in.bidType
 	o.BidValue = cmp.Or(in.bidValue, "0")
@@ -231,19 +220,43 @@ func (s *Server) apply(o *Opportunity, in dealInput) {
 	o.SuccessProbability = min(max(in.probability, 0), 100)
 	o.ExpectedCloseDate = in.expectClose
 	o.ActualCloseDate = in.actualClose
-	o.IsPrivate, o.AccessList = false, nil
-	if in.isPrivate && len(in.accessList) > 0 {
-		o.IsPrivate = true
-		for _, g := range in.accessList {
-			if !slices.Contains(o.AccessList, g) {
-				o.AccessList = append(o.AccessList, g)
-			}
+}
+
+// setMembers replaces the participants with the contacts of ids the caller may see; others
+// are dropped without a word.
+func (s *Server) setMembers(o *Opportunity, ids []int, caller User) {
+	members := []int{}
+	for _, id := range ids {
+		if c, ok := s.contact(id); ok && canSeeContact(c, caller) && !slices.Contains(members, id) {
+			members = append(members, id)
 		}
 	}
+	slices.Sort(members)
+	o.Members = members
+}
+
+// setAccess is the server's SetAccessToDeal: private with a non-empty list (the caller
+// added to it), public otherwise.
+func setAccess(o *Opportunity, private bool, list []string, caller User) {
+	o.IsPrivate, o.AccessList = false, nil
+	if !private || len(list) == 0 {
+		return
+	}
+	o.IsPrivate = true
+	for _, g := range append(slices.Clone(list), caller.ID) {
+		if !slices.Contains(o.AccessList, g) {
+			o.AccessList = append(o.AccessList, g)
+		}
+	}
+}
+
+// setCustomFields sets the values sent for known fields, trimmed; an empty value or an
+// unknown id is skipped, so nothing is ever cleared. The caller holds s.mu.
+func (s *Server) setCustomFields(o *Opportunity, values []customValue) {
 	if o.CustomFields == nil {
 		o.CustomFields = map[int]string{}
 	}
-	for _, cf := range in.customFields {
+	for _, cf := range values {
 		v := strings.TrimSpace(cf.value)
 		if !cf.set || v == "" {
 			continue
@@ -280,18 +293,27 @@ func (s *Server) createDeal(c *call) reply {
 	if err := s.checkDeal(in, c.user); err != nil {
 		return reply{err: err}
 	}
-	o := &Opportunity{}
-	s.apply(o, in)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o.ID = s.nextID
+	o := &Opportunity{ID: s.nextID, CreatedAt: s.now().In(s.loc), CreatedBy: c.user.ID}
 	s.nextID++
-	o.CreatedAt = s.now().In(s.loc)
-	o.CreatedBy = c.user.ID
+	s.applyFields(o, in)
+	members := slices.Clone(in.members)
+	if in.contactID > 0 {
+		members = append(members, in.contactID)
+	}
+	s.setMembers(o, members, c.user)
+	setAccess(o, in.isPrivate, in.accessList, c.user)
+	s.setCustomFields(o, in.customFields)
 	s.opps[o.ID] = o
+	s.modified[o.ID] = o.CreatedAt
 	return reply{response: s.view(o, c.user)}
 }
 
+// updateDeal is the server's UpdateDeal ("What a PUT really does"): the fields are
+// overwritten (omitted = reset); members replaced only by a non-empty list; the access list
+// set only by an administrator or the deal's creator; custom fields set, never cleared. A
+// deal the caller may not see is 404, as a missing one.
 func (s *Server) updateDeal(c *call) reply {
 	in, err := bindDeal(c.p, s.loc)
 	if err != nil {
@@ -301,19 +323,24 @@ func (s *Server) updateDeal(c *call) reply {
 	if err != nil {
 		return reply{err: err}
 	}
-	if _, ok := s.visibleDeal(id, c.user); !ok {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.opps[id]
+	if !ok || !canSeeDeal(o, c.user) {
 		return reply{err: errNotFound("The opportunity was not found")}
 	}
 	if err := s.checkDeal(in, c.user); err != nil {
 		return reply{err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok {
-		return reply{err: errNotFound("The opportunity was not found")}
+	s.applyFields(o, in)
+	if len(in.members) > 0 {
+		s.setMembers(o, in.members, c.user)
 	}
-	s.apply(o, in)
+	if c.user.IsAdmin || o.CreatedBy == c.user.ID {
+		setAccess(o, in.isPrivate, in.accessList, c.user)
+	}
+	s.setCustomFields(o, in.customFields)
+	s.modified[o.ID] = s.now().In(s.loc)
 	return reply{response: s.view(o, c.user)}
 }
 
@@ -343,6 +370,7 @@ func (s *Server) deleteDeal(c *call) reply {
 		return reply{err: errNotFound("The opportunity was not found")}
 	}
 	delete(s.opps, id)
+	delete(s.modified, id)
 	return reply{response: s.view(o, c.user)}
 }
 
@@ -370,6 +398,7 @@ func (s *Server) deleteDeals(c *call) reply {
 	for _, id := range ids {
 		if o, ok := s.opps[id]; ok && canSeeDeal(o, c.user) {
 			delete(s.opps, id)
+			delete(s.modified, id)
 			out = append(out, s.view(o, c.user))
 		}
 	}
@@ -381,16 +410,16 @@ func mustGet(p *params, name string) value {
 	return v
 }
 
+// visibleDeal is the deal id if the caller may see it. The caller holds s.mu.
 func (s *Server) visibleDeal(id int, u User) (*Opportunity, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	o, ok := s.opps[id]
 	return o, ok && canSeeDeal(o, u)
 }
 
-// canSeeDeal: a public deal, or a private one the user created or is listed on.
+// canSeeDeal: a public deal, any deal for an administrator, a private one for the users on
+// its access list (its creator is on it unless someone took them off).
 func canSeeDeal(o *Opportunity, u User) bool {
-	return !o.IsPrivate || o.CreatedBy == u.ID || slices.Contains(o.AccessList, u.ID)
+	return !o.IsPrivate || u.IsAdmin || slices.Contains(o.AccessList, u.ID)
 }
 
 func canSeeContact(c Contact, u User) bool {
@@ -443,6 +472,18 @@ func (s *Server) filterDeals(c *call) reply {
 	if err != nil {
 		return reply{err: err}
 	}
+	var tags []string
+	if v, ok := p.get("tags"); ok {
+		for _, e := range v.list() {
+			tag, present, err := e.toString()
+			if err != nil {
+				return reply{err: err}
+			}
+			if present {
+				tags = append(tags, tag)
+			}
+		}
+	}
 	start, count, perr := paging(p)
 	if perr != nil {
 		return reply{err: perr}
@@ -469,7 +510,9 @@ func (s *Server) filterDeals(c *call) reply {
 		if text != "" && !wordPrefixMatch(text, o.Title, deref(o.Description)) {
 			continue
 		}
-		hits = append(hits, o)
+		if !slices.ContainsFunc(tags, func(t string) bool { return !hasTag(o, t) }) {
+			hits = append(hits, o)
+		}
 	}
 	by := s.dealOrder(strings.ToLower(sortBy))
 	slices.SortFunc(hits, func(a, b *Opportunity) int {
@@ -484,7 +527,11 @@ func (s *Server) filterDeals(c *call) reply {
 	page := pageOf(hits, start, count)
 	out := make([]dealView, 0, len(page))
 	for _, o := range page {
-		out = append(out, s.view(o, c.user))
+		v := s.view(o, c.user)
+		if !o.IsPrivate {
+			v.AccessList = nil // a list shows the access list of private deals only
+		}
+		out = append(out, v)
 	}
 	return pagedReply(out, start, len(page), len(hits))
 }
@@ -640,12 +687,13 @@ type dealView struct {
 	ActualCloseDate    string            `json:"actualCloseDate"`
 	ExpectedCloseDate  string            `json:"expectedCloseDate"`
 	IsPrivate          bool              `json:"isPrivate"`
-	AccessList         []userView        `json:"accessList"`
+	AccessList         any               `json:"accessList,omitempty"` // []userView; nil = left out
 	CanEdit            bool              `json:"canEdit"`
 	CustomFields       []customFieldView `json:"customFields"`
 }
 
-// view is the API shape of o for the caller u. The caller holds s.mu.
+// view is the API shape of o for the caller u, as GET crm/opportunity/{id} shows it. The
+// caller holds s.mu.
 func (s *Server) view(o *Opportunity, u User) dealView {
 	v := dealView{
 		ID:                 o.ID,
@@ -661,7 +709,6 @@ func (s *Server) view(o *Opportunity, u User) dealView {
 		ActualCloseDate:    formatAPIDate(o.ActualCloseDate, s.loc),
 		ExpectedCloseDate:  formatAPIDate(o.ExpectedCloseDate, s.loc),
 		IsPrivate:          o.IsPrivate,
-		AccessList:         []userView{},
 		CanEdit:            true,
 		CustomFields:       []customFieldView{},
 	}
@@ -684,8 +731,13 @@ func (s *Server) view(o *Opportunity, u User) dealView {
 	if st, ok := s.stage(o.StageID); ok {
 		v.Stage = viewStage(st)
 	}
+	access := []userView{}
 	for _, id := range o.AccessList {
-		v.AccessList = append(v.AccessList, s.userView(id))
+		access = append(access, s.userView(id))
+	}
+	v.AccessList = access
+	if s.opts.EncodeTitles {
+		v.Title = htmlEncode(o.Title)
 	}
 	for _, f := range s.customFields {
 		if val, ok := o.CustomFields[f.ID]; ok {

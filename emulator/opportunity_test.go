@@ -321,7 +321,7 @@ func TestUpdateIsFullReplace(t *testing.T) {
 		t.Fatalf("update: got %d %s, want 200", a.status, a.body)
 	}
 	got := s.Opportunities()[0]
-	want := Opportunity{ID: id, Title: "Bare", Members: []int{}, ResponsibleID: anna, BidValue: "0", BidCurrency: "EUR",
+	want := Opportunity{ID: id, Title: "Bare", Members: []int{4}, ResponsibleID: anna, BidValue: "0", BidCurrency: "EUR",
 		StageID: 2, CustomFields: map[int]string{11: "North", 13: "true"}, CreatedAt: got.CreatedAt, CreatedBy: anna}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("after PUT (-want +got):\n%s", d)

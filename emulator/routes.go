@@ -10,7 +10,7 @@ import (
 type route struct {
 	method string
 	path   string
-	name   string // path as shown in Stats, with {id} for the integer segment
+	name   string // path as shown in Stats, with {id} for each integer segment
 	public bool   // needs no authentication and takes no faults
 	drops  bool   // subject to DropRate: a create or an update
 	handle func(*Server, *call) reply
@@ -23,9 +23,18 @@ var routes = []route{
 	{method: "GET", path: "crm/opportunity/filter", handle: (*Server).filterDeals},
 	{method: "GET", path: "crm/opportunity/stage", handle: (*Server).listStages},
 	{method: "GET", path: "crm/opportunity/customfield/definitions", handle: (*Server).listCustomFields},
+	{method: "POST", path: "crm/opportunity/customfield", handle: (*Server).createCustomField},
+	{method: "GET", path: "crm/opportunity/tag", handle: (*Server).listTags},
+	{method: "POST", path: "crm/opportunity/taglist", handle: (*Server).tagDeals},
+	{method: "GET", path: "crm/opportunity/tag/{opportunityid}", handle: (*Server).dealTags},
 	{method: "GET", path: "crm/opportunity/{opportunityid}", handle: (*Server).getDeal},
 	{method: "PUT", path: "crm/opportunity/{opportunityid}", drops: true, handle: (*Server).updateDeal},
 	{method: "DELETE", path: "crm/opportunity/{opportunityid}", handle: (*Server).deleteDeal},
+	{method: "POST", path: "crm/opportunity/{opportunityid}/tag", handle: (*Server).tagDeal},
+	{method: "DELETE", path: "crm/opportunity/{opportunityid}/tag", handle: (*Server).untagDeal},
+	{method: "POST", path: "crm/opportunity/{opportunityid}/customfield/{fieldid}", handle: (*Server).setCustomFieldValue},
+	{method: "PUT", path: "crm/opportunity/{opportunityid}/creationdate", handle: (*Server).setCreationDate},
+	{method: "PUT", path: "crm/opportunity/{opportunityid}/lastmodifeddate", handle: (*Server).setLastModifiedDate},
 	{method: "GET", path: "crm/settings/currency", handle: (*Server).listCurrencies},
 	{method: "GET", path: "crm/contact/filter", handle: (*Server).filterContacts},
 	{method: "GET", path: "crm/contact/bycontactinfo", handle: (*Server).contactsByInfo},
@@ -37,11 +46,13 @@ var routes = []route{
 
 func init() {
 	for i := range routes {
-		name := routes[i].path
-		if a := strings.Index(name, "{"); a >= 0 {
-			name = name[:a] + "{id}"
+		segs := strings.Split(routes[i].path, "/")
+		for j, seg := range segs {
+			if strings.HasPrefix(seg, "{") {
+				segs[j] = "{id}"
+			}
 		}
-		routes[i].name = name
+		routes[i].name = strings.Join(segs, "/")
 	}
 }
 

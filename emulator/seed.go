@@ -2,7 +2,9 @@ package emulator
 
 import "strings"
 
-// User is a portal user. The API token of Options.Token belongs to the first user of Users().
+// User is a portal user. The API token of Options.Token belongs to the first user of Users(),
+// an administrator unless Options.NotAdmin; of the others only Viktor Petrov (two-factor
+// authentication on) is one.
 type User struct {
 	ID        string // dashed lower-case GUID
 	UserName  string
@@ -12,6 +14,7 @@ type User struct {
 	Title     string
 	Password  string // for POST api/2.0/authentication and Basic auth
 	TwoFactor bool   // two-factor authentication on: no token is ever issued to this user
+	IsAdmin   bool   // a portal administrator: sees every deal, may create custom fields
 }
 
 // DisplayName is the name as the portal composes it, before HTML encoding.
@@ -78,7 +81,7 @@ const (
 func seedUsers() []User {
 	return []User{
 		{ID: "3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41", UserName: "anna.berg", FirstName: "Anna", LastName: "Berg",
-			Email: "anna.berg@example.com", Title: "Sales manager", Password: "anna-secret-1"},
+			Email: "anna.berg@example.com", Title: "Sales manager", Password: "anna-secret-1", IsAdmin: true},
 		{ID: "8a1d4e7b-2c3f-4a5b-8c9d-0e1f2a3b4c5d", UserName: "maria.obrien", FirstName: "Maria", LastName: "O'Brien",
 			Email: "maria.obrien@example.com", Title: "Account executive", Password: "maria-secret-2"},
 		{ID: "b5c6d7e8-f9a0-4b1c-8d2e-3f4a5b6c7d8e", UserName: "john.smith", FirstName: "John", LastName: "Smith",
@@ -88,7 +91,7 @@ func seedUsers() []User {
 		{ID: "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f7a", UserName: "zoe.dubois", FirstName: "Zoë", LastName: "Dubois",
 			Email: "zoe.dubois@example.com", Title: "Partner manager", Password: "zoe-secret-5"},
 		{ID: "e7f8a9b0-c1d2-4e3f-9a4b-5c6d7e8f9a0b", UserName: "viktor.petrov", FirstName: "Viktor", LastName: "Petrov",
-			Email: "viktor.petrov@example.com", Title: "Head of sales", Password: "viktor-secret-6", TwoFactor: true},
+			Email: "viktor.petrov@example.com", Title: "Head of sales", Password: "viktor-secret-6", TwoFactor: true, IsAdmin: true},
 	}
 }
 

@@ -38,9 +38,17 @@ type Poster interface {
 	// Update replaces opportunity id with rec, whole.
 	Update(ctx context.Context, id int64, rec mapping.Record) (Posted, error)
 	Finder
-	// Snapshot returns opportunity id as the portal holds it, for an undo to restore; a
-	// missing one is Posted.HTTPStatus 404.
-	Snapshot(ctx context.Context, id int64) ([]byte, Posted, error)
+	// Current reads, in few requests, the portal's opportunities whose ids want says,
+	// as they stand now: what a sync merges with. Posted.Attempts counts the requests. An
+	// opportunity the portal no longer shows is not in the map.
+	Current(ctx context.Context, want func(id int64) bool) (map[int64]Current, Posted, error)
+}
+
+// Current is an opportunity as the portal holds it now.
+type Current struct {
+	Record mapping.Record // as record.FromPortal reads it
+	Raw    []byte         // as the portal gave it (JSON of onlyoffice.StoredOpportunity), for an undo
+	Err    error          // why Record could not be read; the row then fails
 }
 
 // Finder searches the portal for what a create whose answer was lost made.
@@ -94,6 +102,15 @@ type Config struct {
 	// skipped (or, in ModeSync, updated when it changed), and nothing is created twice.
 	Ledger *Ledger
 	Mode   string // ModeCreate (the default) or ModeSync
+	// OnConflict, in ModeSync, says who wins a field both the export and a person on the
+	// portal changed since the last sync: record.ExportWins ("" too) or record.PortalWins.
+	OnConflict string
+	// RecreateMissing, in ModeSync, creates again a row whose opportunity the portal no
+	// longer shows (deleted, or hidden from this user); without it the row fails, saying so.
+	RecreateMissing bool
+
+	current map[int64]Current // ModeSync: the portal's records, read before the first row
+	fields  []string          // the fields the plan maps
 }
 
 // Stats are the run's totals.
@@ -108,6 +125,8 @@ type Stats struct {
 	// longer has (in ModeSync); AbsentKeys names the first of them. They are never deleted.
 	Absent     int
 	AbsentKeys []string
+	// Gone counts the rows (in ModeSync) whose opportunity the portal no longer shows.
+	Gone int
 }
 
 // ErrMaxErrors stops a run that reached Config.MaxErrors failed rows.
@@ -133,6 +152,7 @@ type item struct {
 	hash  string // of the mapped content
 	body  []byte // the mapped content, as the state database keeps it
 	post  bool   // valid and waiting for the poster
+	gone  bool   // its opportunity is no longer on the portal
 	fatal error
 }
 
@@ -145,6 +165,19 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	workers := max(cfg.Concurrency, 1)
 	seen := newKeySet()
 	st := Stats{Counts: map[string]int{}}
+	if cfg.Mode == ModeSync && cfg.Ledger != nil && cfg.Poster != nil {
+		// One read of the list endpoint, not a GET per row: unchanged rows cost nothing,
+		// and a deal deleted on the portal is noticed even when its row did not change.
+		current, posted, err := readCurrent(ctx, cfg)
+		st.Requests += posted.Attempts
+		if err != nil {
+			st.Elapsed = time.Since(start)
+			st.Stopped = fmt.Errorf("reading the portal's opportunities before the sync: %w", err)
+			return st, nil
+		}
+		cfg.current = current
+		cfg.fields = cfg.Plan.Fields()
+	}
 	forbidden := 0
 	work := func(ctx context.Context, it item) (item, error) {
 		handle(ctx, &cfg, &it)
@@ -154,6 +187,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		st.Requests += it.res.Attempts
 		st.Rows++
 		st.Counts[it.res.Status]++
+		if it.gone {
+			st.Gone++
+		}
 		if cfg.OnResult != nil {
 			cfg.OnResult(it.res)
 		}

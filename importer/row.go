@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/record"
 	"github.com/oppimport/oppimport/state"
 )
 
@@ -63,12 +64,9 @@ func handle(ctx context.Context, cfg *Config, it *item) {
 			row.IntentRun, row.Doubt, row.Candidates))
 	case known && row.OpportunityID != 0 && cfg.Mode != ModeSync:
 		it.res.Status, it.res.OpportunityID = Skipped, row.OpportunityID
-		record(ctx, l, it, state.Answer{Outcome: Skipped})
-	case known && row.OpportunityID != 0 && row.Hash == it.hash:
-		it.res.Status, it.res.OpportunityID = Unchanged, row.OpportunityID
-		record(ctx, l, it, state.Answer{Outcome: Unchanged})
+		answer(ctx, l, it, state.Answer{Outcome: Skipped})
 	case known && row.OpportunityID != 0:
-		update(ctx, cfg, it, row.OpportunityID)
+		syncRow(ctx, cfg, it, row)
 	default:
 		create(ctx, cfg, it, nil)
 	}
@@ -95,13 +93,13 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 			if note != nil {
 				it.res.Error = note.Error()
 			}
-			record(ctx, l, it, state.Answer{OpportunityID: posted.ID, Outcome: Created, Hash: it.hash})
+			answer(ctx, l, it, state.Answer{OpportunityID: posted.ID, Outcome: Created, Hash: it.hash})
 			return
 		}
 		if !posted.InDoubt || l == nil {
 			fail(it, err)
 			if l != nil {
-				record(ctx, l, it, state.Answer{Outcome: Failed})
+				answer(ctx, l, it, state.Answer{Outcome: Failed})
 			}
 			return
 		}
@@ -110,7 +108,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 		case ferr == nil && len(ids) == 1:
 			it.res.Status, it.res.OpportunityID = Created, ids[0]
 			it.res.Error = fmt.Sprintf("the answer was lost; found on the portal as opportunity %d", ids[0])
-			record(ctx, l, it, state.Answer{OpportunityID: ids[0], Outcome: Created, Hash: it.hash})
+			answer(ctx, l, it, state.Answer{OpportunityID: ids[0], Outcome: Created, Hash: it.hash})
 			return
 		case ferr == nil && len(ids) == 0:
 			// Provably never created: send it again, a few times at most.
@@ -137,37 +135,127 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 	}
 }
 
-// update sends the whole record over opportunity id: the portal resets whatever is left out.
-// The record as it stood is kept first, so that an undo can put it back.
-func update(ctx context.Context, cfg *Config, it *item, id int64) {
-	l := cfg.Ledger
-	before, posted, err := cfg.Poster.Snapshot(ctx, id)
-	it.res.Attempts += posted.Attempts
-	if err == nil {
-		if err = l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: it.body, Before: before}); err != nil {
-			fail(it, Fatal(err))
-			return
-		}
-		posted, err = cfg.Poster.Update(ctx, id, it.rec)
-		it.res.Attempts += posted.Attempts
+// sentBody is what the state database keeps of a sync's PUT: the merged record sent (what
+// an undo compares with) and the export's own record, the next sync's base. A create's body
+// is the export's record alone, which is its base too.
+type sentBody struct {
+	mapping.Record
+	Export *mapping.Record `json:"export,omitempty"`
+}
+
+// baseOf is what the export said at the row's last create or sync, from the body the state
+// kept; nil when none is known (a state rebuilt from the portal).
+func baseOf(sent []byte) *mapping.Record {
+	var b sentBody
+	if len(sent) == 0 || json.Unmarshal(sent, &b) != nil {
+		return nil
 	}
+	if b.Export != nil {
+		return b.Export
+	}
+	if b.Title == "" { // no record: the portal's title is never empty
+		return nil
+	}
+	return &b.Record
+}
+
+// readCurrent reads the portal's records of every opportunity the state knows on it.
+func readCurrent(ctx context.Context, cfg Config) (map[int64]Current, Posted, error) {
+	l := cfg.Ledger
+	ids := map[int64]bool{}
+	err := l.DB.Keys(ctx, l.Portal, func(_ string, id int64) error {
+		if id > 0 {
+			ids[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Posted{}, err
+	}
+	if len(ids) == 0 {
+		return map[int64]Current{}, Posted{}, nil
+	}
+	return cfg.Poster.Current(ctx, func(id int64) bool { return ids[id] })
+}
+
+// syncRow brings the row's opportunity id in step with the export, field by field: the body
+// is the portal's record now with the fields the export changed since the last sync put
+// over it (record.Merge), so that what a person set on the portal, and every field the
+// mapping does not map, stays. Nothing is sent when the portal already holds it all.
+func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
+	l := cfg.Ledger
+	id := row.OpportunityID
+	cur, ok := cfg.current[id]
+	switch {
+	case !ok:
+		gone(ctx, cfg, it, id)
+		return
+	case row.Hash == it.hash:
+		it.res.Status, it.res.OpportunityID = Unchanged, id
+		answer(ctx, l, it, state.Answer{Outcome: Unchanged})
+		return
+	case cur.Err != nil:
+		fail(it, fmt.Errorf("opportunity %d as the portal holds it cannot be read: %w", id, cur.Err))
+		it.res.OpportunityID = id
+		answer(ctx, l, it, state.Answer{Outcome: Failed})
+		return
+	}
+	onConflict := cfg.OnConflict
+	if onConflict == "" {
+		onConflict = record.ExportWins
+	}
+	m := record.Merge(baseOf(row.Sent), cur.Record, it.rec, cfg.fields, onConflict)
+	export := it.rec
+	body, _ := json.Marshal(sentBody{Record: m.Body, Export: &export}) // plain data: never fails
+	it.res.OpportunityID, it.res.Error = id, record.Note(m.Notes)
+	if len(m.Changed) == 0 {
+		// The portal holds what the export says already: the export's record becomes the base.
+		it.res.Status = Unchanged
+		answer(ctx, l, it, state.Answer{Outcome: Unchanged, Hash: it.hash, Sent: body})
+		return
+	}
+	if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: body, Before: cur.Raw}); err != nil {
+		fail(it, Fatal(err))
+		return
+	}
+	posted, err := cfg.Poster.Update(ctx, id, m.Body)
+	it.res.Attempts += posted.Attempts
 	it.res.HTTPStatus = posted.HTTPStatus
 	switch {
 	case err == nil:
-		it.res.Status, it.res.OpportunityID = Updated, id
-		record(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Updated, Hash: it.hash})
+		it.res.Status = Updated
+		answer(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Updated, Hash: it.hash})
 	case posted.HTTPStatus == 404:
-		// Gone from the portal: the row is created again, and the report says so.
+		// Deleted since the snapshot.
+		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: Failed}); err != nil {
+			fail(it, Fatal(err))
+			return
+		}
+		it.res.Error = ""
+		gone(ctx, cfg, it, id)
+	default:
+		fail(it, err)
+		answer(ctx, l, it, state.Answer{Outcome: Failed})
+	}
+}
+
+// gone reports a row whose opportunity the portal no longer shows (deleted, or hidden from
+// this user: the portal answers both alike), and creates it again only when told to.
+func gone(ctx context.Context, cfg *Config, it *item, id int64) {
+	l := cfg.Ledger
+	it.gone = true
+	if cfg.RecreateMissing {
 		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: state.Deleted}); err != nil {
 			fail(it, Fatal(err))
 			return
 		}
-		create(ctx, cfg, it, fmt.Errorf("opportunity %d was no longer on the portal: created again", id))
-	default:
-		fail(it, err)
-		it.res.OpportunityID = id
-		record(ctx, l, it, state.Answer{Outcome: Failed})
+		create(ctx, cfg, it, fmt.Errorf("opportunity %d was no longer on the portal: created again (--recreate-missing)", id))
+		return
 	}
+	fail(it, fmt.Errorf("opportunity %d is no longer on the portal (deleted, or hidden from this user): "+
+		"not created again; --recreate-missing creates it again", id))
+	it.res.OpportunityID = id
+	answer(ctx, l, it, state.Answer{Outcome: Failed})
 }
 
 // settle searches the portal for the opportunity that the create of key sent at sent may
@@ -255,8 +343,8 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 	return adopted, forgotten, doubtful, nil
 }
 
-// record writes the row's outcome to the state database; failing that, the run stops.
-func record(ctx context.Context, l *Ledger, it *item, a state.Answer) {
+// answer writes the row's outcome to the state database; failing that, the run stops.
+func answer(ctx context.Context, l *Ledger, it *item, a state.Answer) {
 	if l == nil {
 		return
 	}

@@ -86,15 +86,17 @@ func (p *fakePortal) Find(ctx context.Context, rec mapping.Record, since time.Ti
 	return ids, nil
 }
 
-func (p *fakePortal) Snapshot(ctx context.Context, id int64) ([]byte, Posted, error) {
+func (p *fakePortal) Current(ctx context.Context, want func(int64) bool) (map[int64]Current, Posted, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d, ok := p.deals[id]
-	if !ok {
-		return nil, Posted{Attempts: 1, HTTPStatus: 404}, errors.New("HTTP 404: not found")
+	out := map[int64]Current{}
+	for id, d := range p.deals {
+		if want(id) {
+			b, _ := json.Marshal(d)
+			out[id] = Current{Record: d, Raw: b}
+		}
 	}
-	b, _ := json.Marshal(d)
-	return b, Posted{ID: id, Attempts: 1, HTTPStatus: 200}, nil
+	return out, Posted{Attempts: 1, HTTPStatus: 200}, nil
 }
 
 func (p *fakePortal) delete(id int64) {
@@ -117,9 +119,11 @@ func (t *table) Next() (source.Row, error) {
 
 // ledgerRun is one import run with a state database.
 type ledgerRun struct {
-	t      *testing.T
-	db     *state.DB
-	portal *fakePortal
+	t          *testing.T
+	db         *state.DB
+	portal     *fakePortal
+	recreate   bool
+	onConflict string
 }
 
 func newLedgerRun(t *testing.T) *ledgerRun {
@@ -147,7 +151,8 @@ func (l *ledgerRun) run(mode string, rows ...[]string) (map[string]Result, Stats
 	in := table(rows)
 	got := map[string]Result{}
 	st, err := Run(context.Background(), Config{Rows: &in, Plan: plan(l.t), Poster: l.portal, Concurrency: 4,
-		Ledger: l.ledger(), Mode: mode, OnResult: func(r Result) { got[r.Key] = r }})
+		Ledger: l.ledger(), Mode: mode, RecreateMissing: l.recreate, OnConflict: l.onConflict,
+		OnResult: func(r Result) { got[r.Key] = r }})
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -182,16 +187,30 @@ func TestLedgerCreateSkipSync(t *testing.T) {
 	l.portal.delete(first["C"].OpportunityID)
 	got, st := l.run(ModeSync, []string{"A", "deal A", "1"}, []string{"B", "deal B", "20"}, []string{"C", "deal C", "30"},
 		[]string{"E", "deal E", "5"})
-	want := map[string]string{"A": Unchanged, "B": Updated, "C": Created, "E": Created}
+	want := map[string]string{"A": Unchanged, "B": Updated, "C": Failed, "E": Created}
 	if diff := cmp.Diff(want, statusOf(got)); diff != "" {
 		t.Errorf("sync (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(got["C"].Error, "no longer on the portal: created again") {
-		t.Errorf("C: got %q, want it to say it was created again", got["C"].Error)
+	if e := got["C"].Error; !strings.Contains(e, "no longer on the portal (deleted, or hidden from this user): not created again") {
+		t.Errorf("C: got %q, want it to say it is gone and was not created again", e)
 	}
-	if st.Absent != 1 || !cmp.Equal(st.AbsentKeys, []string{"D"}) {
-		t.Errorf("got %d absent keys %v, want D", st.Absent, st.AbsentKeys)
+	if st.Absent != 1 || !cmp.Equal(st.AbsentKeys, []string{"D"}) || st.Gone != 1 {
+		t.Errorf("got %d absent keys %v, %d gone; want D absent, 1 gone", st.Absent, st.AbsentKeys, st.Gone)
 	}
+	if st.Requests != 3 || l.portal.updates != 1 {
+		t.Errorf("the sync made %d requests, %d updates; want 3: the snapshot, B's update, E's create", st.Requests, l.portal.updates)
+	}
+	// Gone even when its row did not change; created again only when asked.
+	got, _ = l.run(ModeSync, []string{"C", "deal C", "30"})
+	if r := got["C"]; r.Status != Failed {
+		t.Errorf("C unchanged since: got %s %q, want failed: gone", r.Status, r.Error)
+	}
+	l.recreate = true
+	got, _ = l.run(ModeSync, []string{"C", "deal C", "30"})
+	if r := got["C"]; r.Status != Created || !strings.Contains(r.Error, "created again (--recreate-missing)") {
+		t.Errorf("C with RecreateMissing: got %s %q, want created again", r.Status, r.Error)
+	}
+	l.recreate = false
 	if v := *l.portal.deals[first["B"].OpportunityID].BidValue; v != "20" {
 		t.Errorf("B on the portal: amount %s, want 20", v)
 	}

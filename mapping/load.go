@@ -32,7 +32,7 @@ func (l *loader) errf(line int, format string, a ...any) {
 }
 
 var (
-	topKeys    = []string{"version", "input", "key", "timezone", "locale", "fields", "custom_fields"}
+	topKeys    = []string{"version", "input", "key", "key_field", "timezone", "locale", "fields", "custom_fields"}
 	inputKeys  = []string{"sheet", "header_row", "delimiter", "encoding"}
 	ruleKeys   = []string{"column", "value", "template", "default", "map", "format", "decimal", "split", "lookup", "percent"}
 	customKeys = []string{"id", "label", "column", "value", "template", "default", "map", "format", "decimal", "split"}
@@ -97,6 +97,14 @@ func (l *loader) load(data []byte) *Mapping {
 	}
 	if v := top["key"]; v != nil {
 		l.key(v, m)
+	}
+	if v := top["key_field"]; v != nil {
+		if s, ok := l.nonEmpty(v, "key_field"); ok {
+			m.KeyField, m.keyFieldLine = s, v.Line
+			if top["key"] == nil {
+				l.errf(v.Line, "key_field: %q holds the row's key, but the mapping has no key: name the columns that identify a row, such as key: [\"Deal ID\"]", s)
+			}
+		}
 	}
 	if v := top["timezone"]; v != nil {
 		if name, ok := l.str(v, "timezone"); ok {

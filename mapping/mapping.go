@@ -20,17 +20,22 @@ import (
 // Mapping is a loaded, checked mapping file. It is read-only once loaded; Bind compiles it
 // against an input.
 type Mapping struct {
-	File     string   // the name given to Load or Parse, used in errors
-	Version  int      // always 1
-	Input    Input    // how to read the input
-	Key      []string // columns identifying a row across runs; nil when none
+	File    string   // the name given to Load or Parse, used in errors
+	Version int      // always 1
+	Input   Input    // how to read the input
+	Key     []string // columns identifying a row across runs; nil when none
+	// KeyField is the label of the text custom field of the portal's opportunities that
+	// holds each row's key (KeyValue), so that the portal itself knows which row each deal
+	// came from; "" when none.
+	KeyField string
 	Timezone *time.Location
 	Locale   string // "de", "fr", ...: the language of month names besides English; "" = English only
 	// Fields are the API fields' rules in file order; CustomFields the custom fields' rules.
 	Fields       []Rule
 	CustomFields []Rule
 
-	keyLines []int // line of each Key entry
+	keyLines     []int // line of each Key entry
+	keyFieldLine int
 }
 
 // Input is the mapping's "input:" section. Zero values mean the defaults of source.Options.
@@ -75,6 +80,9 @@ type BindOptions struct {
 	// as present and valid, labels stay unresolved, and Plan.Unchecked lists them. A plan
 	// bound without a Resolver must not be posted.
 	Resolver Resolver
+	// KeyFieldID is the id on the portal of the custom field KeyField names: Apply writes
+	// the row's key into it. 0: the key is not written (no key_field, or a dry run).
+	KeyFieldID int64
 }
 
 // The kinds of look-up, as lookup: spells them, and the kind Bind asks a Resolver for to

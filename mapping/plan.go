@@ -12,6 +12,7 @@ type Plan struct {
 	steps     []step
 	keyCols   []int
 	custom    int      // custom field steps
+	keyField  int64    // the custom field Apply writes the key into; 0 = none
 	unchecked []string // look-ups not checked: bound without a Resolver
 }
 
@@ -139,7 +140,7 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 		return i
 	}
 
-	p := &Plan{custom: len(m.CustomFields)}
+	p := &Plan{custom: len(m.CustomFields), keyField: opts.KeyFieldID}
 	var cache *lookupCache
 	if opts.Resolver != nil {
 		cache = newLookupCache(opts.Resolver)
@@ -178,6 +179,9 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 			} else {
 				s.id, s.field = n, "customField:"+id
 			}
+		}
+		if r.fid == fCustom && s.id != 0 && s.id == p.keyField {
+			errs = append(errs, Error{File: m.File, Line: r.Line, Msg: what + "is the key_field " + strconv.Quote(m.KeyField) + ", which holds the row's key: map it nowhere else"})
 		}
 		if r.fid == fCustom && s.id != 0 {
 			if line, dup := customIDs[s.id]; dup {
@@ -283,6 +287,26 @@ const keySep = "\x1f"
 // ShowKey is a key as a person reads it: the cells of a key of several columns joined by
 // " | " instead of the unit separator Key joins them with; any other key as it is.
 func ShowKey(key string) string { return strings.ReplaceAll(key, keySep, " | ") }
+
+// KeyValue is a key as the key_field holds it on the portal: as a person reads it
+// (ShowKey), trimmed as the portal trims custom field values.
+func KeyValue(key string) string { return strings.TrimSpace(ShowKey(key)) }
+
+// KeyFieldID is the custom field Apply writes the row's key into (BindOptions.KeyFieldID).
+func (p *Plan) KeyFieldID() int64 { return p.keyField }
+
+// Fields names the API fields the plan maps, in mapping order, custom fields as
+// "customField:ID" (the key field among them): what a sync may change on the portal.
+func (p *Plan) Fields() []string {
+	out := make([]string, 0, len(p.steps)+1)
+	for _, s := range p.steps {
+		out = append(out, s.field)
+	}
+	if p.keyField != 0 {
+		out = append(out, "customField:"+strconv.FormatInt(p.keyField, 10))
+	}
+	return out
+}
 
 // Key is the row's key: the mapping's key columns, trimmed and joined with the unit
 // separator (U+001F); "" when the mapping has no key or every key cell is empty.
@@ -420,6 +444,11 @@ func (p *Plan) Apply(cells []string) (Record, []FieldError) {
 				rec.CustomFields = make([]CustomValue, 0, p.custom)
 			}
 			rec.CustomFields = append(rec.CustomFields, CustomValue{ID: s.id, Value: v.s})
+		}
+	}
+	if p.keyField != 0 {
+		if k := KeyValue(p.Key(cells)); k != "" {
+			rec.CustomFields = append(rec.CustomFields, CustomValue{ID: p.keyField, Value: k})
 		}
 	}
 	if private >= 0 && *rec.IsPrivate && len(rec.AccessList) == 0 && !accessBad {

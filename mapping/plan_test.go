@@ -397,3 +397,49 @@ custom_fields:
 		t.Errorf("got errors %v, want the impossible date of custom field 14", errs)
 	}
 }
+
+// key_field: Apply writes the row's key, as a person reads it and trimmed, into the key
+// custom field; without the field's id (a dry run) it writes nothing.
+func TestKeyField(t *testing.T) {
+	m, err := Parse([]byte(base+"key: [V, W]\nkey_field: Legacy ID\ncustom_fields:\n  - { id: 14, column: R }\n"), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.KeyField != "Legacy ID" {
+		t.Errorf("KeyField = %q, want Legacy ID", m.KeyField)
+	}
+	tests := []struct {
+		id    int64
+		cells []string
+		want  []CustomValue
+	}{
+		{id: 99, cells: []string{"deal", owner, " D1 ", "2024"}, want: []CustomValue{{14, owner}, {99, "D1 | 2024"}}},
+		{id: 99, cells: []string{"deal", owner, "D1", ""}, want: []CustomValue{{14, owner}, {99, "D1 |"}}},
+		{id: 99, cells: []string{"deal", owner, "", ""}, want: []CustomValue{{14, owner}}},
+		{id: 0, cells: []string{"deal", owner, "D1", "2024"}, want: []CustomValue{{14, owner}}},
+	}
+	for _, tt := range tests {
+		p, err := m.Bind([]string{"T", "R", "V", "W"}, BindOptions{KeyFieldID: tt.id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, errs := p.Apply(tt.cells)
+		if len(errs) > 0 {
+			t.Fatalf("Apply(%q): %v", tt.cells, errs)
+		}
+		if diff := cmp.Diff(tt.want, got.CustomFields); diff != "" {
+			t.Errorf("Apply(%q) with key field %d: custom fields (-want +got):\n%s", tt.cells, tt.id, diff)
+		}
+	}
+
+	// The key field mapped as a custom field too would hold two values.
+	_, err = m.Bind([]string{"T", "R", "V", "W"}, BindOptions{KeyFieldID: 14})
+	if err == nil || !strings.Contains(err.Error(), `custom field 14: is the key_field "Legacy ID", which holds the row's key: map it nowhere else`) {
+		t.Errorf("Bind with the key field mapped: %v, want an error naming it", err)
+	}
+	// key_field without key: a mapping error with its line.
+	_, err = Parse([]byte(base+"key_field: Legacy ID\n"), "m.yaml")
+	if err == nil || !strings.Contains(err.Error(), `key_field: "Legacy ID" holds the row's key, but the mapping has no key`) {
+		t.Errorf("key_field without key: %v, want an error", err)
+	}
+}

@@ -25,7 +25,7 @@ import (
 // Config configures a Client. Only BaseURL and a credential (Token, or User and Password)
 // are required.
 type Config struct {
-	BaseURL  string // https://portal.example.com (a trailing /api/2.0 is accepted)
+	BaseURL  string // https://portal.example.com; a pasted /api/2.0 is dropped with a warning
 	Token    string // or User+Password
 	User     string
 	Password string
@@ -65,6 +65,7 @@ const (
 // returned.
 type Client struct {
 	rc         *resty.Client
+	base       string
 	transport  *http.Transport
 	timeout    time.Duration
 	retries    int
@@ -86,7 +87,7 @@ type Client struct {
 
 // NewClient checks cfg and returns a client. It sends nothing.
 func NewClient(cfg Config) (*Client, error) {
-	base, err := baseURL(cfg.BaseURL, cfg.AllowHTTP)
+	base, pastedAPI, err := baseURL(cfg.BaseURL, cfg.AllowHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +114,10 @@ func NewClient(cfg Config) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	if pastedAPI {
+		c.log.Warn("the portal URL ends in /api/2.0, which is the API's path, not the portal's: using "+base, "url", base)
+	}
+	c.base = base
 	conns := cfg.MaxConns
 	if conns <= 0 {
 		conns = defaultMaxConns
@@ -141,33 +146,48 @@ func NewClient(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// baseURL checks the portal's address and returns it without a trailing slash.
-func baseURL(raw string, allowHTTP bool) (string, error) {
+// baseURL checks the portal's address and returns it in one spelling: scheme and host in
+// lower case, no default port, no trailing slash, and without the /api/2.0 that users
+// paste from the API docs (pastedAPI says it was there).
+func baseURL(raw string, allowHTTP bool) (base string, pastedAPI bool, err error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", errors.New("no portal URL: give one like https://example.onlyoffice.com")
+		return "", false, errors.New("no portal URL: give one like https://example.onlyoffice.com")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", errors.New("the portal URL does not parse: want one like https://example.onlyoffice.com")
+		return "", false, errors.New("the portal URL does not parse: want one like https://example.onlyoffice.com")
 	}
 	// shown is the URL for messages: without user info and query, which may hold secrets.
 	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, Opaque: u.Opaque}).String()
 	if u.User != nil {
-		return "", fmt.Errorf("portal URL %q holds credentials: give them as a token or user and password instead", shown)
+		return "", false, fmt.Errorf("portal URL %q holds credentials: give them as a token or user and password instead", shown)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", fmt.Errorf("portal URL %q: want http:// or https:// and a host, like https://example.onlyoffice.com", shown)
+		return "", false, fmt.Errorf("portal URL %q: want http:// or https:// and a host, like https://example.onlyoffice.com", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("portal URL %q: want no query or fragment", shown)
+		return "", false, fmt.Errorf("portal URL %q: want no query or fragment", shown)
 	}
 	if u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
-		return "", fmt.Errorf("portal URL %q is plain http: the token would travel in clear; use https, or allow http explicitly", shown)
+		return "", false, fmt.Errorf("portal URL %q is plain http: the token would travel in clear; use https, or allow http explicitly", shown)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	if port := u.Port(); port != "" && !(scheme == "https" && port == "443") && !(scheme == "http" && port == "80") {
+		host += ":" + port
 	}
 	path := strings.TrimRight(u.Path, "/")
-	path = strings.TrimSuffix(path, "/api/2.0")
-	return u.Scheme + "://" + u.Host + path, nil
+	for _, suffix := range []string{"/api/2.0", "/api/2.0.json"} {
+		if len(path) >= len(suffix) && strings.EqualFold(path[len(path)-len(suffix):], suffix) {
+			path, pastedAPI = strings.TrimRight(path[:len(path)-len(suffix)], "/"), true
+			break
+		}
+	}
+	return scheme + "://" + host + path, pastedAPI, nil
 }
 
 func isLoopback(host string) bool {
@@ -177,6 +197,9 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// BaseURL is the portal's base URL as the client spells it: see Config.BaseURL.
+func (c *Client) BaseURL() string { return c.base }
 
 // CloseIdleConnections closes the connections kept for reuse. The client stays usable.
 func (c *Client) CloseIdleConnections() {

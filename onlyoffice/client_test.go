@@ -3,6 +3,7 @@ package onlyoffice
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -230,19 +231,50 @@ func TestCreateOpportunityOutcomes(t *testing.T) {
 			},
 		},
 		{
-			name: "502 html until the retries are spent",
+			name: "502 html from a proxy: in doubt, never sent again",
 			handle: func(n int, w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html")
 				w.WriteHeader(502)
 				io.WriteString(w, "<html>\n<head><title>502 Bad Gateway</title></head>\n<body><h1>502 Bad Gateway</h1><hr>nginx</body></html>")
 			},
-			want:     Outcome{Attempts: 4, HTTPStatus: 502},
-			requests: 4,
-			wantErr:  "gave up after 4 attempts: HTTP 502: 502 Bad Gateway",
-			apiErr:   &APIError{StatusCode: 502, Message: "502 Bad Gateway"},
+			want:     Outcome{Attempts: 1, HTTPStatus: 502},
+			requests: 1,
+			wantErr:  ErrInDoubt.Error() + ` (HTTP 502 from something in front of the portal, not its JSON: "502 Bad Gateway")`,
+			inDoubt:  true,
+		},
+		{
+			name:     "504 without a body: in doubt",
+			handle:   func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(504) },
+			want:     Outcome{Attempts: 1, HTTPStatus: 504},
+			requests: 1,
+			wantErr:  ErrInDoubt.Error() + " (HTTP 504 from something in front of the portal, not its JSON)",
+			inDoubt:  true,
+		},
+		{
+			name: "200 with a login page: in doubt",
+			handle: func(n int, w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				io.WriteString(w, "<html><head><title>Sign in - Example SSO</title></head><body>...</body></html>")
+			},
+			want:     Outcome{Attempts: 1, HTTPStatus: 200},
+			requests: 1,
+			wantErr:  ErrInDoubt.Error() + ` (HTTP 200 from something in front of the portal, not its JSON: "Sign in - Example SSO")`,
+			inDoubt:  true,
+		},
+		{
+			name: "500 in the portal's envelope is retried",
+			handle: func(n int, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					failure(w, 500, "Object reference not set")
+					return
+				}
+				created(w, 46)
+			},
+			want:     Outcome{ID: 46, Attempts: 2, HTTPStatus: 201},
+			requests: 2,
 			checkWaits: func(t *testing.T, d []time.Duration) {
-				if len(d) != 3 || d[0] > 500*time.Millisecond || d[1] > time.Second || d[2] > 2*time.Second {
-					t.Errorf("waits %v, want 3 within 500ms, 1s, 2s", d)
+				if len(d) != 1 {
+					t.Errorf("waits %v, want 1", d)
 				}
 			},
 		},
@@ -267,7 +299,7 @@ func TestCreateOpportunityOutcomes(t *testing.T) {
 		},
 		{
 			name:     "201 without an id: in doubt",
-			handle:   func(n int, w http.ResponseWriter, r *http.Request) { reply(w, 201, `{"status":0}`) },
+			handle:   func(n int, w http.ResponseWriter, r *http.Request) { reply(w, 201, `{"status":0,"statusCode":201}`) },
 			want:     Outcome{Attempts: 1, HTTPStatus: 201},
 			requests: 1,
 			wantErr:  ErrInDoubt.Error() + " (HTTP 201 without an opportunity id)",
@@ -741,6 +773,10 @@ func TestNewClientURL(t *testing.T) {
 		{url: "https://portal.example.com", want: "https://portal.example.com"},
 		{url: "https://portal.example.com/", want: "https://portal.example.com"},
 		{url: "https://portal.example.com/api/2.0/", want: "https://portal.example.com"},
+		{url: "https://portal.example.com/API/2.0.json", want: "https://portal.example.com"},
+		{url: "HTTPS://Portal.Example.COM:443/", want: "https://portal.example.com"},
+		{url: "https://portal.example.com.:8443//", want: "https://portal.example.com:8443"},
+		{url: "http://LOCALHOST:80", want: "http://localhost"},
 		{url: "https://example.com/crm", want: "https://example.com/crm"},
 		{url: "http://127.0.0.1:8089", want: "http://127.0.0.1:8089"},
 		{url: "http://localhost:8089", want: "http://localhost:8089"},
@@ -766,35 +802,75 @@ func TestNewClientURL(t *testing.T) {
 			t.Errorf("NewClient(%q): got %s, want %s", tt.url, got, tt.want)
 		}
 	}
+	var logs bytes.Buffer
+	if _, err := NewClient(Config{BaseURL: "https://portal.example.com/api/2.0", Token: "t", Logger: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := logs.String(), "ends in /api/2.0"; !strings.Contains(got, want) || !strings.Contains(got, "level=WARN") {
+		t.Errorf("log %q, want a warning saying %q", got, want)
+	}
 	if _, err := NewClient(Config{BaseURL: "https://portal.example.com", User: "bob"}); err == nil {
 		t.Error("NewClient without a password or token: no error, want one")
 	}
 }
 
-func TestShouldRetry(t *testing.T) {
+func TestPolicy(t *testing.T) {
 	netErr := errors.New("dial tcp: connection refused")
+	envelope := `{"status":1,"statusCode":%d,"error":{"message":"m","hresult":0}}`
+	env := func(status int) string { return fmt.Sprintf(envelope, status) }
+	const (
+		html     = "<html><head><title>Sign in</title></head><body>login</body></html>"
+		ok       = `{"count":1,"status":0,"statusCode":200,"response":{"id":1}}`
+		otherAPI = `{"timestamp":"2026-01-01","status":502,"error":"Bad Gateway"}`
+	)
 	tests := []struct {
-		status         int
-		err            error
-		wrote          bool
-		retry, inDoubt bool
+		status              int
+		body                string
+		err                 error
+		wrote               bool
+		get, update, create action // GET; PUT and DELETE; POST
 	}{
-		{status: 201},
-		{status: 400}, {status: 401}, {status: 402}, {status: 403}, {status: 404},
-		{status: 301}, {status: 501},
-		{status: 429, retry: true}, {status: 500, retry: true}, {status: 502, retry: true},
-		{status: 503, retry: true}, {status: 504, retry: true},
-		{err: netErr, retry: true},
-		{err: context.DeadlineExceeded, retry: true},
-		{err: context.DeadlineExceeded, wrote: true, inDoubt: true},
-		{err: io.EOF, wrote: true, inDoubt: true},
-		{status: 201, err: io.ErrUnexpectedEOF, wrote: true, inDoubt: true},
-		{status: 503, err: io.ErrUnexpectedEOF, wrote: true, retry: true},
+		{status: 200, body: ok, get: stop, update: stop, create: stop},
+		{status: 201, body: ok, get: stop, update: stop, create: stop},
+		{status: 400, body: env(400)}, {status: 402, body: env(402)}, {status: 403, body: env(403)}, {status: 404, body: env(404)},
+		{status: 401, body: "Unauthorized"},
+		{status: 301, body: html},
+		{status: 501, body: env(501)},
+		{status: 429, get: again, update: again, create: again},
+		{status: 429, body: html, get: again, update: again, create: again},
+		{status: 500, body: env(500), get: again, update: again, create: again},
+		{status: 503, body: env(503), get: again, update: again, create: again},
+		// Only the portal's own JSON is an answer from the portal.
+		{status: 502, body: html, get: again, update: verify, create: doubt},
+		{status: 504, body: html, get: again, update: verify, create: doubt},
+		{status: 502, body: env(502), get: again, update: verify, create: doubt},
+		{status: 200, body: html, get: again, update: verify, create: doubt},
+		{status: 201, body: "", get: again, update: verify, create: doubt},
+		{status: 200, body: otherAPI, get: again, update: verify, create: doubt},
+		{status: 200, body: `{"status":0}`, get: again, update: verify, create: doubt},
+		{status: 500, body: html, get: again, update: verify, create: doubt},
+		{status: 503, body: html, get: again, update: again, create: again}, // a refusal, whoever sent it
+		{status: 503, get: again, update: again, create: again},
+		{status: 404, body: html, get: again, update: verify, create: doubt},
+		// No answer.
+		{err: netErr, get: again, update: again, create: again},
+		{err: context.DeadlineExceeded, get: again, update: again, create: again},
+		{err: context.DeadlineExceeded, wrote: true, get: again, update: again, create: doubt},
+		{err: io.EOF, wrote: true, get: again, update: again, create: doubt},
+		{status: 201, err: io.ErrUnexpectedEOF, wrote: true, get: again, update: again, create: doubt},
+		{status: 503, err: io.ErrUnexpectedEOF, wrote: true, get: again, update: again, create: again},
+		{status: 502, err: io.ErrUnexpectedEOF, wrote: true, get: again, update: verify, create: doubt},
+		{err: x509.UnknownAuthorityError{}, wrote: false},
 	}
 	for _, tt := range tests {
-		retry, inDoubt := shouldRetry(tt.status, tt.err, tt.wrote)
-		if retry != tt.retry || inDoubt != tt.inDoubt {
-			t.Errorf("shouldRetry(%d, %v, %v) = %v, %v, want %v, %v", tt.status, tt.err, tt.wrote, retry, inDoubt, tt.retry, tt.inDoubt)
+		got := classify(tt.status, []byte(tt.body), tt.err, tt.wrote)
+		for _, k := range []struct {
+			method string
+			want   action
+		}{{http.MethodGet, tt.get}, {http.MethodPut, tt.update}, {http.MethodDelete, tt.update}, {http.MethodPost, tt.create}} {
+			if a := onAnswer[got][call{method: k.method}.kind()]; a != k.want {
+				t.Errorf("%s answered %d %.20q (err %v, wrote %v): %s, action %d, want %d", k.method, tt.status, tt.body, tt.err, tt.wrote, got, a, k.want)
+			}
 		}
 	}
 }
@@ -931,5 +1007,116 @@ func TestSnippet(t *testing.T) {
 		if got := snippet([]byte(tt.in)); got != tt.want {
 			t.Errorf("snippet(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// An update or a delete answered by something in front of the portal is never success: an
+// update says so (ErrUnverified) for the caller to read the deal back; a delete reads it
+// back itself, and deletes again what is still there.
+func TestWritesAnsweredByAProxy(t *testing.T) {
+	t.Parallel()
+	loginPage := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><head><title>Sign in</title></head></html>")
+	}
+	badGateway := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(502)
+		io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head></html>")
+	}
+	deal := func(w http.ResponseWriter) {
+		reply(w, 200, `{"status":0,"statusCode":200,"response":{"id":5,"title":"Deal"}}`)
+	}
+	tests := []struct {
+		name       string
+		method     string
+		answers    []func(w http.ResponseWriter) // in order; the last one repeats
+		want       Outcome
+		calls      []string // METHOD of each request the server saw
+		unverified bool
+		wantErr    bool
+	}{
+		{name: "update answered by a login page", method: http.MethodPut,
+			answers: []func(http.ResponseWriter){loginPage},
+			want:    Outcome{ID: 5, Attempts: 1, HTTPStatus: 200}, calls: []string{"PUT"}, unverified: true, wantErr: true},
+		{name: "update answered 502", method: http.MethodPut,
+			answers: []func(http.ResponseWriter){badGateway},
+			want:    Outcome{ID: 5, Attempts: 1, HTTPStatus: 502}, calls: []string{"PUT"}, unverified: true, wantErr: true},
+		{name: "update answered by the portal", method: http.MethodPut,
+			answers: []func(http.ResponseWriter){deal},
+			want:    Outcome{ID: 5, Attempts: 1, HTTPStatus: 200}, calls: []string{"PUT"}},
+		{name: "delete answered by a login page, then gone", method: http.MethodDelete,
+			answers: []func(http.ResponseWriter){loginPage, func(w http.ResponseWriter) { failure(w, 404, "Not found") }},
+			want:    Outcome{ID: 5, Attempts: 2, HTTPStatus: 200}, calls: []string{"DELETE", "GET"}},
+		{name: "delete answered 502 and still there: deleted again", method: http.MethodDelete,
+			answers: []func(http.ResponseWriter){badGateway, deal, deal},
+			want:    Outcome{ID: 5, Attempts: 3, HTTPStatus: 200}, calls: []string{"DELETE", "GET", "DELETE"}},
+		{name: "delete never answered by the portal", method: http.MethodDelete,
+			answers: []func(http.ResponseWriter){loginPage, deal, loginPage, deal, loginPage, deal, loginPage, deal},
+			want:    Outcome{ID: 5, Attempts: 8, HTTPStatus: 200},
+			calls:   []string{"DELETE", "GET", "DELETE", "GET", "DELETE", "GET", "DELETE", "GET"}, unverified: true, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var calls []string
+			srv, _ := server(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				mu.Lock()
+				calls = append(calls, r.Method)
+				mu.Unlock()
+				if r.URL.Path != "/api/2.0/crm/opportunity/5" {
+					t.Errorf("path %s, want /api/2.0/crm/opportunity/5", r.URL.Path)
+				}
+				tt.answers[min(n, len(tt.answers))-1](w)
+			})
+			c, waits := newTestClient(t, srv.URL, nil)
+			var got Outcome
+			var err error
+			if tt.method == http.MethodPut {
+				got, err = c.UpdateOpportunity(context.Background(), 5, minimal())
+			} else {
+				got, err = c.DeleteOpportunity(context.Background(), 5)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("outcome (-want +got):\n%s", diff)
+			}
+			mu.Lock()
+			if diff := cmp.Diff(tt.calls, calls); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+			mu.Unlock()
+			if (err != nil) != tt.wantErr {
+				t.Errorf("error %v, want error %v", err, tt.wantErr)
+			}
+			if errors.Is(err, ErrUnverified) != tt.unverified {
+				t.Errorf("errors.Is(%v, ErrUnverified) = %v, want %v", err, !tt.unverified, tt.unverified)
+			}
+			if errors.Is(err, ErrInDoubt) {
+				t.Errorf("error %v wraps ErrInDoubt, want not: only a create is in doubt", err)
+			}
+			if d := waits.get(); len(d) != 0 {
+				t.Errorf("waited %v, want no backoff", d)
+			}
+		})
+	}
+}
+
+// A read answered by a login page is retried, then fails saying what came back.
+func TestReadAnsweredByALoginPage(t *testing.T) {
+	t.Parallel()
+	srv, count := server(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><head><title>Sign in</title></head></html>")
+	})
+	c, _ := newTestClient(t, srv.URL, nil)
+	_, err := c.ListStages(context.Background())
+	want := `gave up after 4 attempts: the answer is not the portal's JSON: "Sign in"`
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	if n := count.Load(); n != 4 {
+		t.Errorf("server saw %d requests, want 4", n)
 	}
 }

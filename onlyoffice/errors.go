@@ -15,6 +15,12 @@ import (
 // without an id): the opportunity may exist. Such a create is never sent again.
 var ErrInDoubt = errors.New("request was sent but no answer came: the opportunity may exist on the portal")
 
+// ErrUnverified is wrapped by the error of an update or a delete answered by something in
+// front of the portal rather than by the portal (a proxy's 502 or 504, a gateway's HTML
+// page): the portal may or may not have acted. It is never success: the caller checks with
+// a GET (the portal holds what was sent; the deal is gone) before recording anything.
+var ErrUnverified = errors.New("the answer did not come from the portal: whether it acted is unknown until checked")
+
 // APIError is an answer of the portal other than a success: its JSON error envelope, the
 // plain-text body of a 401, or a short piece of any other body.
 type APIError struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"time"
@@ -146,11 +147,54 @@ type StoredOpportunity struct {
 // GetOpportunity reads one opportunity (GET api/2.0/crm/opportunity/{id}); a missing or
 // hidden one is an *APIError with status 404. Safe for concurrent use.
 func (c *Client) GetOpportunity(ctx context.Context, id int64) (StoredOpportunity, error) {
-	var w opportunityWire
-	if err := c.get(ctx, "api/2.0/crm/opportunity/"+strconv.FormatInt(id, 10), &w); err != nil {
-		return StoredOpportunity{}, err
+	o, _, err := c.ReadOpportunity(ctx, id)
+	return o, err
+}
+
+// ReadOpportunity is GetOpportunity with the requests it took and the last status.
+func (c *Client) ReadOpportunity(ctx context.Context, id int64) (StoredOpportunity, Outcome, error) {
+	res, err := c.do(ctx, call{method: http.MethodGet, path: "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10)})
+	out := Outcome{ID: id, Attempts: res.attempts, HTTPStatus: res.status}
+	if err != nil {
+		return StoredOpportunity{}, out, err
 	}
-	return w.stored(), nil
+	var w opportunityWire
+	if err := c.decode(res.body, &w); err != nil {
+		return StoredOpportunity{}, out, err
+	}
+	return w.stored(), out, nil
+}
+
+// listPage is how many opportunities one page of the list endpoint holds, its maximum.
+const listPage = 1000
+
+// Opportunities reads every opportunity the caller may see, whole (contact, participants,
+// access list, custom fields), from the list endpoint (GET api/2.0/crm/opportunity/filter,
+// 1000 a page, by id), and hands each to fn; an error from fn stops the reading and is
+// returned. Attempts counts the requests made. A private deal the caller may not see is not
+// listed: to the caller it is gone. Safe for concurrent use.
+func (c *Client) Opportunities(ctx context.Context, fn func(StoredOpportunity) error) (attempts int, err error) {
+	q := url.Values{"sortBy": {"id"}, "count": {strconv.Itoa(listPage)}}
+	for start := 0; ; start += listPage {
+		q.Set("startIndex", strconv.Itoa(start))
+		res, err := c.do(ctx, call{method: http.MethodGet, path: "api/2.0/crm/opportunity/filter", query: q})
+		attempts += res.attempts
+		if err != nil {
+			return attempts, err
+		}
+		var page []opportunityWire
+		if err := c.decode(res.body, &page); err != nil {
+			return attempts, err
+		}
+		for _, w := range page {
+			if err := fn(w.stored()); err != nil {
+				return attempts, err
+			}
+		}
+		if len(page) < listPage {
+			return attempts, nil
+		}
+	}
 }
 
 // opportunityWire is an opportunity as the API shows it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -18,34 +19,120 @@ import (
 	"github.com/go-resty/resty/v2"
 )
 
-// retryStatus is the policy: the answers that are worth another attempt. The portal says
-// 503 when busy or over its rate limit, proxies in front of it may say 429, and 500, 502
-// and 504 are taken as passing trouble. 400-404 are final.
-var retryStatus = map[int]bool{
-	http.StatusTooManyRequests:     true,
-	http.StatusInternalServerError: true,
-	http.StatusBadGateway:          true,
-	http.StatusServiceUnavailable:  true,
-	http.StatusGatewayTimeout:      true,
+// The retry policy is data: classify names what one attempt got back (an answer), and
+// onAnswer says, for each answer and each kind of call, what the loop does next. Only the
+// portal's own JSON envelope is an answer from the portal: a 502 or 504, or any body that
+// is not that envelope (a proxy's error page, an SSO gateway's login page served with 200),
+// came from something in front of it, which may or may not have passed the request on.
+
+// answer is what one attempt got back, as the policy sees it.
+type answer int
+
+const (
+	portalAnswer answer = iota // the portal's own: its JSON envelope (success or refusal), its plain 401, a redirect
+	portalBusy                 // "not now": 429 or 503 from the portal or a proxy, 500 in the portal's envelope; nothing was done
+	foreign                    // 502, 504, or a body that is not the portal's envelope: the portal may have acted
+	unsent                     // no answer, and the request was not written in full: nothing was done
+	lost                       // no answer after the request was written: the portal may have acted
+	broken                     // a transport error another attempt would only repeat (TLS, a body too large)
+)
+
+var answerNames = [...]string{"portal answer", "busy", "not the portal's answer", "not sent", "answer lost", "broken"}
+
+func (a answer) String() string { return answerNames[a] }
+
+// kind is what a call does, as far as sending it twice goes.
+type kind int
+
+const (
+	read   kind = iota // GET, and the log-in: sending it again changes nothing
+	write              // PUT, DELETE: idempotent, but a foreign answer proves nothing either way
+	create             // POST: sent twice, it may make two records
+)
+
+// action is what the loop does after an attempt.
+type action int
+
+const (
+	stop   action = iota // return: the answer is final (success, or the portal's refusal)
+	again                // send it again, after the backoff
+	doubt                // return an error wrapping ErrInDoubt: the caller settles it, never re-sends it blindly
+	verify               // return an error wrapping ErrUnverified: the caller checks with a GET
+)
+
+// onAnswer is the table: what to do with each answer, for each kind of call.
+var onAnswer = map[answer][3]action{
+	//            read   write   create
+	portalAnswer: {stop, stop, stop},
+	portalBusy:   {again, again, again},
+	foreign:      {again, verify, doubt},
+	unsent:       {again, again, again},
+	lost:         {again, again, doubt},
+	broken:       {stop, stop, stop},
 }
 
-// shouldRetry decides on one attempt's outcome: status is the HTTP status (0 when no
-// answer came), err the transport's error, wrote whether the whole request was written to
-// the connection. A request that never left is retried; one that was written and got no
-// answer may have been acted on: it is in doubt, and only an idempotent call may be sent
-// again. It does not look at the caller's context: the loop stops on that first.
-func shouldRetry(status int, err error, wrote bool) (retry, inDoubt bool) {
+// classify names one attempt's outcome: status is the HTTP status (0 when no answer came),
+// body the answer's body, err the transport's error, wrote whether the whole request was
+// written to the connection. It does not look at the caller's context: the loop stops on
+// that first.
+func classify(status int, body []byte, err error, wrote bool) answer {
 	if err != nil && status < 300 {
 		// No answer, or a success whose body was lost.
-		if permanent(err) {
-			return false, false
+		switch {
+		case permanent(err):
+			return broken
+		case !wrote:
+			return unsent
 		}
-		if !wrote {
-			return true, false
-		}
-		return false, true
+		return lost
 	}
-	return retryStatus[status], false
+	switch {
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		// A refusal, the portal's (busy, over its rate limit) or a proxy's (rate limit, no
+		// portal to pass it to, maintenance), whatever the body: given before anything was done.
+		return portalBusy
+	case status == http.StatusBadGateway || status == http.StatusGatewayTimeout:
+		// The portal itself never says either: a proxy that gave up waiting, perhaps after
+		// the portal acted.
+		return foreign
+	case status == http.StatusUnauthorized, status >= 300 && status < 400:
+		// The portal's 401 is plain text; a redirect is answered, not followed.
+		return portalAnswer
+	case err != nil:
+		// An error status whose body was cut short: judged by the status alone.
+		if status == http.StatusInternalServerError {
+			return portalBusy
+		}
+		return portalAnswer
+	case !isEnvelope(body):
+		// An HTML error page of the server itself, a gateway's login page: whatever sent
+		// it, the portal may have acted.
+		return foreign
+	case status == http.StatusInternalServerError:
+		// The portal's own error: the request failed there and is worth another try.
+		return portalBusy
+	}
+	return portalAnswer
+}
+
+// isEnvelope tells the portal's own JSON frame: {"status":0,"statusCode":N,...} for a
+// success, {"status":1,"statusCode":N,"error":{...}} for a refusal.
+func isEnvelope(body []byte) bool {
+	var env struct {
+		Status     *int            `json:"status"`
+		StatusCode *int            `json:"statusCode"`
+		Error      json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &env) != nil || env.Status == nil || env.StatusCode == nil {
+		return false
+	}
+	switch *env.Status {
+	case 0:
+		return true
+	case 1:
+		return len(env.Error) > 0 && env.Error[0] == '{'
+	}
+	return false
 }
 
 // permanent tells the transport errors that another attempt would only repeat.
@@ -122,9 +209,16 @@ type call struct {
 	login  bool       // the log-in: no token sent, and a 5xx is final (it may be a refused password)
 }
 
-// idempotent says whether sending the call twice does what sending it once does: a read, a
-// full-record update, a delete. Only a create (POST) is not.
-func (r call) idempotent() bool { return r.method != http.MethodPost }
+// kind is the call's row in the policy: a log-in creates nothing and counts as a read.
+func (r call) kind() kind {
+	switch {
+	case r.login || r.method == http.MethodGet:
+		return read
+	case r.method == http.MethodPost:
+		return create
+	}
+	return write
+}
 
 // result is what the loop got: the last status and body, and the number of attempts.
 type result struct {
@@ -133,9 +227,11 @@ type result struct {
 	attempts int
 }
 
-// do runs a call: the limiter before every attempt, one attempt at a time, retries by
-// shouldRetry and the backoff policy. A non-success answer comes back as *APIError,
-// a create in doubt wraps ErrInDoubt, and a cancelled ctx wraps ctx.Err().
+// do runs a call: the limiter before every attempt, one attempt at a time, each outcome
+// classified and acted on by the policy table, retries by the backoff policy. A refusal
+// comes back as *APIError; a create that may have been acted on wraps ErrInDoubt; an update
+// or delete answered by something other than the portal wraps ErrUnverified; a cancelled
+// ctx wraps ctx.Err().
 func (c *Client) do(ctx context.Context, r call) (result, error) {
 	var res result
 	for {
@@ -149,36 +245,40 @@ func (c *Client) do(ctx context.Context, r call) (result, error) {
 			c.gate.Release()
 		}
 		res.status, res.body = status, body
+		got := classify(status, body, err, wrote)
 		c.log.Debug("request", "method", r.method, "path", r.path, "attempt", res.attempts,
-			"status", status, "elapsed", time.Since(started).Round(time.Millisecond))
-		if err == nil && status >= 200 && status < 300 {
+			"status", status, "answer", got.String(), "elapsed", time.Since(started).Round(time.Millisecond))
+		if got == portalAnswer && status >= 200 && status < 300 {
 			if c.onSuccess != nil {
 				c.onSuccess(time.Since(started))
 			}
 			return res, nil
 		}
 		if err != nil && ctx.Err() != nil {
-			if wrote && !r.idempotent() {
+			if wrote && r.kind() == create {
 				return res, fmt.Errorf("%w: %w", ErrInDoubt, ctx.Err())
 			}
 			return res, fmt.Errorf("interrupted: %w", ctx.Err())
 		}
 
-		retry, inDoubt := shouldRetry(status, err, wrote)
-		if inDoubt && r.idempotent() {
-			retry, inDoubt = true, false
-		}
-		if r.login && status >= 500 && status != http.StatusServiceUnavailable {
-			retry = false
+		next := onAnswer[got][r.kind()]
+		if r.login && got == portalBusy && status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
+			next = stop // a 500 to a log-in is a refused password: never sent again
 		}
 		var failure error
 		switch {
-		case inDoubt && r.login:
+		case got == lost && r.login:
 			return res, err // a log-in creates nothing; sent again, it may count as a second failure
-		case inDoubt:
+		case next == doubt && got == lost:
 			return res, fmt.Errorf("%w (%s)", ErrInDoubt, c.noAnswer(err))
+		case next == doubt:
+			return res, fmt.Errorf("%w (%s)", ErrInDoubt, c.foreignAnswer(status, body))
+		case next == verify:
+			return res, fmt.Errorf("%w (%s)", ErrUnverified, c.foreignAnswer(status, body))
 		case err != nil && status < 300:
 			failure = err
+		case got == foreign && status < 300:
+			failure = fmt.Errorf("the answer is not the portal's JSON: %q", snippet([]byte(c.redact(string(body)))))
 		default:
 			failure = apiError(status, header, body, c.redact)
 		}
@@ -187,7 +287,7 @@ func (c *Client) do(ctx context.Context, r call) (result, error) {
 		if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && c.onThrottle != nil {
 			c.onThrottle(retryAfter)
 		}
-		if !retry {
+		if next != again {
 			return res, failure
 		}
 		if res.attempts > c.retries {
@@ -203,6 +303,15 @@ func (c *Client) do(ctx context.Context, r call) (result, error) {
 			return res, fmt.Errorf("interrupted after %d attempts (last: %v): %w", res.attempts, failure, err)
 		}
 	}
+}
+
+// foreignAnswer describes an answer that did not come from the portal, for an error message.
+func (c *Client) foreignAnswer(status int, body []byte) string {
+	s := fmt.Sprintf("HTTP %d from something in front of the portal, not its JSON", status)
+	if sn := snippet([]byte(c.redact(string(body)))); sn != "" {
+		s += ": " + strconv.Quote(sn)
+	}
+	return s
 }
 
 // await takes a slot of the gate, then the rate limiter's: the slot is held through the

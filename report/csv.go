@@ -8,29 +8,34 @@ import (
 	"time"
 )
 
+// reportColumns is how many columns a report has.
+const reportColumns = 9
+
 // csvHeader is the report's header; scripts parse it, so it never changes.
-var csvHeader = []string{"row", "key", "status", "opportunity_id", "attempts", "http_status", "error"}
+// title and url came last, after scripts had read the first seven by name.
+var csvHeader = [reportColumns]string{"row", "key", "status", "opportunity_id", "attempts", "http_status", "error", "title", "url"}
 
 // csvReport writes the CSV report: UTF-8 without a byte order mark (the header is
 // exactly csvHeader, which scripts compare byte for byte; users who open reports in
 // Excel can ask for .xlsx), comma-separated, LF line ends.
 //
-// The cells that carry text (key, status, error) are neutralised against formula
-// injection; the numbers are ours and go out as they are.
+// The cells that carry text (key, status, error, title, url) are neutralised against
+// formula injection and cut at MaxCell characters; the numbers are ours and go out as
+// they are.
 type csvReport struct {
 	file      *os.File
 	w         *csv.Writer
-	rec       [7]string
+	rec       [reportColumns]string
 	lastFlush time.Time
 }
 
 func newCSVReport(path string) (*csvReport, error) {
-	file, err := os.Create(path)
+	file, err := createFile(path)
 	if err != nil {
 		return nil, err
 	}
 	c := &csvReport{file: file, w: csv.NewWriter(file), lastFlush: time.Now()}
-	if err := c.w.Write(csvHeader); err != nil {
+	if err := c.w.Write(csvHeader[:]); err != nil {
 		file.Close()
 		return nil, err
 	}
@@ -43,14 +48,16 @@ func newCSVReport(path string) (*csvReport, error) {
 }
 
 func (c *csvReport) write(r Result) error {
-	c.rec = [7]string{
+	c.rec = [reportColumns]string{
 		strconv.Itoa(r.Row),
-		neutralise(r.Key),
+		neutralise(clip(r.Key)),
 		neutralise(r.Status),
 		itoaOrEmpty(r.OpportunityID),
 		itoaOrEmpty(int64(r.Attempts)),
 		itoaOrEmpty(int64(r.HTTPStatus)),
-		neutralise(r.Error),
+		neutralise(clip(r.Error)),
+		neutralise(clip(r.Title)),
+		neutralise(clip(r.URL)),
 	}
 	if err := c.w.Write(c.rec[:]); err != nil {
 		return err

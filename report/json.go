@@ -19,6 +19,8 @@ type jsonRow struct {
 	Attempts      *int   `json:"attempts"`
 	HTTPStatus    *int   `json:"http_status"`
 	Error         string `json:"error"`
+	Title         string `json:"title"`
+	URL           string `json:"url"`
 }
 
 // jsonSummary is a Summary as the JSON report holds it. Counts names every status,
@@ -81,7 +83,7 @@ type jsonReport struct {
 }
 
 func newJSONReport(path string) (*jsonReport, error) {
-	file, err := os.Create(path)
+	file, err := createFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func newJSONReport(path string) (*jsonReport, error) {
 }
 
 func (j *jsonReport) write(r Result) error {
-	row := jsonRow{Row: r.Row, Key: r.Key, Status: r.Status, Error: r.Error}
+	row := jsonRow{Row: r.Row, Key: clip(r.Key), Status: r.Status, Error: clip(r.Error), Title: clip(r.Title), URL: clip(r.URL)}
 	if r.OpportunityID != 0 {
 		row.OpportunityID = &r.OpportunityID
 	}

@@ -11,10 +11,14 @@ package report
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Result is the outcome of one input row.
@@ -26,6 +30,8 @@ type Result struct {
 	Attempts      int    // requests made for this row; 0 = none
 	HTTPStatus    int    // the last answer's status; 0 = none
 	Error         string // why the row is invalid or failed; "" otherwise
+	Title         string // the opportunity's title as sent (or as the row gives it); "" when none
+	URL           string // the opportunity's page in the portal's web UI (DealURL); "" when none
 }
 
 // statusOrder lists the row statuses in the order summaries show them.
@@ -215,3 +221,145 @@ func neutralise(s string) string {
 
 // flushEvery is how long rows may wait in a buffer before they reach the file.
 const flushEvery = time.Second
+
+// DealURL is the page of opportunity id in the portal's web UI:
+// BASE/Products/CRM/Deals.aspx?id=ID. A base under a path (https://example.com/office/)
+// keeps it; its query and fragment, if any, are dropped. "" when base is empty, not an
+// absolute http(s) URL, or id is 0.
+func DealURL(base string, id int64) string {
+	if id <= 0 || base == "" {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(base))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	u.User = nil // never a password in a report
+	u.RawQuery, u.Fragment, u.RawPath = "", "", ""
+	u.Path = strings.TrimRight(u.Path, "/") + "/Products/CRM/Deals.aspx"
+	u.RawQuery = "id=" + strconv.FormatInt(id, 10)
+	return u.String()
+}
+
+// fileMode is the mode of every file this package creates: reports and rejects hold the
+// customer's data, so only their owner reads them, and nothing in them is a program.
+const fileMode = 0o600
+
+// folderMode is the mode of a report's folder when this package creates it.
+const folderMode = 0o700
+
+// createFile creates (or truncates) the file at path with fileMode, creating its folder
+// first when it is missing. A regular file that was there keeps its content out (it is
+// truncated) and gets fileMode too; a device such as /dev/null is written as it is.
+func createFile(path string) (*os.File, error) {
+	if err := makeFolder(path); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fileMode)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() != fileMode {
+		if err := f.Chmod(fileMode); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// makeFolder creates the folder that path is to be written in, when it is missing.
+func makeFolder(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, folderMode); err != nil {
+		return fmt.Errorf("creating its folder: %w", err)
+	}
+	return nil
+}
+
+// replaceFile writes a whole file through write into a temporary file beside path and
+// renames it over path, so that path never holds half a file: a failed write (a full
+// disk) leaves what was there before, or nothing. The file gets fileMode.
+func replaceFile(path string, write func(*os.File) error) error {
+	if err := makeFolder(path); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		// A device or a pipe (/dev/null, /dev/stdout) cannot be renamed over: write it directly.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, fileMode)
+		if err != nil {
+			return err
+		}
+		return errors.Join(write(f), f.Close())
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(fileMode); err != nil {
+		return err
+	}
+	if err := write(tmp); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	done = true
+	return nil
+}
+
+// MaxCell is the most characters (UTF-16 code units, as Excel counts them) a cell of any
+// output holds: Excel's own limit, which LibreOffice and Google Sheets share.
+const MaxCell = 32767
+
+// clip cuts s to at most MaxCell characters, ending the cut text with a marker that says
+// how much was left out, so that nobody takes a cut value for the whole one.
+func clip(s string) string {
+	if len(s) <= MaxCell { // bytes bound code units from above
+		return s
+	}
+	units, total := 0, 0
+	for _, c := range s {
+		total += utf16Len(c)
+	}
+	if total <= MaxCell {
+		return s
+	}
+	// The marker's length depends on the count it gives: leave room for the longest one.
+	room := MaxCell - len(cutMarker(total))
+	end := 0
+	for i, c := range s {
+		n := utf16Len(c)
+		if units+n > room {
+			end = i
+			break
+		}
+		units += n
+	}
+	return s[:end] + cutMarker(total-units)
+}
+
+func cutMarker(left int) string {
+	return fmt.Sprintf(" […cut: %d more characters]", left)
+}
+
+func utf16Len(c rune) int {
+	if c >= 0x10000 && c <= utf8.MaxRune {
+		return 2
+	}
+	return 1
+}

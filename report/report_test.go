@@ -6,12 +6,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
@@ -21,14 +23,14 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 // results covers every status, the empty numbers and every formula-leading character.
 var results = []Result{
-	{Row: 2, Key: "D-100", Status: "created", OpportunityID: 501, Attempts: 1, HTTPStatus: 200},
-	{Row: 3, Key: "=cmd|' /C calc'!A0", Status: "invalid", Error: `column "Close Date" (expectedCloseDate): "31.02.2024" is not a date (want DD.MM.YYYY)`},
-	{Row: 4, Key: "+1", Status: "failed", Attempts: 6, HTTPStatus: 503, Error: "portal answered 503 after 6 attempts"},
-	{Row: 5, Key: "-1+2", Status: "skipped", OpportunityID: 502},
-	{Row: 6, Key: "@SUM(1)", Status: "updated", OpportunityID: 503, Attempts: 2, HTTPStatus: 200},
-	{Row: 7, Key: "\tx", Status: "unchanged", OpportunityID: 504},
+	{Row: 2, Key: "D-100", Status: "created", OpportunityID: 501, Attempts: 1, HTTPStatus: 200, Title: "Kitchen refit", URL: "https://example.com/office/Products/CRM/Deals.aspx?id=501"},
+	{Row: 3, Key: "=cmd|' /C calc'!A0", Status: "invalid", Error: `column "Close Date" (expectedCloseDate): "31.02.2024" is not a date (want DD.MM.YYYY)`, Title: "=1+1"},
+	{Row: 4, Key: "+1", Status: "failed", Attempts: 6, HTTPStatus: 503, Error: "portal answered 503 after 6 attempts", Title: "Server room"},
+	{Row: 5, Key: "-1+2", Status: "skipped", OpportunityID: 502, Title: "Roof", URL: "https://example.com/office/Products/CRM/Deals.aspx?id=502"},
+	{Row: 6, Key: "@SUM(1)", Status: "updated", OpportunityID: 503, Attempts: 2, HTTPStatus: 200, Title: "Garden 東京", URL: "https://example.com/office/Products/CRM/Deals.aspx?id=503"},
+	{Row: 7, Key: "\tx", Status: "unchanged", OpportunityID: 504, URL: "https://example.com/office/Products/CRM/Deals.aspx?id=504"},
 	{Row: 8, Key: "\rx", Status: "invalid", Error: "=HYPERLINK(\"http://evil\")"},
-	{Row: 9, Key: "Müller, \"Co\"\nline 2", Status: "created", OpportunityID: 505, Attempts: 1, HTTPStatus: 200},
+	{Row: 9, Key: "Müller, \"Co\"\nline 2", Status: "created", OpportunityID: 505, Attempts: 1, HTTPStatus: 200, Title: "Müller", URL: "https://example.com/office/Products/CRM/Deals.aspx?id=505"},
 }
 
 var summary = Summary{
@@ -80,7 +82,7 @@ func TestCSVGolden(t *testing.T) {
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("report differs from %s (-want +got):\n%s", golden, diff)
 	}
-	if !bytes.HasPrefix(got, []byte("row,key,status,opportunity_id,attempts,http_status,error\n")) {
+	if !bytes.HasPrefix(got, []byte("row,key,status,opportunity_id,attempts,http_status,error,title,url\n")) {
 		t.Errorf("header line is %q", bytes.SplitN(got, []byte("\n"), 2)[0])
 	}
 }
@@ -95,16 +97,17 @@ func TestCSVReadsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	u := func(id string) string { return "https://example.com/office/Products/CRM/Deals.aspx?id=" + id }
 	want := [][]string{
-		{"row", "key", "status", "opportunity_id", "attempts", "http_status", "error"},
-		{"2", "D-100", "created", "501", "1", "200", ""},
-		{"3", "'=cmd|' /C calc'!A0", "invalid", "", "", "", results[1].Error},
-		{"4", "'+1", "failed", "", "6", "503", "portal answered 503 after 6 attempts"},
-		{"5", "'-1+2", "skipped", "502", "", "", ""},
-		{"6", "'@SUM(1)", "updated", "503", "2", "200", ""},
-		{"7", "'\tx", "unchanged", "504", "", "", ""},
-		{"8", "'\rx", "invalid", "", "", "", "'=HYPERLINK(\"http://evil\")"},
-		{"9", "Müller, \"Co\"\nline 2", "created", "505", "1", "200", ""},
+		{"row", "key", "status", "opportunity_id", "attempts", "http_status", "error", "title", "url"},
+		{"2", "D-100", "created", "501", "1", "200", "", "Kitchen refit", u("501")},
+		{"3", "'=cmd|' /C calc'!A0", "invalid", "", "", "", results[1].Error, "'=1+1", ""},
+		{"4", "'+1", "failed", "", "6", "503", "portal answered 503 after 6 attempts", "Server room", ""},
+		{"5", "'-1+2", "skipped", "502", "", "", "", "Roof", u("502")},
+		{"6", "'@SUM(1)", "updated", "503", "2", "200", "", "Garden 東京", u("503")},
+		{"7", "'\tx", "unchanged", "504", "", "", "", "", u("504")},
+		{"8", "'\rx", "invalid", "", "", "", "'=HYPERLINK(\"http://evil\")", "", ""},
+		{"9", "Müller, \"Co\"\nline 2", "created", "505", "1", "200", "", "Müller", u("505")},
 	}
 	if diff := cmp.Diff(want, recs); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
@@ -160,6 +163,8 @@ type jsonReportFile struct {
 		Attempts      *int   `json:"attempts"`
 		HTTPStatus    *int   `json:"http_status"`
 		Error         string `json:"error"`
+		Title         string `json:"title"`
+		URL           string `json:"url"`
 	} `json:"rows"`
 	Summary map[string]any `json:"summary"`
 }
@@ -191,7 +196,7 @@ func TestJSON(t *testing.T) {
 		if r.HTTPStatus != nil {
 			status = *r.HTTPStatus
 		}
-		back := Result{r.Row, r.Key, r.Status, id, attempts, status, r.Error}
+		back := Result{r.Row, r.Key, r.Status, id, attempts, status, r.Error, r.Title, r.URL}
 		if back != want {
 			t.Errorf("row %d: got %+v, want %+v", i, back, want)
 		}
@@ -236,6 +241,7 @@ func TestJSONNoRows(t *testing.T) {
 }
 
 func TestXLSX(t *testing.T) {
+	t.Parallel()
 	path := writeReport(t, "r.xlsx", results, summary)
 	f, err := excelize.OpenFile(path)
 	if err != nil {
@@ -250,23 +256,24 @@ func TestXLSX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	u := func(id string) string { return "https://example.com/office/Products/CRM/Deals.aspx?id=" + id }
 	want := [][]string{
-		{"row", "key", "status", "opportunity_id", "attempts", "http_status", "error"},
-		{"2", "D-100", "created", "501", "1", "200"},
-		{"3", "=cmd|' /C calc'!A0", "invalid", "", "", "", results[1].Error},
-		{"4", "+1", "failed", "", "6", "503", "portal answered 503 after 6 attempts"},
-		{"5", "-1+2", "skipped", "502"},
-		{"6", "@SUM(1)", "updated", "503", "2", "200"},
-		{"7", "\tx", "unchanged", "504"},
+		{"row", "key", "status", "opportunity_id", "attempts", "http_status", "error", "title", "url"},
+		{"2", "D-100", "created", "501", "1", "200", "", "Kitchen refit", u("501")},
+		{"3", "=cmd|' /C calc'!A0", "invalid", "", "", "", results[1].Error, "=1+1"},
+		{"4", "+1", "failed", "", "6", "503", "portal answered 503 after 6 attempts", "Server room"},
+		{"5", "-1+2", "skipped", "502", "", "", "", "Roof", u("502")},
+		{"6", "@SUM(1)", "updated", "503", "2", "200", "", "Garden 東京", u("503")},
+		{"7", "\tx", "unchanged", "504", "", "", "", "", u("504")},
 		{"8", "\rx", "invalid", "", "", "", "=HYPERLINK(\"http://evil\")"},
-		{"9", "Müller, \"Co\"\nline 2", "created", "505", "1", "200"},
+		{"9", "Müller, \"Co\"\nline 2", "created", "505", "1", "200", "", "Müller", u("505")},
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("rows sheet (-want +got):\n%s", diff)
 	}
 
 	// Text stays text: no formula anywhere, and numbers are numbers.
-	for _, cell := range []string{"B3", "G8", "B4"} {
+	for _, cell := range []string{"B3", "G8", "B4", "H3"} {
 		if fx, _ := f.GetCellFormula("rows", cell); fx != "" {
 			t.Errorf("%s holds formula %q", cell, fx)
 		}
@@ -278,9 +285,9 @@ func TestXLSX(t *testing.T) {
 		t.Errorf("D2 has type %v, want a number", typ)
 	}
 
-	fill := func(cell string) string {
+	style := func(sheet, cell string) *excelize.Style {
 		t.Helper()
-		id, err := f.GetCellStyle("rows", cell)
+		id, err := f.GetCellStyle(sheet, cell)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,20 +295,33 @@ func TestXLSX(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(st.Fill.Color) == 0 {
-			return ""
-		}
-		return st.Fill.Color[0]
+		return st
 	}
-	for cell, want := range map[string]string{"A2": "", "G2": "", "A3": "FFEB9C", "G3": "FFEB9C", "A4": "FFC7CE", "B4": "FFC7CE", "A5": ""} {
+	fill := func(cell string) string {
+		t.Helper()
+		if st := style("rows", cell); len(st.Fill.Color) > 0 {
+			return st.Fill.Color[0]
+		}
+		return ""
+	}
+	for cell, want := range map[string]string{"A2": "", "G2": "", "A3": "FFEB9C", "G3": "FFEB9C", "I3": "FFEB9C", "A4": "FFC7CE", "B4": "FFC7CE", "A5": ""} {
 		if got := fill(cell); got != want {
 			t.Errorf("fill of %s is %q, want %q", cell, got, want)
 		}
 	}
-	if id, _ := f.GetCellStyle("rows", "A1"); id == 0 {
-		t.Errorf("header has no style")
-	} else if st, _ := f.GetStyle(id); st.Font == nil || !st.Font.Bold {
+	if st := style("rows", "A1"); st.Font == nil || !st.Font.Bold {
 		t.Errorf("header is not bold")
+	}
+
+	// One font family in every cell of both sheets, the workbook's own.
+	def, err := f.GetDefaultFont()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range [][2]string{{"rows", "A1"}, {"rows", "B2"}, {"rows", "G3"}, {"rows", "A4"}, {"summary", "A1"}, {"summary", "A4"}, {"summary", "B5"}} {
+		if st := style(sc[0], sc[1]); st.Font == nil || st.Font.Family != def {
+			t.Errorf("%s!%s font %+v, want family %q", sc[0], sc[1], st.Font, def)
+		}
 	}
 
 	panes, err := f.GetPanes("rows")
@@ -311,35 +331,134 @@ func TestXLSX(t *testing.T) {
 	if !panes.Freeze || panes.YSplit != 1 {
 		t.Errorf("panes %+v, want the header row frozen", panes)
 	}
-	if w, _ := f.GetColWidth("rows", "G"); w < 50 {
-		t.Errorf("error column width %v, want it wide", w)
+	// Widths fit the content: the header and its filter button at least, the longest
+	// value when it is longer, up to a cap; a wide error wraps.
+	for col, want := range map[string]float64{"A": 8, "B": 20, "C": 11, "D": 17, "G": 62, "H": 15, "I": 59} {
+		if got, _ := f.GetColWidth("rows", col); got != want {
+			t.Errorf("width of column %s is %v, want %v", col, got, want)
+		}
 	}
+	if st := style("rows", "G3"); st.Alignment == nil || !st.Alignment.WrapText {
+		t.Errorf("the error column does not wrap")
+	}
+	if h, _ := f.GetRowHeight("rows", 3); h < 29 {
+		t.Errorf("row 3, whose error takes two lines, is %v points high", h)
+	}
+	sheet := sheetXML(t, path, "xl/worksheets/sheet1.xml")
 	// excelize writes the range with absolute markers, as Excel does in _FilterDatabase.
-	if sheet := sheetXML(t, path, "xl/worksheets/sheet1.xml"); !strings.Contains(sheet, `<autoFilter ref="$A$1:$G$9"`) {
-		t.Errorf("rows sheet has no autofilter over A1:G9:\n%.2000s", sheet)
+	if !strings.Contains(sheet, `<autoFilter ref="$A$1:$I$9"`) {
+		t.Errorf("rows sheet has no autofilter over A1:I9:\n%.2000s", sheet)
 	}
 
-	sum, err := f.GetRows("summary")
+	// Print: landscape, one page wide, the header on every page.
+	layout, err := f.GetPageLayout("rows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *layout.Orientation != "landscape" || *layout.FitToWidth != 1 || *layout.FitToHeight != 0 {
+		t.Errorf("page layout %s, fit %d wide %d high; want landscape, 1 wide, 0 (any) high",
+			*layout.Orientation, *layout.FitToWidth, *layout.FitToHeight)
+	}
+	props, err := f.GetSheetProps("rows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if props.FitToPage == nil || !*props.FitToPage {
+		t.Errorf("rows sheet does not fit to page")
+	}
+	names := map[string]string{}
+	for _, dn := range f.GetDefinedName() {
+		names[dn.Scope+" "+dn.Name] = dn.RefersTo
+	}
+	if got := names["rows _xlnm.Print_Titles"]; got != "rows!$1:$1" {
+		t.Errorf("print titles %q, want rows!$1:$1 (defined names %v)", got, names)
+	}
+	if got := names["rows _xlnm.Print_Area"]; got != "rows!$A:$H" {
+		t.Errorf("print area %q, want rows!$A:$H", got)
+	}
+
+	sum, err := f.GetRows("summary", excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
 	for _, r := range sum {
-		if len(r) == 2 {
+		if len(r) >= 2 {
 			got[r[0]] = r[1]
-		} else if len(r) == 1 {
-			got[r[0]] = ""
 		}
 	}
+	started := time.Date(2024, 3, 15, 10, 0, 0, 0, time.UTC).Local()
+	zone := started.Format("-07:00")
 	for k, v := range map[string]string{
-		"run": "3", "mode": "import", "input": "deals.csv", "rows": "8", "created": "2", "invalid": "2",
-		"failed": "1", "valid": "0", "elapsed_seconds": "12.4", "requests": "10", "requests_per_second": "0.81",
-		"started": "2024-03-15T10:00:00Z", "stopped": "",
+		"Input file": "deals.csv", "Rows read": "8", "Created": "2", "Invalid (not sent)": "2", "Failed": "1",
+		"Updated": "1", "Skipped (done in an earlier run)": "1", "Time taken (seconds)": "12.4",
+		"Requests to the portal": "10", "Requests per second": "0.8", "Requests refused as too many (429/503)": "1",
+		"Outcome": "Rows",
 	} {
 		if got[k] != v {
-			t.Errorf("summary %s = %q, want %q", k, got[k], v)
+			t.Errorf("summary %q = %q, want %q", k, got[k], v)
 		}
 	}
+	if _, ok := got["Valid"]; ok {
+		t.Errorf("an import's summary lists Valid")
+	}
+	// Dates are date cells: a number with a date format, shown as a date.
+	startCell := ""
+	for i, r := range sum {
+		if len(r) > 0 && r[0] == "Started (UTC"+zone+")" {
+			startCell = cellName(2, i+1)
+		}
+	}
+	if startCell == "" {
+		t.Fatalf("no Started line in %q", sum)
+	}
+	if typ, _ := f.GetCellType("summary", startCell); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+		t.Errorf("%s has type %v, want a date (a number)", startCell, typ)
+	}
+	if shown, _ := f.GetCellValue("summary", startCell); shown != started.Format("2006-01-02 15:04:05") {
+		t.Errorf("Started shows %q, want %q", shown, started.Format("2006-01-02 15:04:05"))
+	}
+	if first, _ := f.GetCellValue("summary", "A2"); !strings.Contains(first, "8 rows read: 2 created, 1 updated, 1 unchanged, 1 skipped, 2 invalid, 1 failed.") ||
+		!strings.Contains(first, "3 rows need a look") {
+		t.Errorf("summary sentence %q", first)
+	}
+
+	// The chart of the outcomes.
+	charts := 0
+	for _, name := range zipNames(t, path) {
+		if strings.HasPrefix(name, "xl/charts/chart") {
+			charts++
+			chart := sheetXML(t, path, name)
+			for _, want := range []string{"barChart><barDir val=\"bar\">", "summary!$A$", "summary!$B$", "Rows by outcome"} {
+				if !strings.Contains(chart, want) {
+					t.Errorf("%s lacks %s", name, want)
+				}
+			}
+		}
+	}
+	if charts != 1 {
+		t.Errorf("%d charts, want 1", charts)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %v (%v), want 0600", info.Mode(), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*")); len(left) > 0 {
+		t.Errorf("temporary files left beside the report: %v", left)
+	}
+}
+
+func zipNames(t *testing.T, path string) []string {
+	t.Helper()
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	var names []string
+	for _, f := range z.File {
+		names = append(names, f.Name)
+	}
+	return names
 }
 
 func TestXLSXNoRows(t *testing.T) {
@@ -398,8 +517,174 @@ func TestNewWriterFormats(t *testing.T) {
 			t.Errorf("NewWriter(%q) error %v, want one naming the formats", name, err)
 		}
 	}
-	if _, err := NewWriter(filepath.Join(dir, "missing", "a.csv")); err == nil {
-		t.Errorf("NewWriter in a missing folder succeeded")
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewWriter(filepath.Join(blocker, "a.csv")); err == nil {
+		t.Errorf("NewWriter under a regular file succeeded")
+	}
+}
+
+// The report's folder is made when missing; reports hold the customer's data, so every
+// one is 0600 and never executable, also when it replaces a file that was world-readable.
+func TestReportFolderAndMode(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"r.csv", "r.json", "r.xlsx"} {
+		dir := filepath.Join(t.TempDir(), "reports", "nightly")
+		path := filepath.Join(dir, name)
+		if name == "r.csv" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte("old"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w, err := NewWriter(path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := w.Write(results[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(summary); err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", name, got)
+		}
+		if name != "r.csv" {
+			if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
+				t.Errorf("%s: folder %v (%v), want created 0700", name, info.Mode(), err)
+			}
+		}
+	}
+}
+
+func TestDealURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		base string
+		id   int64
+		want string
+	}{
+		{"https://example.onlyoffice.com", 7, "https://example.onlyoffice.com/Products/CRM/Deals.aspx?id=7"},
+		{"https://example.onlyoffice.com/", 7, "https://example.onlyoffice.com/Products/CRM/Deals.aspx?id=7"},
+		{"https://example.com/office/", 12, "https://example.com/office/Products/CRM/Deals.aspx?id=12"},
+		{"https://example.com/office", 12, "https://example.com/office/Products/CRM/Deals.aspx?id=12"},
+		{"http://127.0.0.1:8089", 3, "http://127.0.0.1:8089/Products/CRM/Deals.aspx?id=3"},
+		{"https://admin:secret@example.com/x/?a=1#f", 3, "https://example.com/x/Products/CRM/Deals.aspx?id=3"},
+		{"https://example.com", 0, ""},
+		{"", 5, ""},
+		{"example.com", 5, ""},
+		{"ftp://example.com", 5, ""},
+	}
+	for _, tt := range tests {
+		if got := DealURL(tt.base, tt.id); got != tt.want {
+			t.Errorf("DealURL(%q, %d) = %q, want %q", tt.base, tt.id, got, tt.want)
+		}
+	}
+}
+
+// A cell is cut at Excel's limit, counted as Excel counts (UTF-16), with a marker that
+// says how much is missing.
+func TestClip(t *testing.T) {
+	t.Parallel()
+	utf16 := func(s string) int {
+		n := 0
+		for _, c := range s {
+			n += utf16Len(c)
+		}
+		return n
+	}
+	tests := []struct {
+		name string
+		in   string
+		cut  bool
+	}{
+		{"short", "abc", false},
+		{"at the limit", strings.Repeat("a", MaxCell), false},
+		{"accents at the limit", strings.Repeat("é", MaxCell), false},
+		{"one over", strings.Repeat("a", MaxCell+1), true},
+		{"a megabyte", strings.Repeat("x", 1<<20), true},
+		{"emoji count two", strings.Repeat("😀", MaxCell/2+1), true},
+	}
+	for _, tt := range tests {
+		got := clip(tt.in)
+		if n := utf16(got); n > MaxCell {
+			t.Errorf("%s: %d characters, want at most %d", tt.name, n, MaxCell)
+		}
+		if !tt.cut {
+			if got != tt.in {
+				t.Errorf("%s: changed", tt.name)
+			}
+			continue
+		}
+		left := utf16(tt.in) - utf16(strings.TrimSuffix(got, got[strings.LastIndex(got, " […cut"):]))
+		if want := fmt.Sprintf(" […cut: %d more characters]", left); !strings.HasSuffix(got, want) {
+			t.Errorf("%s: ends %q, want %q", tt.name, got[max(0, len(got)-40):], want)
+		}
+		if !utf8.ValidString(got) {
+			t.Errorf("%s: cut inside a character", tt.name)
+		}
+	}
+}
+
+// Over-long cells reach every report format cut with the marker, never whole.
+func TestReportsClipCells(t *testing.T) {
+	t.Parallel()
+	long := Result{Row: 2, Status: "invalid", Key: strings.Repeat("k", 40000), Error: strings.Repeat("e", 100000), Title: strings.Repeat("t", 33000)}
+	for _, name := range []string{"r.csv", "r.json", "r.xlsx"} {
+		path := writeReport(t, name, []Result{long}, summary)
+		var cells []string
+		switch name {
+		case "r.csv":
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := csv.NewReader(f).ReadAll()
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cells = recs[1]
+		case "r.json":
+			data, _ := os.ReadFile(path)
+			var got jsonReportFile
+			if err := json.Unmarshal(data, &got); err != nil {
+				t.Fatal(err)
+			}
+			cells = []string{got.Rows[0].Key, got.Rows[0].Error, got.Rows[0].Title}
+		case "r.xlsx":
+			f, err := excelize.OpenFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := f.GetRows("rows")
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cells = rows[1]
+		}
+		cut := 0
+		for _, c := range cells {
+			if len(c) > MaxCell {
+				t.Errorf("%s: a cell of %d characters", name, len(c))
+			}
+			if strings.Contains(c, "more characters]") {
+				cut++
+			}
+		}
+		if cut != 3 {
+			t.Errorf("%s: %d cells cut with the marker, want 3", name, cut)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -117,4 +118,27 @@ func (db *DB) token() string {
 	db.lockMu.Lock()
 	defer db.lockMu.Unlock()
 	return db.lockToken
+}
+
+// Holder returns the process that holds the lock, if any, and whether it is
+// alive: a process on this host that no longer exists is not; one on another
+// host cannot be checked from here and counts as alive.
+func (db *DB) Holder(ctx context.Context) (h Holder, held, live bool, err error) {
+	var since sql.NullString
+	var runID sql.NullInt64
+	err = db.read(func(r *sql.DB) error {
+		return r.QueryRowContext(ctx, `SELECT pid, host, since, run_id FROM lock WHERE id = 1`).Scan(&h.PID, &h.Host, &since, &runID)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return Holder{}, false, false, nil
+	}
+	if err == nil {
+		h.RunID = runID.Int64
+		h.Since, err = parseTime(since)
+	}
+	if err != nil {
+		return Holder{}, false, false, fmt.Errorf("read the lock: %w", err)
+	}
+	host, _ := os.Hostname()
+	return h, true, h.Host != host || alive(h.PID), nil
 }

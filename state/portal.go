@@ -1,14 +1,17 @@
 package state
 
 import (
+	"net"
 	"net/url"
 	"strings"
 )
 
 // Portal is the name under which the state database knows the portal at
-// rawURL: scheme, lower-case host (default port dropped) and path without
-// trailing slash; never the user name or password a URL may carry, nor its
-// query or fragment. Two spellings of one portal's base URL give one name.
+// rawURL, the same for every spelling of one portal's base URL: scheme and host
+// in lower case, the default port dropped, the host's trailing dot dropped, the
+// loopback names (localhost, 127.0.0.1, ::1) as one, the path without trailing
+// slashes and without the /api/2.0 that a user may paste from the API docs.
+// Never the user name or password a URL may carry, nor its query or fragment.
 func Portal(rawURL string) string {
 	s := strings.TrimSpace(rawURL)
 	u, err := url.Parse(s)
@@ -23,12 +26,36 @@ func Portal(rawURL string) string {
 		return strings.TrimRight(s, "/")
 	}
 	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if loopbackName(host) {
+		host = "localhost"
+	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]" // IPv6
 	}
 	if port := u.Port(); port != "" && !(scheme == "https" && port == "443") && !(scheme == "http" && port == "80") {
 		host += ":" + port
 	}
-	return scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
+	return scheme + "://" + host + apiPath(u.EscapedPath())
+}
+
+// apiPath is a base URL's path without trailing slashes and without a pasted
+// /api/2.0 (or /api/2.0.json) suffix.
+func apiPath(p string) string {
+	p = strings.TrimRight(p, "/")
+	for _, suffix := range []string{"/api/2.0", "/api/2.0.json"} {
+		if len(p) >= len(suffix) && strings.EqualFold(p[len(p)-len(suffix):], suffix) {
+			return strings.TrimRight(p[:len(p)-len(suffix)], "/")
+		}
+	}
+	return p
+}
+
+// loopbackName tells the names of this machine's own loopback portal.
+func loopbackName(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
 }

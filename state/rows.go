@@ -140,6 +140,12 @@ func (db *DB) Answer(ctx context.Context, run int64, portal, key string, a Answe
 			sent = a.Sent
 		}
 		if a.Outcome == Deleted {
+			if id.Valid {
+				// Gone from the portal: the key index must not hand it to a later run.
+				if _, err := tx.Exec(`DELETE FROM portal_keys WHERE portal = ? AND opportunity_id = ?`, portal, id.Int64); err != nil {
+					return err
+				}
+			}
 			id, hash = sql.NullInt64{}, ""
 		}
 		if _, err := tx.Exec(`

@@ -91,6 +91,10 @@ func (db *DB) FinishRun(ctx context.Context, id int64, counts map[string]int, en
 	if err != nil {
 		return fmt.Errorf("record end of run %d: %w", id, err)
 	}
+	// The state at rest is one file: a copy of it alone misses nothing.
+	if err := db.Checkpoint(ctx); err != nil && !errors.Is(err, errCheckpointBusy) {
+		return err
+	}
 	return nil
 }
 
@@ -202,4 +206,33 @@ FROM run_rows WHERE run_id = ? ORDER BY rowid`, id)
 		}
 		return nil
 	})
+}
+
+// JournalCounts counts run id's rows by outcome as its journal shows them: for
+// a run that died before FinishRun recorded its counts, what it did (Pending:
+// sent and never answered).
+func (db *DB) JournalCounts(ctx context.Context, id int64) (map[string]int, error) {
+	counts := map[string]int{}
+	err := db.read(func(r *sql.DB) error {
+		rows, err := r.QueryContext(ctx, `SELECT outcome, count(*) FROM run_rows WHERE run_id = ? GROUP BY outcome`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				outcome string
+				n       int
+			)
+			if err := rows.Scan(&outcome, &n); err != nil {
+				return err
+			}
+			counts[outcome] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the journal of run %d: %w", id, err)
+	}
+	return counts, nil
 }

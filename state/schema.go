@@ -7,7 +7,8 @@ import (
 
 // migrations bring the schema from version i (PRAGMA user_version) to i+1.
 // They are applied in order, in one transaction with the version bump; a
-// released migration is never edited, a change is a new one at the end.
+// released migration is never edited, a change is a new one at the end. Each
+// is SQL, then optionally Go for what SQL cannot do (goMigrations[i]).
 var migrations = []string{
 	// 1: runs, rows, run_rows, lock.
 	`
@@ -71,6 +72,81 @@ CREATE TABLE lock (
 	token  TEXT NOT NULL
 );
 `,
+	// 2: the key definition; the portal's key index; the portal names of
+	// version 1 rewritten in the canonical form of Portal (see renamePortals).
+	`
+-- At most one line: the key the rows' keys were made by.
+CREATE TABLE key_def (
+	id        INTEGER PRIMARY KEY CHECK (id = 1),
+	columns   TEXT NOT NULL,                   -- JSON array of the mapping's key columns
+	key_field TEXT NOT NULL DEFAULT ''         -- the custom field's label; '' = none
+);
+
+-- The portal's own index of keys: which opportunities hold which value in the
+-- key custom field, as last read from the portal (1000 a page).
+CREATE TABLE portal_keys (
+	portal         TEXT NOT NULL,
+	value          TEXT NOT NULL,              -- the key as the portal holds it
+	opportunity_id INTEGER NOT NULL,
+	created        TEXT,                       -- when the portal says it was created
+	PRIMARY KEY (portal, value, opportunity_id)
+) WITHOUT ROWID;
+CREATE INDEX portal_keys_id ON portal_keys (portal, opportunity_id);
+
+-- One line per portal whose index was read: up to which opportunity id.
+CREATE TABLE portal_index (
+	portal   TEXT PRIMARY KEY,
+	field_id INTEGER NOT NULL,                 -- the key custom field's id on that portal
+	max_id   INTEGER NOT NULL,                 -- the newest opportunity read
+	read_at  TEXT NOT NULL
+);
+`,
+}
+
+// goMigrations are the steps of a migration that SQL cannot do, run after its SQL.
+var goMigrations = map[int]func(tx *sql.Tx) error{
+	1: renamePortals,
+}
+
+// renamePortals rewrites the portal names that version 1 stored (lower-cased
+// host, nothing more) in the canonical form of Portal, so that the rows a run
+// made through http://localhost:8089/api/2.0 and through http://127.0.0.1:8089
+// become one portal's. Where both spellings hold the same key, the row under
+// the canonical name stays and the other keeps its old name: nothing is lost,
+// and such doubled keys are what dedupe is for.
+func renamePortals(tx *sql.Tx) error {
+	names := map[string]bool{}
+	for _, q := range []string{`SELECT DISTINCT portal FROM runs`, `SELECT DISTINCT portal FROM rows`} {
+		rows, err := tx.Query(q)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return err
+			}
+			names[name] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for old := range names {
+		canon := Portal(old)
+		if canon == old {
+			continue
+		}
+		if _, err := tx.Exec(`UPDATE runs SET portal = ? WHERE portal = ?`, canon, old); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE OR IGNORE rows SET portal = ? WHERE portal = ?`, canon, old); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrate applies the migrations the database lacks, or refuses a database
@@ -86,6 +162,11 @@ func migrate(tx *sql.Tx) error {
 	for v := version; v < len(migrations); v++ {
 		if _, err := tx.Exec(migrations[v]); err != nil {
 			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+		if fn := goMigrations[v]; fn != nil {
+			if err := fn(tx); err != nil {
+				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+			}
 		}
 	}
 	if version < len(migrations) {

@@ -56,6 +56,8 @@ type DB struct {
 
 	lockMu    sync.Mutex
 	lockToken string // non-empty while this handle holds the lock
+
+	leftover int64 // the size of the -wal file found at Open
 }
 
 // Open opens the state database at path, creating it with mode 0600 if it does
@@ -68,6 +70,10 @@ func Open(path string) (*DB, error) {
 	}
 	// Created here rather than by SQLite so that the mode is 0600 whatever the
 	// umask; SQLite gives its -wal and -shm files the database file's mode.
+	var leftover int64
+	if fi, err := os.Stat(abs + "-wal"); err == nil {
+		leftover = fi.Size()
+	}
 	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
@@ -108,6 +114,7 @@ func Open(path string) (*DB, error) {
 		r:          r,
 		reqs:       make(chan *writeReq),
 		writerDone: make(chan struct{}),
+		leftover:   leftover,
 	}
 	go db.writer()
 
@@ -131,6 +138,40 @@ func dsn(abs string, params ...string) string {
 // Path is the absolute path of the database file.
 func (db *DB) Path() string { return db.path }
 
+// LeftoverWAL is the size of the write-ahead log (the -wal file beside the
+// database) that Open found, 0 if none: changes not yet folded into the file.
+// Left by a process that died, or held by one still running (see Holder).
+func (db *DB) LeftoverWAL() int64 { return db.leftover }
+
+// Checkpoint folds the write-ahead log into the database file and empties it,
+// so that the file alone holds everything: a copy of it without its -wal
+// misses nothing. Close does it too; a run does it when it ends.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	return db.checkpoint(ctx)
+}
+
+// errCheckpointBusy: another process reads or writes the database; it will checkpoint
+// when it is done.
+var errCheckpointBusy = errors.New("checkpoint the state database: another process is reading or writing it")
+
+func (db *DB) checkpoint(ctx context.Context) error {
+	// Outside any transaction, on the writer's one connection: database/sql hands it over
+	// between two of the writer's batches.
+	var busy, logFrames, done int
+	if err := db.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("checkpoint the state database: %w", err)
+	}
+	if busy != 0 {
+		return errCheckpointBusy
+	}
+	return nil
+}
+
 // Close releases the lock if this handle holds it, waits for the calls in
 // progress, and closes the database. Calling it again does nothing.
 func (db *DB) Close() error {
@@ -151,7 +192,11 @@ func (db *DB) Close() error {
 	}
 	close(db.reqs)
 	<-db.writerDone
-	errs = append(errs, db.r.Close(), db.w.Close())
+	errs = append(errs, db.r.Close())
+	if err := db.checkpoint(context.Background()); err != nil && !errors.Is(err, errCheckpointBusy) {
+		errs = append(errs, err)
+	}
+	errs = append(errs, db.w.Close())
 	return errors.Join(errs...)
 }
 
@@ -275,6 +320,14 @@ func (db *DB) read(fn func(r *sql.DB) error) error {
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// nullTime is NULL for the zero time.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
 
 func parseTime(s sql.NullString) (time.Time, error) {
 	if !s.Valid || s.String == "" {

@@ -1,0 +1,147 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// What tests use to look into the portal and to act on it as its users do, beside the API.
+// None of these is a request: they leave Stats alone, and no fault applies to them.
+
+// ErrNoDeal is returned by Edit for an opportunity that does not exist or that the user may
+// not see (the API answers both with 404).
+var ErrNoDeal = errors.New("emulator: no such opportunity for this user")
+
+// TokenFor issues an API token for the seeded user with this login or e-mail (any case), as
+// logging in would, two-factor users included, valid for a year: a test acts as that user
+// over HTTP with it.
+func (s *Server) TokenFor(login string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.userByLogin(login)
+	if !ok {
+		return "", fmt.Errorf("emulator: no user %q", login)
+	}
+	tok := newToken()
+	s.issued[tok] = issuedToken{userID: u.ID, expires: s.now().Add(tokenLifetime)}
+	return tok, nil
+}
+
+// Edit changes an opportunity as the user with this login does in the web UI, which
+// shows the whole record and saves it whole: change gets a copy to alter, and what it leaves
+// is saved as it was. The rules of the server hold: a deal the user may not see is
+// ErrNoDeal; only an administrator or the deal's creator can change its privacy and access
+// list (anyone else's changes to those are not saved); the id and creator stay; a private
+// deal keeps the editor on its access list. The last modification date becomes now.
+func (s *Server) Edit(login string, id int, change func(*Opportunity)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.userByLogin(login)
+	if !ok {
+		return fmt.Errorf("emulator: no user %q", login)
+	}
+	o, ok := s.visibleDeal(id, u)
+	if !ok {
+		return fmt.Errorf("%w: %d for %s", ErrNoDeal, id, login)
+	}
+	c := o.clone()
+	change(&c)
+	c.ID, c.CreatedBy = o.ID, o.CreatedBy
+	if u.IsAdmin || o.CreatedBy == u.ID {
+		setAccess(&c, c.IsPrivate, c.AccessList, u)
+	} else {
+		c.IsPrivate, c.AccessList = o.IsPrivate, slices.Clone(o.AccessList)
+	}
+	*o = c
+	s.modified[id] = s.now().In(s.loc)
+	return nil
+}
+
+// AddCustomField defines an opportunity custom field, as an administrator does in the web
+// UI, after the last one, and returns it with its id.
+func (s *Server) AddCustomField(label string, fieldType int, mask string) CustomField {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pos := 0
+	for _, f := range s.customFields {
+		pos = max(pos, f.Position)
+	}
+	f := CustomField{ID: s.nextFieldID, Label: label, FieldType: fieldType, Position: pos + 1, Mask: mask}
+	s.nextFieldID++
+	s.customFields = append(s.customFields, f)
+	return f
+}
+
+// CustomFieldByLabel finds an opportunity custom field definition by its label, any case;
+// the first one when several share it.
+func (s *Server) CustomFieldByLabel(label string) (CustomField, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.customFields {
+		if strings.EqualFold(f.Label, label) {
+			return f, true
+		}
+	}
+	return CustomField{}, false
+}
+
+// CountByField counts the opportunities by their value of the custom field fieldID (deals
+// without a value are not counted): the test of "each key exactly once" on the portal.
+func (s *Server) CountByField(fieldID int) map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, o := range s.opps {
+		if v, ok := o.CustomFields[fieldID]; ok {
+			out[v]++
+		}
+	}
+	return out
+}
+
+// Tags returns every tag the portal knows with the number of opportunities holding it.
+func (s *Server) Tags() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.tags))
+	for _, t := range s.tags {
+		out[t] = 0
+	}
+	for _, o := range s.opps {
+		for _, t := range o.Tags {
+			out[t]++
+		}
+	}
+	return out
+}
+
+// LastModified is when the opportunity was last created, changed or given a date by PUT
+// crm/opportunity/{id}/lastmodifeddate, in the portal's time zone; false when there is no
+// such opportunity.
+func (s *Server) LastModified(id int) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.modified[id]
+	return t, ok
+}
+
+// Requests counts the requests received for one method and route, the route as Stats.ByRoute
+// names it: "POST crm/opportunity", "PUT crm/opportunity/{id}", "GET crm/opportunity/filter",
+// "POST crm/opportunity/taglist", "PUT crm/opportunity/{id}/creationdate" and so on.
+func (s *Server) Requests(method, route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats.ByRoute[method+" "+route]
+}
+
+// SetProxyFaults changes Options.GatewayRate and Options.HTMLRate from the next request on,
+// so that a test can build its portal's state first and then put a failing proxy or gateway
+// in front of it.
+func (s *Server) SetProxyFaults(gateway, html float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.GatewayRate, s.opts.HTMLRate = gateway, html
+}
