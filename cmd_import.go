@@ -59,30 +59,30 @@ Examples:
 
 // importOptions are the flags of import and validate.
 type importOptions struct {
-	mapping      string
-	url          string
-	token        string
-	user         string
-	passwordFile string
-	concurrency  string // N or auto; parsed into workers by poster
-	workers      int
-	rate         float64
-	burst        int
-	retries      int
-	timeout      time.Duration
-	report       string
-	rejects      string
-	limit        int
-	maxErrors    int
-	progress     string
-	logFormat    string
-	logLevel     string
-	allowHTTP    bool
-	insecure     bool
-	state        string
-	mode         string
-	onConflict   string
-	recreate     bool
+	mapping         string
+	url             string
+	token           string
+	user            string
+	passwordFile    string
+	concurrency     string // N or auto; parsed into workers by poster
+	workers         int
+	rate            float64
+	burst           int
+	retries         int
+	timeout         time.Duration
+	report          string
+	rejects         string
+	limit           int
+	maxErrors       int
+	progress        string
+	logFormat       string
+	logLevel        string
+	allowHTTP       bool
+	insecure        bool
+	state           string
+	mode            string
+	recreateMissing bool
+	onConflict      string
 }
 
 // statePath is --state, or the mapping's name with .state.db beside it.
@@ -135,6 +135,10 @@ func (o *importOptions) register(fs *flag.FlagSet, dry bool) {
 	fs.StringVar(&o.token, "token", "", "API `TOKEN` (env ONLYOFFICE_TOKEN); or --user and a password")
 	fs.StringVar(&o.user, "user", os.Getenv("ONLYOFFICE_USER"), "user `NAME` for POST api/2.0/authentication (env ONLYOFFICE_USER)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "`FILE` holding the password (env ONLYOFFICE_PASSWORD holds the password itself)")
+	fs.StringVar(&o.state, "state", "", "the state database `FILE` (SQLite) that makes re-runs safe (default beside the mapping: M.state.db)")
+	fs.StringVar(&o.mode, "mode", importer.ModeCreate, "create: rows already imported are skipped; sync: changed rows are merged field by field into the portal's record, unchanged ones left; validate --mode sync previews tonight's sync, reading the portal")
+	fs.StringVar(&o.onConflict, "on-conflict", record.ExportWins, "sync: a field both the export and a portal user changed since the last sync takes the export's value (export) or keeps the portal's (portal); the report names it either way")
+	fs.BoolVar(&o.recreateMissing, "recreate-missing", false, "sync: create again a deal the portal no longer shows (deleted, or hidden from this user)")
 	if dry {
 		return
 	}
@@ -144,10 +148,6 @@ func (o *importOptions) register(fs *flag.FlagSet, dry bool) {
 	fs.IntVar(&o.retries, "retries", 5, "retries of one row on 429, 503, other 5xx and network errors; never on 400-404")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "one request's time limit")
 	fs.IntVar(&o.maxErrors, "max-errors", 0, "stop the run after `N` failed rows, not counting invalid ones (default no limit)")
-	fs.StringVar(&o.state, "state", "", "the state database `FILE` (SQLite) that makes re-runs safe (default beside the mapping: M.state.db)")
-	fs.StringVar(&o.mode, "mode", importer.ModeCreate, "create: rows already imported are skipped; sync: changed rows are merged field by field into the portal's record, unchanged ones left")
-	fs.StringVar(&o.onConflict, "on-conflict", record.ExportWins, "sync: a field both the export and a portal user changed since the last sync takes the export's value (export) or keeps the portal's (portal); the report names it either way")
-	fs.BoolVar(&o.recreate, "recreate-missing", false, "sync: create again a deal the portal no longer shows (deleted, or hidden from this user)")
 	fs.BoolVar(&o.allowHTTP, "allow-http", false, "permit plain http:// to a host that is not loopback (the token would travel in clear)")
 	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "skip TLS certificate checks (a warning on every run)")
 }
@@ -202,6 +202,9 @@ func runImport(cmd string, args []string, ios streams) int {
 	if err != nil {
 		return fail(code, "%v; nothing was posted", err)
 	}
+	if code, err := link.resolveKeyField(context.Background(), m, dry, log); err != nil {
+		return fail(code, "%v; nothing was posted", err)
+	}
 	plan, err := link.bind(m, src, log)
 	if err != nil {
 		return fail(exitNothing, "the mapping does not fit %s; nothing was posted:\n%v", input, err)
@@ -210,6 +213,28 @@ func runImport(cmd string, args []string, ios streams) int {
 	var live *poster
 	var ledger *importer.Ledger
 	total := int64(-1)
+	if dry && o.mode == importer.ModeSync {
+		// Tonight's sync, previewed: the state database and the portal are read, nothing
+		// is sent and nothing recorded.
+		if link.poster == nil {
+			return fail(exitNothing, "validate --mode sync reads the portal: give --url and --token (or ONLYOFFICE_URL and ONLYOFFICE_TOKEN)")
+		}
+		if o.onConflict != record.ExportWins && o.onConflict != record.PortalWins {
+			return fail(exitNothing, "--on-conflict %q: want export or portal", o.onConflict)
+		}
+		if _, err := os.Stat(o.statePath()); err != nil {
+			return fail(exitNothing, "%s: no state database, no import has run with this mapping yet: a sync would create every row", o.statePath())
+		}
+		db, err := state.Open(o.statePath())
+		if err != nil {
+			return fail(exitNothing, "%v", err)
+		}
+		defer db.Close()
+		live = link.poster
+		ledger = &importer.Ledger{DB: db, Portal: state.Portal(o.url), DryRun: true}
+	} else if dry && o.mode != importer.ModeCreate {
+		return fail(exitNothing, "--mode %q: want create or sync", o.mode)
+	}
 	if !dry {
 		if o.mode != importer.ModeCreate && o.mode != importer.ModeSync {
 			return fail(exitNothing, "--mode %q: want create or sync", o.mode)
@@ -239,13 +264,14 @@ func runImport(cmd string, args []string, ios streams) int {
 		}
 		defer db.Close()
 		portal := state.Portal(o.url)
-		runID, err := db.StartRun(context.Background(), state.Run{Portal: portal, Input: input, Mode: o.mode})
+		indexed, code, err := prepareIdentity(context.Background(), db, link, m, portal, log)
 		if err != nil {
-			return fail(exitNothing, "%v; nothing was posted", err)
+			return fail(code, "%v; nothing was posted", err)
 		}
 		// A portal may still be working on a request for a while after the client gave up on
 		// it at --timeout: twice that is the bound taken before "not found" means "never made".
-		ledger = &importer.Ledger{DB: db, Portal: portal, Run: runID, SettleAfter: 2 * o.timeout}
+		// The run is recorded once nothing can refuse it any more (StartRun below).
+		ledger = &importer.Ledger{DB: db, Portal: portal, SettleAfter: 2 * o.timeout, Indexed: indexed}
 	}
 
 	reportPath, rejectsPath := outputPaths(input, o.report, o.rejects)
@@ -259,11 +285,21 @@ func runImport(cmd string, args []string, ios streams) int {
 		return fail(exitNothing, "%v", err)
 	}
 
+	if ledger != nil && !ledger.DryRun {
+		runID, err := ledger.DB.StartRun(context.Background(), state.Run{Portal: ledger.Portal, Input: input, Mode: o.mode})
+		if err != nil {
+			rep.Close(report.Summary{})
+			rejects.Close()
+			return fail(exitNothing, "%v; nothing was posted", err)
+		}
+		ledger.Run = runID
+	}
+
 	bar := progress.New(ios.err, o.progress, ios.errIsTTY, total, log)
 	soft, hard, stopSignals := signalContexts(context.Background(), ios, log)
 	defer stopSignals()
 
-	if ledger != nil {
+	if ledger != nil && !ledger.DryRun {
 		adopted, forgotten, doubtful, err := importer.Settle(soft, ledger, live)
 		if adopted+forgotten+doubtful > 0 {
 			log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,
@@ -290,8 +326,8 @@ func runImport(cmd string, args []string, ios streams) int {
 		Check:           link.check(plan),
 		Ledger:          ledger,
 		Mode:            o.mode,
+		RecreateMissing: o.recreateMissing,
 		OnConflict:      o.onConflict,
-		RecreateMissing: o.recreate,
 		OnResult: func(r importer.Result) {
 			counts.Done++
 			switch r.Status {
@@ -348,11 +384,11 @@ func runImport(cmd string, args []string, ios streams) int {
 	if runErr != nil {
 		sum.Stopped = runErr.Error()
 	}
-	if ledger != nil {
+	if ledger != nil && !ledger.DryRun {
 		sum.Run = int(ledger.Run)
 		finishRun(ledger, st.Counts, sum.Stopped)
-		if st.Gone > 0 && !o.recreate {
-			log.Warn("opportunities are no longer on the portal (deleted, or hidden from this user); not created again: see the report",
+		if st.Gone > 0 && !o.recreateMissing {
+			log.Warn("opportunities are deleted or no longer visible to this user; not created again: see the report",
 				"count", st.Gone, "hint", "--recreate-missing creates them again")
 		}
 		if st.Absent > 0 {

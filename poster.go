@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +23,9 @@ type poster struct {
 	client  *onlyoffice.Client
 	refused atomic.Int64     // 429 and 503 answers, for the summary
 	pace    *pace.Controller // adapts the shared limiter to the portal's answers
+	// keyField is the custom field that holds each row's key (key_field); 0 = none. With
+	// it, a lost create is found by its key, whatever a portal user changed since.
+	keyField int64
 }
 
 func (p *poster) Create(ctx context.Context, rec mapping.Record) (importer.Posted, error) {
@@ -49,6 +54,21 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (impo
 // Find lists the opportunities with rec's responsible, stage and contact created since
 // then, and keeps those that hold every field rec sent.
 func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error) {
+	if key := keyOf(rec, p.keyField); key != "" {
+		// By its key among the newest: no filter, since a portal user may have changed the
+		// responsible, the stage or the contact before the settle.
+		found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{}, since)
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, o := range found {
+			if keyOf(mapping.Record{CustomFields: customValues(o.CustomFields)}, p.keyField) == key {
+				ids = append(ids, o.ID)
+			}
+		}
+		return ids, nil
+	}
 	found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{
 		ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID,
 	}, since)
@@ -62,6 +82,28 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 		}
 	}
 	return ids, nil
+}
+
+// keyOf is the key a record holds in custom field id (HTML entities decoded, trimmed), ""
+// when none.
+func keyOf(rec mapping.Record, id int64) string {
+	if id == 0 {
+		return ""
+	}
+	for _, cf := range rec.CustomFields {
+		if cf.ID == id {
+			return strings.TrimSpace(html.UnescapeString(cf.Value))
+		}
+	}
+	return ""
+}
+
+func customValues(cfs []onlyoffice.CustomField) []mapping.CustomValue {
+	out := make([]mapping.CustomValue, len(cfs))
+	for i, cf := range cfs {
+		out[i] = mapping.CustomValue{ID: cf.ID, Value: cf.Value}
+	}
+	return out
 }
 
 // Current reads the portal's opportunities from the list endpoint (1000 a page, whole

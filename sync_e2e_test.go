@@ -164,9 +164,35 @@ func TestSyncMergesWithThePortal(t *testing.T) {
 	webEdit(t, url, srv.Token(), id["D3"], func(f map[string]any) { f["title"] = "Deal three (portal)" })
 	d1 := s.deal(id["D1"])
 
-	// The night's export: every amount changed, D3 renamed too.
-	before := srv.Stats()
-	res, rep = s.sync(syncHeader + "D1,Deal one,150,1,North\nD2,Deal two,250,1,North\nD3,Deal three (export),350,1,North\n")
+	// The night's export: every amount changed, D3 renamed too, D4 new. First previewed:
+	// validate --mode sync names each change, and changes nothing.
+	tonight := syncHeader + "D1,Deal one,150,1,North\nD2,Deal two,250,1,North\nD3,Deal three (export),350,1,North\nD4,Deal four,400,1,\n"
+	portalBefore, before := srv.Opportunities(), srv.Stats()
+	preview := runCmd(t, "validate", "--mapping", s.mapping, "--url", url, "--token", srv.Token(), "--mode", "sync",
+		"--progress", "never", "--report", filepath.Join(dir, "preview.csv"), writeFile(t, dir, "export.csv", tonight))
+	if preview.code != exitOK {
+		t.Fatalf("validate --mode sync: exit %d\n%s", preview.code, preview.stderr)
+	}
+	wantPreview := map[string][2]string{
+		"D1": {"would-update", `bidValue "100" -> "150"`},
+		"D2": {"would-update", `bidValue "200" -> "250"`},
+		"D3": {"would-update", `title "Deal three (portal)" -> "Deal three (export)"; bidValue "300" -> "350"; title: both changed, the export's "Deal three (export)" replaced the portal's "Deal three (portal)"`},
+		"D4": {"would-create", ""},
+	}
+	for _, r := range readReport(t, filepath.Join(dir, "preview.csv"))[1:] {
+		if w := wantPreview[r[1]]; r[2] != w[0] || r[6] != w[1] {
+			t.Errorf("preview of %s: got %s %q, want %s %q", r[1], r[2], r[6], w[0], w[1])
+		}
+	}
+	if n := changes(srv.Stats()) - changes(before); n != 0 {
+		t.Errorf("validate --mode sync sent %d changes, want none", n)
+	}
+	if diff := cmp.Diff(portalBefore, srv.Opportunities()); diff != "" {
+		t.Errorf("validate --mode sync changed the portal (-before +after):\n%s", diff)
+	}
+
+	before = srv.Stats()
+	res, rep = s.sync(tonight)
 	if res.code != exitOK {
 		t.Fatalf("nightly sync: exit %d\n%s", res.code, res.stderr)
 	}
@@ -189,17 +215,18 @@ func TestSyncMergesWithThePortal(t *testing.T) {
 		t.Errorf("D3's report row: %v, want updated naming the title and both values", rep["D3"])
 	}
 	after := srv.Stats()
-	for route, n := range map[string]int{"GET crm/opportunity/filter": 1, "PUT crm/opportunity/{id}": 3, "GET crm/opportunity/{id}": 0} {
+	for route, n := range map[string]int{"GET crm/opportunity/filter": 1, "PUT crm/opportunity/{id}": 3, "GET crm/opportunity/{id}": 0,
+		"POST crm/opportunity": 1} {
 		if got := after.ByRoute[route] - before.ByRoute[route]; got != n {
-			t.Errorf("the sync of 3 changed rows sent %d %s, want %d", got, route, n)
+			t.Errorf("the sync of 3 changed rows and a new one sent %d %s, want %d", got, route, n)
 		}
 	}
 
 	// Nothing changed in the export: nothing is sent but the list.
 	before = srv.Stats()
-	res, _ = s.sync(syncHeader + "D1,Deal one,150,1,North\nD2,Deal two,250,1,North\nD3,Deal three (export),350,1,North\n")
+	res, _ = s.sync(syncHeader + "D1,Deal one,150,1,North\nD2,Deal two,250,1,North\nD3,Deal three (export),350,1,North\nD4,Deal four,400,1,\n")
 	after = srv.Stats()
-	if n := changes(after) - changes(before); res.code != exitOK || n != 0 || !strings.Contains(res.stderr, "3 unchanged") {
+	if n := changes(after) - changes(before); res.code != exitOK || n != 0 || !strings.Contains(res.stderr, "4 unchanged") {
 		t.Errorf("an unchanged sync: exit %d, %d changes; want 0 and none, 3 unchanged\n%s", res.code, n, res.stderr)
 	}
 	if n := after.ByRoute["GET crm/opportunity/filter"] - before.ByRoute["GET crm/opportunity/filter"]; n != 1 {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/oppimport/oppimport/mapping"
@@ -18,6 +19,12 @@ const (
 	Updated   = "updated"
 	Unchanged = "unchanged"
 	Skipped   = "skipped"
+)
+
+// Outcomes of a preview (Ledger.DryRun): what a sync would do.
+const (
+	WouldCreate = "would-create"
+	WouldUpdate = "would-update"
 )
 
 // Modes of a run with state.
@@ -35,6 +42,13 @@ type Ledger struct {
 	// though the client gave up at its timeout: a row is searched for on the portal only once
 	// that has passed, so that "not found" proves it was never created.
 	SettleAfter time.Duration
+	// Indexed says the state database holds the portal's key index (key_field): a row the
+	// state does not know is looked up there before it is created, and taken over if found.
+	Indexed bool
+	// DryRun previews the run: the state and the portal are read, nothing is sent and
+	// nothing recorded; rows come out WouldCreate, WouldUpdate (the error column names each
+	// field that would change, from what to what), Unchanged, or Failed.
+	DryRun bool
 }
 
 // content is a record's canonical form: its hash tells a changed row from an unchanged one,
@@ -68,7 +82,50 @@ func handle(ctx context.Context, cfg *Config, it *item) {
 	case known && row.OpportunityID != 0:
 		syncRow(ctx, cfg, it, row)
 	default:
+		if id, note, ok := onPortal(ctx, l, it); ok {
+			adopt(ctx, cfg, it, id, note)
+			return
+		}
 		create(ctx, cfg, it, nil)
+	}
+}
+
+// onPortal looks the row's key up in the portal's key index: the oldest deal that holds it,
+// and a note saying so (and how many copies there are).
+func onPortal(ctx context.Context, l *Ledger, it *item) (int64, string, bool) {
+	if !l.Indexed || it.key == "" || it.key[0] == '#' {
+		return 0, "", false
+	}
+	ids, err := l.DB.PortalIDs(ctx, l.Portal, mapping.KeyValue(it.key))
+	if err != nil {
+		fail(it, Fatal(err))
+		return 0, "", true
+	}
+	if len(ids) == 0 {
+		return 0, "", false
+	}
+	note := fmt.Sprintf("already on the portal as opportunity %d (key_field)", ids[0])
+	if len(ids) > 1 {
+		note += fmt.Sprintf("; %d deals hold this key (%v): oppimport dedupe keeps the oldest", len(ids), ids)
+	}
+	return ids[0], note, true
+}
+
+// adopt takes over the deal the portal holds for the row: skipped in create mode, updated
+// in sync mode (what it holds is not known here, so it is compared in full).
+func adopt(ctx context.Context, cfg *Config, it *item, id int64, note string) {
+	if it.res.Status == Failed {
+		return // the index could not be read
+	}
+	if cfg.Mode == ModeSync {
+		// No base: the export wins where it differs, the unmapped fields are kept.
+		syncRow(ctx, cfg, it, state.Row{OpportunityID: id})
+	} else {
+		it.res.Status, it.res.OpportunityID = Skipped, id
+		answer(ctx, cfg.Ledger, it, state.Answer{OpportunityID: id, Outcome: Skipped})
+	}
+	if it.res.Error == "" {
+		it.res.Error = note
 	}
 }
 
@@ -77,6 +134,13 @@ func handle(ctx context.Context, cfg *Config, it *item) {
 // is never posted blindly.
 func create(ctx context.Context, cfg *Config, it *item, note error) {
 	l := cfg.Ledger
+	if l != nil && l.DryRun {
+		it.res.Status = WouldCreate
+		if note != nil {
+			it.res.Error = note.Error()
+		}
+		return
+	}
 	for try := 0; ; try++ {
 		sent := time.Now()
 		if l != nil {
@@ -172,10 +236,12 @@ func readCurrent(ctx context.Context, cfg Config) (map[int64]Current, Posted, er
 	if err != nil {
 		return nil, Posted{}, err
 	}
-	if len(ids) == 0 {
+	if len(ids) == 0 && !l.Indexed {
 		return map[int64]Current{}, Posted{}, nil
 	}
-	return cfg.Poster.Current(ctx, func(id int64) bool { return ids[id] })
+	// With a key index, a row the state does not know may be taken over from the portal:
+	// every deal may be wanted.
+	return cfg.Poster.Current(ctx, func(id int64) bool { return l.Indexed || ids[id] })
 }
 
 // syncRow brings the row's opportunity id in step with the export, field by field: the body
@@ -211,7 +277,12 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 	if len(m.Changed) == 0 {
 		// The portal holds what the export says already: the export's record becomes the base.
 		it.res.Status = Unchanged
-		answer(ctx, l, it, state.Answer{Outcome: Unchanged, Hash: it.hash, Sent: body})
+		answer(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Unchanged, Hash: it.hash, Sent: body})
+		return
+	}
+	if l.DryRun {
+		it.res.Status = WouldUpdate
+		it.res.Error = joinNotes(record.Changes(cur.Record, m.Body, m.Changed), it.res.Error)
 		return
 	}
 	if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: body, Before: cur.Raw}); err != nil {
@@ -244,6 +315,10 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 func gone(ctx context.Context, cfg *Config, it *item, id int64) {
 	l := cfg.Ledger
 	it.gone = true
+	if cfg.RecreateMissing && l.DryRun {
+		create(ctx, cfg, it, fmt.Errorf("opportunity %d is no longer on the portal: would be created again (--recreate-missing)", id))
+		return
+	}
 	if cfg.RecreateMissing {
 		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: state.Deleted}); err != nil {
 			fail(it, Fatal(err))
@@ -252,8 +327,9 @@ func gone(ctx context.Context, cfg *Config, it *item, id int64) {
 		create(ctx, cfg, it, fmt.Errorf("opportunity %d was no longer on the portal: created again (--recreate-missing)", id))
 		return
 	}
-	fail(it, fmt.Errorf("opportunity %d is no longer on the portal (deleted, or hidden from this user): "+
-		"not created again; --recreate-missing creates it again", id))
+	// Deleted, or private and hidden from this user: the server says 404 to both, and a
+	// copy made now could be a public twin of a private deal.
+	fail(it, fmt.Errorf("opportunity %d is deleted or no longer visible to this user: not created again (--recreate-missing creates it again)", id))
 	it.res.OpportunityID = id
 	answer(ctx, l, it, state.Answer{Outcome: Failed})
 }
@@ -345,7 +421,7 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 
 // answer writes the row's outcome to the state database; failing that, the run stops.
 func answer(ctx context.Context, l *Ledger, it *item, a state.Answer) {
-	if l == nil {
+	if l == nil || l.DryRun {
 		return
 	}
 	if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, a); err != nil {
@@ -370,4 +446,15 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// joinNotes joins the non-empty notes with "; ".
+func joinNotes(notes ...string) string {
+	var out []string
+	for _, n := range notes {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "; ")
 }

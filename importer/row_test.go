@@ -124,6 +124,7 @@ type ledgerRun struct {
 	portal     *fakePortal
 	recreate   bool
 	onConflict string
+	dry        bool
 }
 
 func newLedgerRun(t *testing.T) *ledgerRun {
@@ -142,7 +143,7 @@ func (l *ledgerRun) ledger() *Ledger {
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	return &Ledger{DB: l.db, Portal: "p", Run: run}
+	return &Ledger{DB: l.db, Portal: "p", Run: run, DryRun: l.dry}
 }
 
 // run imports rows in mode and returns the results by key and the stats.
@@ -191,7 +192,7 @@ func TestLedgerCreateSkipSync(t *testing.T) {
 	if diff := cmp.Diff(want, statusOf(got)); diff != "" {
 		t.Errorf("sync (-want +got):\n%s", diff)
 	}
-	if e := got["C"].Error; !strings.Contains(e, "no longer on the portal (deleted, or hidden from this user): not created again") {
+	if e := got["C"].Error; !strings.Contains(e, "is deleted or no longer visible to this user: not created again") {
 		t.Errorf("C: got %q, want it to say it is gone and was not created again", e)
 	}
 	if st.Absent != 1 || !cmp.Equal(st.AbsentKeys, []string{"D"}) || st.Gone != 1 {
@@ -325,5 +326,42 @@ func TestSettle(t *testing.T) {
 	l.portal.findErr = fmt.Errorf("interrupted: %w", context.Canceled)
 	if _, _, _, err := Settle(cancelled, l.ledger(), l.portal); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled settle: got %v, want context.Canceled", err)
+	}
+}
+
+// TestLedgerPreview: a preview of a sync names what the sync then does, and changes nothing.
+func TestLedgerPreview(t *testing.T) {
+	ctx := context.Background()
+	l := newLedgerRun(t)
+	first, _ := l.run(ModeCreate, []string{"A", "deal A", "1"}, []string{"B", "deal B", "2"}, []string{"C", "deal C", "3"})
+	l.portal.delete(first["C"].OpportunityID)
+	before, _, err := l.db.Row(ctx, "p", "B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := [][]string{{"A", "deal A", "1"}, {"B", "deal B", "20"}, {"C", "deal C", "3"}, {"D", "deal D", "4"}}
+
+	l.dry = true
+	got, _ := l.run(ModeSync, input...)
+	want := map[string]string{"A": Unchanged, "B": WouldUpdate, "C": Failed, "D": WouldCreate}
+	if diff := cmp.Diff(want, statusOf(got)); diff != "" {
+		t.Errorf("preview (-want +got):\n%s", diff)
+	}
+	if e := got["B"].Error; e != `bidValue "2" -> "20"` {
+		t.Errorf("B: got %q, want the amount from 2 to 20", e)
+	}
+	if l.portal.creates != 3 || l.portal.updates != 0 {
+		t.Errorf("the preview sent %d creates and %d updates, want none", l.portal.creates-3, l.portal.updates)
+	}
+	after, _, err := l.db.Row(ctx, "p", "B")
+	if err != nil || after.Hash != before.Hash || after.Outcome != before.Outcome {
+		t.Errorf("the preview changed B's state: %+v, want %+v (%v)", after, before, err)
+	}
+
+	l.dry = false
+	got, _ = l.run(ModeSync, input...)
+	want = map[string]string{"A": Unchanged, "B": Updated, "C": Failed, "D": Created}
+	if diff := cmp.Diff(want, statusOf(got)); diff != "" {
+		t.Errorf("the sync after the preview (-want +got):\n%s", diff)
 	}
 }
