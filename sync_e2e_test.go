@@ -250,9 +250,21 @@ func TestSyncMergesWithThePortal(t *testing.T) {
 	// The Region dropped from the mapping: the next sync leaves it alone.
 	s.mapping = writeFile(t, dir, "deals.yaml", strings.Split(syncMapping, "custom_fields:")[0])
 	webEdit(t, url, srv.Token(), id["D1"], func(f map[string]any) { setCustom(f, 11, "South") })
+	beforeLast := s.deal(id["D1"])
 	res, _ = s.sync("Deal ID,Title,Amount,Stage\nD1,Deal one,175,1\nD2,Deal two,250,1\nD3,Export again,350,1\n")
 	if d1 := s.deal(id["D1"]); res.code != exitOK || d1.CustomFields[11] != "South" || d1.BidValue != "175" {
 		t.Errorf("after the mapping dropped Region: exit %d, D1 Region %q, amount %s; want South kept, 175\n%s",
 			res.code, d1.CustomFields[11], d1.BidValue, res.stderr)
+	}
+
+	// Undo of that sync puts D1 back as it stood, field for field: private with its access
+	// list, the notes, the custom fields.
+	undo := runCmd(t, "undo", "--mapping", s.mapping, "--url", url, "--token", srv.Token(), "--run", "5",
+		"--progress", "never", "--report", filepath.Join(dir, "undo.csv"))
+	if undo.code != exitOK {
+		t.Fatalf("undo of the last sync: exit %d\n%s", undo.code, undo.stderr)
+	}
+	if diff := cmp.Diff(beforeLast, s.deal(id["D1"])); diff != "" {
+		t.Errorf("D1 after the undo (-want +got):\n%s", diff)
 	}
 }

@@ -142,6 +142,7 @@ type StoredOpportunity struct {
 	Members            []int64 // participants, the contact among them
 	CustomFields       []CustomField
 	Created            time.Time // zero when the portal did not say
+	CreatedBy          string    // the user who created it; "" when the portal did not say
 }
 
 // GetOpportunity reads one opportunity (GET api/2.0/crm/opportunity/{id}); a missing or
@@ -191,7 +192,12 @@ func (c *Client) Opportunities(ctx context.Context, fn func(StoredOpportunity) e
 				return attempts, err
 			}
 		}
-		if len(page) < listPage {
+		// The envelope's total spares the read of an empty last page.
+		var env struct {
+			Total int `json:"total"`
+		}
+		_ = json.Unmarshal(res.body, &env) // decoded above: it is the portal's JSON
+		if len(page) < listPage || env.Total > 0 && start+len(page) >= env.Total {
 			return attempts, nil
 		}
 	}
@@ -223,7 +229,8 @@ type opportunityWire struct {
 	Members []struct {
 		ID int64 `json:"id"`
 	} `json:"members"`
-	Created string `json:"created"`
+	Created   string               `json:"created"`
+	CreatedBy *struct{ ID string } `json:"createBy"`
 }
 
 func (w opportunityWire) stored() StoredOpportunity {
@@ -246,6 +253,9 @@ func (w opportunityWire) stored() StoredOpportunity {
 		o.CustomFields = append(o.CustomFields, CustomField{ID: f.ID, Value: f.FieldValue})
 	}
 	o.Created, _ = time.Parse(time.RFC3339Nano, w.Created)
+	if w.CreatedBy != nil {
+		o.CreatedBy = w.CreatedBy.ID
+	}
 	return o
 }
 

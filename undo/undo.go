@@ -283,7 +283,9 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 
 	// What the run left on the portal, and what the portal holds now, field by field,
 	// custom fields and participants included.
-	left := record.Applied(kept, sent)
+	// The tool wrote it with the token's user, who created it: on a private deal the
+	// portal put that user on the access list.
+	left := record.WithCaller(record.Applied(kept, sent), now.CreatedBy)
 	nowRec, err := record.FromPortal(now)
 	if err != nil && !gone {
 		return leave("opportunity %d as the portal holds it cannot be read: %v", rr.OpportunityID, err)
@@ -299,7 +301,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 	case gone:
 		return refuse(ctx, cfg, res, fmt.Sprintf("opportunity %d is no longer on the portal: nothing to restore", rr.OpportunityID))
 	case len(changed) == 0:
-	case restore && len(record.Diff(nowRec, record.Applied(&left, beforeRec))) == 0:
+	case restore && len(record.Diff(nowRec, record.WithCaller(record.Applied(&left, beforeRec), now.CreatedBy))) == 0:
 		if rr.Outcome != importer.Updated {
 			return skip("nothing to undo: run %d's update did not reach the portal", cfg.Of)
 		}
@@ -350,6 +352,9 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 
 	if lost := notRestored(now, before); len(lost) > 0 {
 		note = join(note, "not restored: "+strings.Join(lost, "; ")+": the portal cannot clear them")
+	}
+	if added := record.WithCaller(beforeRec, now.CreatedBy); !record.Same(added, beforeRec, record.AccessList) {
+		note = join(note, fmt.Sprintf("private: the portal adds the user who writes it (%s) to the access list, which it was not on before run %d", now.CreatedBy, cfg.Of))
 	}
 	if cfg.DryRun {
 		res.Status, res.Error = WouldRestore, note

@@ -182,8 +182,8 @@ func (f *fixture) undo(t *testing.T, of int64, cfg Config) (map[string]Result, S
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, row := range order {
-		if row != i+1 {
+	for i := 1; i < len(order); i++ {
+		if order[i] <= order[i-1] { // rows not started after a stop are left out
 			t.Errorf("results in the order %v, want the run's order", order)
 			break
 		}
