@@ -387,6 +387,10 @@ func runImport(cmd string, args []string, ios streams) int {
 	if ledger != nil && !ledger.DryRun {
 		sum.Run = int(ledger.Run)
 		finishRun(ledger, st.Counts, sum.Stopped)
+		if st.MappingChanged > 0 {
+			log.Info("rows change on the portal because the mapping maps more fields than at their last sync", "rows", st.MappingChanged,
+				"fields", strings.Join(st.NewlyMapped, ", "))
+		}
 		if st.Gone > 0 && !o.recreateMissing {
 			log.Warn("opportunities are deleted or no longer visible to this user; not created again: see the report",
 				"count", st.Gone, "hint", "--recreate-missing creates them again")

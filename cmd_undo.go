@@ -181,7 +181,7 @@ func runUndo(args []string, ios streams) int {
 	if cfg.Run > 0 {
 		// Requests an earlier run (an import, or this undo killed halfway) left unanswered are
 		// settled first, as an import settles them: then every row's state is known.
-		ledger := &importer.Ledger{DB: db, Portal: target.Portal, Run: cfg.Run, SettleAfter: 2 * o.timeout}
+		ledger := &importer.Ledger{DB: db, Portal: target.Portal, Run: cfg.Run, SettleAfter: 2 * o.timeout, Undoing: true}
 		adopted, forgotten, doubtful, err := importer.Settle(soft, ledger, live)
 		if adopted+forgotten+doubtful > 0 {
 			log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,

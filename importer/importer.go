@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -127,6 +128,10 @@ type Stats struct {
 	AbsentKeys []string
 	// Gone counts the rows (in ModeSync) whose opportunity the portal no longer shows.
 	Gone int
+	// MappingChanged counts the rows (in ModeSync) that change on the portal because the
+	// mapping maps more fields than at their last sync; NewlyMapped names those fields.
+	MappingChanged int
+	NewlyMapped    []string
 }
 
 // ErrMaxErrors stops a run that reached Config.MaxErrors failed rows.
@@ -146,14 +151,17 @@ func IsFatal(err error) bool { return errors.As(err, new(fatalError)) }
 
 // item is one row on its way through the pipeline.
 type item struct {
-	res   Result
-	rec   mapping.Record
-	key   string // the row's identity in the state database
-	hash  string // of the mapped content
-	body  []byte // the mapped content, as the state database keeps it
-	post  bool   // valid and waiting for the poster
-	gone  bool   // its opportunity is no longer on the portal
-	fatal error
+	res  Result
+	rec  mapping.Record
+	key  string // the row's identity in the state database
+	hash string // of the mapped content
+	body []byte // the mapped content, as the state database keeps it
+	post bool   // valid and waiting for the poster
+	gone bool   // its opportunity is no longer on the portal
+	// newlyMapped are the fields a sync changes on the portal because the mapping maps
+	// them since the row's last sync.
+	newlyMapped []string
+	fatal       error
 }
 
 // Run reads every row, maps and validates it, posts the valid ones with Concurrency workers
@@ -176,6 +184,8 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 			return st, nil
 		}
 		cfg.current = current
+	}
+	if cfg.Ledger != nil && cfg.Poster != nil {
 		cfg.fields = cfg.Plan.Fields()
 	}
 	forbidden := 0
@@ -189,6 +199,14 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		st.Counts[it.res.Status]++
 		if it.gone {
 			st.Gone++
+		}
+		if len(it.newlyMapped) > 0 {
+			st.MappingChanged++
+			for _, f := range it.newlyMapped {
+				if !slices.Contains(st.NewlyMapped, f) {
+					st.NewlyMapped = append(st.NewlyMapped, f)
+				}
+			}
 		}
 		if cfg.OnResult != nil {
 			cfg.OnResult(it.res)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,9 @@ type Ledger struct {
 	// nothing recorded; rows come out WouldCreate, WouldUpdate (the error column names each
 	// field that would change, from what to what), Unchanged, or Failed.
 	DryRun bool
+	// Undoing says the run is an undo: it settles the requests an earlier undo left
+	// unanswered by sending them again. Any other run leaves them in doubt, for the undo.
+	Undoing bool
 }
 
 // content is a record's canonical form: its hash tells a changed row from an unchanged one,
@@ -144,7 +148,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 	for try := 0; ; try++ {
 		sent := time.Now()
 		if l != nil {
-			if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "POST", Hash: it.hash, Body: it.body}); err != nil {
+			if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "POST", Hash: it.hash, Body: it.sent(cfg.fields)}); err != nil {
 				fail(it, Fatal(err))
 				return
 			}
@@ -205,22 +209,35 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 type sentBody struct {
 	mapping.Record
 	Export *mapping.Record `json:"export,omitempty"`
+	// Fields are the fields the mapping mapped then: a field mapped since is the mapping's
+	// change, not the export's.
+	Fields []string `json:"fields,omitempty"`
 }
 
-// baseOf is what the export said at the row's last create or sync, from the body the state
-// kept; nil when none is known (a state rebuilt from the portal).
-func baseOf(sent []byte) *mapping.Record {
+// baseOf is what the export said at the row's last create or sync, and the fields mapped
+// then (nil when not kept), from the body the state kept; a nil base when none is known (a
+// state rebuilt from the portal).
+func baseOf(sent []byte) (*mapping.Record, []string) {
 	var b sentBody
 	if len(sent) == 0 || json.Unmarshal(sent, &b) != nil {
-		return nil
+		return nil, nil
 	}
 	if b.Export != nil {
-		return b.Export
+		return b.Export, b.Fields
 	}
 	if b.Title == "" { // no record: the portal's title is never empty
-		return nil
+		return nil, nil
 	}
-	return &b.Record
+	return &b.Record, b.Fields
+}
+
+// sent is what the state keeps of a create of the row: the record and the fields mapped.
+func (it *item) sent(fields []string) []byte {
+	if fields == nil {
+		return it.body
+	}
+	b, _ := json.Marshal(sentBody{Record: it.rec, Fields: fields}) // plain data: never fails
+	return b
 }
 
 // readCurrent reads the portal's records of every opportunity the state knows on it.
@@ -270,9 +287,17 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 	if onConflict == "" {
 		onConflict = record.ExportWins
 	}
-	m := record.Merge(baseOf(row.Sent), cur.Record, it.rec, cfg.fields, onConflict)
+	base, baseFields := baseOf(row.Sent)
+	m := record.Merge(base, cur.Record, it.rec, cfg.fields, onConflict)
+	if baseFields != nil {
+		for _, f := range m.Changed {
+			if !slices.Contains(baseFields, f) {
+				it.newlyMapped = append(it.newlyMapped, f)
+			}
+		}
+	}
 	export := it.rec
-	body, _ := json.Marshal(sentBody{Record: m.Body, Export: &export}) // plain data: never fails
+	body, _ := json.Marshal(sentBody{Record: m.Body, Export: &export, Fields: cfg.fields}) // plain data: never fails
 	it.res.OpportunityID, it.res.Error = id, record.Note(m.Notes)
 	if len(m.Changed) == 0 {
 		// The portal holds what the export says already: the export's record becomes the base.
@@ -381,7 +406,25 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 	if err != nil {
 		return 0, 0, 0, err
 	}
+	var undos map[int64]int64 // undo run -> the run it takes back
 	for _, row := range rows {
+		if row.IntentMethod != "POST" && !l.Undoing {
+			if undos == nil {
+				if undos, err = undoRuns(ctx, l.DB); err != nil {
+					return adopted, forgotten, doubtful, err
+				}
+			}
+			if of, ok := undos[row.IntentRun]; ok {
+				// An undo killed midway: only the same undo, run again, may finish it; an
+				// import would take its half-restored record for the portal's own.
+				reason := fmt.Sprintf("undo run %d was interrupted here: run oppimport undo --run %d again to finish it", row.IntentRun, of)
+				if err := l.DB.MarkInDoubt(ctx, l.Portal, row.Key, nil, reason); err != nil {
+					return adopted, forgotten, doubtful, err
+				}
+				doubtful++
+				continue
+			}
+		}
 		if row.IntentMethod != "POST" {
 			// A full-record PUT (or a DELETE) may simply be sent again.
 			if err := l.DB.Forget(ctx, l.Portal, row.Key); err != nil {
@@ -417,6 +460,21 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 		}
 	}
 	return adopted, forgotten, doubtful, nil
+}
+
+// undoRuns are the undo runs of db, each with the run it takes back.
+func undoRuns(ctx context.Context, db *state.DB) (map[int64]int64, error) {
+	runs, err := db.Runs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]int64{}
+	for _, r := range runs {
+		if r.UndoOf != 0 {
+			out[r.ID] = r.UndoOf
+		}
+	}
+	return out, nil
 }
 
 // answer writes the row's outcome to the state database; failing that, the run stops.

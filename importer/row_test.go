@@ -125,6 +125,7 @@ type ledgerRun struct {
 	recreate   bool
 	onConflict string
 	dry        bool
+	plan       *mapping.Plan // nil: plan(t)
 }
 
 func newLedgerRun(t *testing.T) *ledgerRun {
@@ -151,7 +152,11 @@ func (l *ledgerRun) run(mode string, rows ...[]string) (map[string]Result, Stats
 	l.t.Helper()
 	in := table(rows)
 	got := map[string]Result{}
-	st, err := Run(context.Background(), Config{Rows: &in, Plan: plan(l.t), Poster: l.portal, Concurrency: 4,
+	p := l.plan
+	if p == nil {
+		p = plan(l.t)
+	}
+	st, err := Run(context.Background(), Config{Rows: &in, Plan: p, Poster: l.portal, Concurrency: 4,
 		Ledger: l.ledger(), Mode: mode, RecreateMissing: l.recreate, OnConflict: l.onConflict,
 		OnResult: func(r Result) { got[r.Key] = r }})
 	if err != nil {
@@ -320,6 +325,32 @@ func TestSettle(t *testing.T) {
 		}
 	}
 
+	// An undo killed midway is the undo's to finish: an import leaves it in doubt, saying
+	// which undo to run again; the undo itself sends it again.
+	undoRun, err := l.db.StartRun(ctx, state.Run{Portal: "p", Mode: "undo", UndoOf: killed.Run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.db.Intent(ctx, undoRun, "p", "made", state.Request{Method: "PUT", Hash: "old", Body: []byte(`{"Title":"made"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, doubtful, err := Settle(ctx, l.ledger(), l.portal); err != nil || doubtful != 2 {
+		t.Errorf("an import's settle: got %d doubtful, %v; want 2 (twice, and the undo's)", doubtful, err)
+	}
+	row, _, err := l.db.Row(ctx, "p", "made")
+	want := fmt.Sprintf("undo run %d was interrupted here: run oppimport undo --run %d again to finish it", undoRun, killed.Run)
+	if err != nil || !row.Pending() || row.Doubt != want {
+		t.Errorf("after an import's settle: pending %v, doubt %q; want pending, %q (%v)", row.Pending(), row.Doubt, want, err)
+	}
+	undoing := l.ledger()
+	undoing.Undoing = true
+	if _, forgotten, _, err := Settle(ctx, undoing, l.portal); err != nil || forgotten != 1 {
+		t.Errorf("the undo's settle: got %d forgotten, %v; want 1", forgotten, err)
+	}
+	if row, _, _ := l.db.Row(ctx, "p", "made"); row.Pending() {
+		t.Errorf("after the undo's settle the row is still pending: %+v", row)
+	}
+
 	// A cancelled settle stops at once, saying so.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
@@ -363,5 +394,38 @@ func TestLedgerPreview(t *testing.T) {
 	want = map[string]string{"A": Unchanged, "B": Updated, "C": Failed, "D": Created}
 	if diff := cmp.Diff(want, statusOf(got)); diff != "" {
 		t.Errorf("the sync after the preview (-want +got):\n%s", diff)
+	}
+}
+
+// TestLedgerMappingChange: a field mapped since the last sync is the mapping's change, and
+// counted as such; a field no longer mapped is left as the portal holds it.
+func TestLedgerMappingChange(t *testing.T) {
+	l := newLedgerRun(t)
+	first, _ := l.run(ModeCreate, []string{"A", "deal A", "1"}, []string{"B", "deal B", "2"})
+	for _, r := range first {
+		d := l.portal.deals[r.OpportunityID]
+		d.SuccessProbability = new(int64)
+		*d.SuccessProbability = 40
+		l.portal.deals[r.OpportunityID] = d
+	}
+	m, err := mapping.Parse([]byte(testMapping+"  description:     { value: from the mapping }\n"), "more.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.plan, err = m.Bind([]string{"ID", "Title", "Amount"}, mapping.BindOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, st := l.run(ModeSync, []string{"A", "deal A", "1"}, []string{"B", "deal B", "2"})
+	if diff := cmp.Diff(map[string]string{"A": Updated, "B": Updated}, statusOf(got)); diff != "" {
+		t.Errorf("sync with a field newly mapped (-want +got):\n%s", diff)
+	}
+	if st.MappingChanged != 2 || !cmp.Equal(st.NewlyMapped, []string{"description"}) {
+		t.Errorf("got %d rows changed by the mapping, fields %v; want 2, description", st.MappingChanged, st.NewlyMapped)
+	}
+	for _, r := range got {
+		d := l.portal.deals[r.OpportunityID]
+		if *d.Description != "from the mapping" || *d.SuccessProbability != 40 {
+			t.Errorf("%s on the portal: description %q, probability %d; want the mapping's, and 40 kept", r.Key, *d.Description, *d.SuccessProbability)
+		}
 	}
 }
