@@ -175,8 +175,17 @@ const listPage = 1000
 // returned. Attempts counts the requests made. A private deal the caller may not see is not
 // listed: to the caller it is gone. Safe for concurrent use.
 func (c *Client) Opportunities(ctx context.Context, fn func(StoredOpportunity) error) (attempts int, err error) {
-	q := url.Values{"sortBy": {"id"}, "count": {strconv.Itoa(listPage)}}
-	for start := 0; ; start += listPage {
+	return c.filterPages(ctx, url.Values{"sortBy": {"id"}}, listPage, func(o StoredOpportunity) (bool, error) {
+		return true, fn(o)
+	})
+}
+
+// filterPages reads GET api/2.0/crm/opportunity/filter with q, count a page, and hands each
+// opportunity to fn until fn says no more (or fails), the pages end, or the envelope's total
+// is reached (which spares the read of an empty last page). It returns the requests made.
+func (c *Client) filterPages(ctx context.Context, q url.Values, count int, fn func(StoredOpportunity) (more bool, err error)) (attempts int, err error) {
+	q.Set("count", strconv.Itoa(count))
+	for start := 0; ; start += count {
 		q.Set("startIndex", strconv.Itoa(start))
 		res, err := c.do(ctx, call{method: http.MethodGet, path: "api/2.0/crm/opportunity/filter", query: q})
 		attempts += res.attempts
@@ -188,16 +197,15 @@ func (c *Client) Opportunities(ctx context.Context, fn func(StoredOpportunity) e
 			return attempts, err
 		}
 		for _, w := range page {
-			if err := fn(w.stored()); err != nil {
+			if more, err := fn(w.stored()); err != nil || !more {
 				return attempts, err
 			}
 		}
-		// The envelope's total spares the read of an empty last page.
 		var env struct {
 			Total int `json:"total"`
 		}
 		_ = json.Unmarshal(res.body, &env) // decoded above: it is the portal's JSON
-		if len(page) < listPage || env.Total > 0 && start+len(page) >= env.Total {
+		if len(page) < count || env.Total > 0 && start+len(page) >= env.Total {
 			return attempts, nil
 		}
 	}
