@@ -54,6 +54,9 @@ Examples:
   oppimport validate --mapping deals.yaml --report check.json deals.xlsx
   oppimport validate --mapping deals.yaml --url https://example.onlyoffice.com --token ... deals.csv
       (also checks look-ups and values against the portal, reading only)
+  oppimport validate --mapping deals.yaml --mode sync --url https://example.onlyoffice.com --token ... export.csv
+      (tonight's sync, previewed: each row would-create, would-update with every field from what
+      to what, unchanged, or failed; reads the state database and the portal, changes neither)
 `
 
 // importOptions are the flags of import and validate.

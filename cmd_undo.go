@@ -332,12 +332,11 @@ func undoSummary(s report.Summary, of int64, dry bool) string {
 type undoPortal struct{ *poster }
 
 func (u undoPortal) Get(ctx context.Context, id int64) (onlyoffice.StoredOpportunity, importer.Posted, error) {
-	o, err := u.client.GetOpportunity(ctx, id)
-	status := 200
+	o, out, err := u.client.ReadOpportunity(ctx, id)
 	if err != nil {
-		status = statusOf(err)
+		out.HTTPStatus = statusOf(err)
 	}
-	posted, err := u.posted(onlyoffice.Outcome{ID: id, Attempts: 1, HTTPStatus: status}, err)
+	posted, err := u.posted(out, err)
 	return o, posted, err
 }
 

@@ -37,8 +37,8 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (impo
 	out, err := p.client.UpdateOpportunity(ctx, id, record.Body(rec))
 	if errors.Is(err, onlyoffice.ErrUnverified) {
 		// Not the portal's answer: the update landed only if the portal now holds rec.
-		o, gerr := p.client.GetOpportunity(ctx, id)
-		out.Attempts++
+		o, read, gerr := p.client.ReadOpportunity(ctx, id)
+		out.Attempts += read.Attempts
 		switch {
 		case gerr != nil:
 			err = fmt.Errorf("%w; reading it back: %v", err, gerr)
