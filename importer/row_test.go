@@ -126,6 +126,7 @@ type ledgerRun struct {
 	onConflict string
 	dry        bool
 	plan       *mapping.Plan // nil: plan(t)
+	indexed    bool
 }
 
 func newLedgerRun(t *testing.T) *ledgerRun {
@@ -144,7 +145,7 @@ func (l *ledgerRun) ledger() *Ledger {
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	return &Ledger{DB: l.db, Portal: "p", Run: run, DryRun: l.dry}
+	return &Ledger{DB: l.db, Portal: "p", Run: run, DryRun: l.dry, Indexed: l.indexed}
 }
 
 // run imports rows in mode and returns the results by key and the stats.
@@ -427,5 +428,43 @@ func TestLedgerMappingChange(t *testing.T) {
 		if *d.Description != "from the mapping" || *d.SuccessProbability != 40 {
 			t.Errorf("%s on the portal: description %q, probability %d; want the mapping's, and 40 kept", r.Key, *d.Description, *d.SuccessProbability)
 		}
+	}
+}
+
+// TestLedgerKeyIndex: a row the state does not know, whose key the portal's key index holds,
+// is taken over, not created again: skipped in create mode, merged without a base in sync
+// mode (the export wins where it differs, the rest is kept).
+func TestLedgerKeyIndex(t *testing.T) {
+	ctx := context.Background()
+	l := newLedgerRun(t)
+	l.indexed = true
+	notes := "set on the portal"
+	l.portal.deals[7] = mapping.Record{Title: "deal A", Description: &notes}
+	l.portal.deals[8], l.portal.deals[9] = mapping.Record{Title: "deal B"}, mapping.Record{Title: "deal B copy"}
+	l.portal.next = 9
+	if err := l.db.AddPortalKeys(ctx, "p", []state.PortalKey{{Value: "A", OpportunityID: 7}, {Value: "B", OpportunityID: 8},
+		{Value: "B", OpportunityID: 9}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := l.run(ModeCreate, []string{"A", "deal A", "1"}, []string{"B", "deal B", "2"})
+	if r := got["A"]; r.Status != Skipped || r.OpportunityID != 7 || r.Error != "already on the portal as opportunity 7 (key_field)" {
+		t.Errorf("A: got %+v, want skipped as 7, said so", r)
+	}
+	if r := got["B"]; r.OpportunityID != 8 || !strings.Contains(r.Error, "2 deals hold this key ([8 9]): oppimport dedupe keeps the oldest") {
+		t.Errorf("B: got %+v, want the oldest, 8, and the copies named", r)
+	}
+	if l.portal.creates != 0 {
+		t.Errorf("got %d creates, want none", l.portal.creates)
+	}
+
+	l2 := newLedgerRun(t)
+	l2.indexed, l2.portal = true, l.portal
+	if err := l2.db.AddPortalKeys(ctx, "p", []state.PortalKey{{Value: "A", OpportunityID: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = l2.run(ModeSync, []string{"A", "deal A", "10"})
+	d := l.portal.deals[7]
+	if r := got["A"]; r.Status != Updated || r.OpportunityID != 7 || *d.BidValue != "10" || d.Description == nil || *d.Description != notes {
+		t.Errorf("A in sync mode: got %+v, portal %+v; want updated, the amount 10, the notes kept", r, d)
 	}
 }
