@@ -31,7 +31,7 @@ const (
 // Modes of a run with state.
 const (
 	ModeCreate = "create" // a row already imported is skipped
-	ModeSync   = "sync"   // a changed row is updated, an unchanged one left
+	ModeSync   = "sync"   // a changed row is merged into the portal's record, an unchanged one left
 )
 
 // Ledger is the run's view of the state database: one portal, one run.
