@@ -595,9 +595,6 @@ func (r *Reader) readCell(se xml.StartElement, col int) (string, error) {
 		}
 		s, ok := showNumber(v, format, r.date1904)
 		if !ok {
-			if format.kind >= fDate {
-				return "", r.damagedSheet("cell %s holds %q, not a date of the workbook's date system", ref(), v)
-			}
 			return "", r.damagedSheet("cell %s holds %q, not a number", ref(), v)
 		}
 		return s, nil

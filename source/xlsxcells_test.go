@@ -122,6 +122,8 @@ func TestXLSXCellsAsShown(t *testing.T) {
 		{name: "date-time", cell: `<c r="B2" s="4"><v>45299.38333333333</v></c>`, want: "2024-01-08 09:12"},
 		{name: "time", cell: `<c r="B2" s="5"><v>0.5</v></c>`, want: "12:00"},
 		{name: "custom date-time with seconds", cell: `<c r="B2" s="6"><v>45366.569999999</v></c>`, want: "2024-03-15 13:40:48"},
+		{name: "negative number in a date format", cell: `<c r="B2" s="3"><v>-3</v></c>`, want: "-3"},
+		{name: "number past the last date", cell: `<c r="B2" s="3"><v>1E10</v></c>`, want: "10000000000"},
 		{name: "ISO date cell", cell: `<c r="B2" t="d" s="3"><v>2024-03-15T00:00:00</v></c>`, want: "2024-03-15"},
 		{name: "money stays a number", cell: `<c r="B2" s="7"><v>1234.5</v></c>`, want: "1234.5"},
 		{name: "literal text is no date", cell: `<c r="B2" s="9"><v>3</v></c>`, want: "3"},
