@@ -48,6 +48,7 @@ func initMapping(t *testing.T, url, token, input string, edits ...string) string
 // without the portal; where the export holds nothing the proposal left undecided, every
 // row is valid.
 func TestInitMappingExports(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	tests := []struct {
 		file     string
@@ -58,7 +59,7 @@ func TestInitMappingExports(t *testing.T) {
 			`bidCurrencyAbbr: { column: "Währung" }`, `responsibleid: { column: "Owner", lookup: user }`, `"Proposal": "Proposal"`,
 			`# "Verhandlung": ""  # TODO: decide`}},
 		{"salesforce.csv", exitRows, []string{`key: ["Opportunity ID"]`, `format: "M/D/YYYY"`, `"Closed Won": "Closure/Transaction"`,
-			`bidCurrencyAbbr: { value: USD }`, `- { label: "Lead source", column: "Lead Source" }`, `#   "Type"`,
+			`bidCurrencyAbbr: { value: USD }`, `- { label: "Lead source", column: "Lead Source" }`, `tags: { column: "Type"`,
 			`contactid: { column: "Account Name", lookup: contact }`}},
 		{"hubspot.csv", exitOK, []string{`expectedCloseDate: { column: "Close Date" }`, `responsibleid: { column: "Deal owner", lookup: user }`,
 			`stageid:`, `contactid: { column: "Associated Company", lookup: contact }`, `#   "Pipeline"`}},
@@ -129,6 +130,22 @@ func stored(srv *emulator.Server) []opp {
 	return out
 }
 
+// withKeys adds to want the key init-mapping's key_field ("Legacy ID") writes into each deal:
+// the portal itself remembers which row each deal came from.
+func withKeys(t *testing.T, srv *emulator.Server, want []opp, keys ...string) {
+	t.Helper()
+	f, ok := srv.CustomFieldByLabel("Legacy ID")
+	if !ok {
+		t.Fatal(`the import did not create the key field "Legacy ID"`)
+	}
+	for i, k := range keys {
+		if want[i].Custom == nil {
+			want[i].Custom = map[int]string{}
+		}
+		want[i].Custom[int(f.ID)] = k
+	}
+}
+
 const (
 	anna  = "3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41"
 	maria = "8a1d4e7b-2c3f-4a5b-8c9d-0e1f2a3b4c5d"
@@ -139,6 +156,7 @@ const (
 // A German Pipedrive export (semicolons, Windows-1252, 1.234,50, 31.12.2024, owner names)
 // imports with init-mapping's proposal and one edit: the stage it could not match.
 func TestImportPipedriveGerman(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	input := copyTestdata(t, dir, "exports", "pipedrive_de.csv")
@@ -154,6 +172,7 @@ func TestImportPipedriveGerman(t *testing.T) {
 		{Title: "Rahmenvertrag Acme", Responsible: zoe, BidValue: "12500", Currency: "EUR", Expected: "2025-01-15", Contact: 1, Stage: 7, Probability: 90},
 		{Title: "Wartung Initech", Responsible: maria, BidValue: "980", Currency: "CHF", Expected: "2025-02-01", Contact: 3, Stage: 5, Probability: 50},
 	}
+	withKeys(t, srv, want, "PD-1", "PD-2", "PD-3")
 	if diff := cmp.Diff(want, stored(srv), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("the portal's opportunities (-want +got):\n%s", diff)
 	}
@@ -162,6 +181,7 @@ func TestImportPipedriveGerman(t *testing.T) {
 // A Salesforce export (owner and stage names, not ids; US dates and dollar amounts)
 // imports with init-mapping's proposal and one edit.
 func TestImportSalesforce(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	input := copyTestdata(t, dir, "exports", "salesforce.csv")
@@ -181,6 +201,7 @@ func TestImportSalesforce(t *testing.T) {
 		{Title: "Initech pilot", Responsible: john, BidValue: "950", Currency: "USD", Expected: "2025-02-03", Contact: 3, Stage: 1, Probability: 10,
 			Custom: map[int]string{12: "Trade show"}},
 	}
+	withKeys(t, srv, want, "006A1", "006A2", "006A3")
 	if diff := cmp.Diff(want, stored(srv), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("the portal's opportunities (-want +got):\n%s", diff)
 	}
@@ -188,6 +209,7 @@ func TestImportSalesforce(t *testing.T) {
 
 // Every encoding the issue names reads end to end: the portal gets the right letters.
 func TestImportEncodings(t *testing.T) {
+	t.Parallel()
 	const title = "Zoë Müller Straße"
 	utf16 := func(big bool, s string) []byte {
 		var b []byte
@@ -266,6 +288,7 @@ func TestImportEncodings(t *testing.T) {
 // A UTF-8 file with invalid bytes and no encoding: stops before anything is posted, naming
 // the first bad row and suggesting the encoding, even when the bad row is far into the file.
 func TestImportInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	var b bytes.Buffer
 	b.WriteString("Title;Owner\n")
@@ -304,6 +327,7 @@ fields:
 // What the portal would refuse, and what it would accept and silently corrupt, is caught
 // before posting; only the good row reaches the portal.
 func TestImportOnlineValidation(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	input := filepath.Join(dir, "in.csv")
