@@ -23,14 +23,6 @@ type Options struct {
 	HeaderRow int    // 1-based row holding the column names; 0 = 1
 	Delimiter rune   // CSV; 0 = detected from the header line among , ; \t |
 	Encoding  string // CSV; "" = UTF-8 (a BOM selects UTF-8 or UTF-16); else a golang.org/x/text name such as windows-1252
-	Name      string // what errors call the file; "" = its path (a spooled stdin is "stdin")
-}
-
-func (o Options) name(path string) string {
-	if o.Name != "" {
-		return o.Name
-	}
-	return path
 }
 
 // Row is one data row. Number is the row number a spreadsheet shows (a quoted multi-line
@@ -78,19 +70,19 @@ func Open(path string, opts Options) (*Reader, error) {
 		return OpenReader(os.Stdin, "stdin", opts)
 	}
 	if opts.HeaderRow < 0 {
-		return nil, errorf(opts.name(path), "header row %d: want 1 or more", opts.HeaderRow)
+		return nil, errorf(path, "header row %d: want 1 or more", opts.HeaderRow)
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx", ".xlsm":
 		return openXLSX(path, opts)
 	case ".xls":
-		return nil, errorf(opts.name(path), "old .xls workbooks cannot be read: save it as .xlsx")
+		return nil, errorf(path, "old .xls workbooks cannot be read: save it as .xlsx")
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // *fs.PathError names the file
 	}
-	r, err := openCSV(f, opts.name(path), opts)
+	r, err := openCSV(f, path, opts)
 	if err != nil {
 		f.Close()
 		return nil, err

@@ -58,7 +58,7 @@ type xlsxState struct {
 }
 
 func openXLSX(path string, opts Options) (*Reader, error) {
-	r := &Reader{name: opts.name(path), kind: "xlsx"}
+	r := &Reader{name: path, kind: "xlsx"}
 	if err := r.sniffXLSX(path); err != nil {
 		return nil, err
 	}
