@@ -1,5 +1,7 @@
 // Package source streams the data rows of a CSV or XLSX file, each numbered as a spreadsheet
-// shows it, under the file's header row.
+// shows it, under the file's header row, each cell as its user sees it (an XLSX cell as its
+// number format shows it). A file that cannot be read through is refused, never read in
+// part, and no input makes the reader hold more than a few rows' worth of memory.
 package source
 
 import (
@@ -28,8 +30,9 @@ type Options struct {
 // Row is one data row. Number is the row number a spreadsheet shows (a quoted multi-line
 // cell does not add rows). Cells has exactly len(Header()) entries (missing trailing cells
 // are ""), copied: safe to keep. Err is the row's own problem (a ragged CSV row, a CSV
-// syntax error confined to the row): the row is still delivered, with Cells padded or
-// truncated, and reading goes on.
+// syntax error confined to the row, a NUL byte, a cell over 32,767 characters, which is cut
+// there; an XLSX formula error, naming its cell): the row is still delivered, with Cells
+// padded or truncated, and reading goes on.
 type Row struct {
 	Number int
 	Cells  []string
@@ -167,8 +170,9 @@ func (r *Reader) Count() (int64, error) {
 func (r *Reader) Header() []string { return slices.Clone(r.header) }
 
 // Next returns the next data row, io.EOF after the last one. Any other error is fatal for
-// the file (unreadable data, invalid UTF-8, an unterminated quote) and names the file and
-// the row; Next then keeps returning it.
+// the file (unreadable data, invalid UTF-8, an unterminated quote, a CSV row over 16 MiB, a
+// damaged workbook: "damaged workbook: PART: ...", an XLSX cell over 32,767 characters) and
+// names the file and the row or cell; Next then keeps returning it.
 func (r *Reader) Next() (Row, error) {
 	if r.err != nil {
 		return Row{}, r.err
