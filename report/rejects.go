@@ -329,7 +329,7 @@ func (r *Rejects) buildXLSX() (err error) {
 	if err := book.SetSheetName(book.GetSheetName(0), r.sheet); err != nil {
 		return err
 	}
-	if err := setPrint(book, r.sheet, "landscape", false); err != nil {
+	if err := setPrint(book, r.sheet, "landscape", len(r.above)+1); err != nil {
 		return err
 	}
 	sw, err := book.NewStreamWriter(r.sheet)

@@ -139,7 +139,7 @@ func (x *xlsxReport) build(s Summary) (err error) {
 	if err := book.SetSheetName(book.GetSheetName(0), rowsSheet); err != nil {
 		return err
 	}
-	if err := setPrint(book, rowsSheet, "landscape", true); err != nil {
+	if err := setPrint(book, rowsSheet, "landscape", 1); err != nil {
 		return err
 	}
 	sw, err := book.NewStreamWriter(rowsSheet)
@@ -381,9 +381,9 @@ func strPtr(s string) *string { return &s }
 
 // setPrint sets up a sheet for paper: the orientation, every column on one page's width
 // (as many pages down as it takes), narrow margins, the sheet's name and the page number
-// in the footer, and, for a table, its header row repeated on every page. Call it before
-// the sheet's StreamWriter is made.
-func setPrint(book *excelize.File, sheet, orientation string, table bool) error {
+// in the footer, and, for a table (headerRow > 0), its header row repeated on every page.
+// Call it before the sheet's StreamWriter is made.
+func setPrint(book *excelize.File, sheet, orientation string, headerRow int) error {
 	if err := book.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: boolPtr(true)}); err != nil {
 		return err
 	}
@@ -404,11 +404,12 @@ func setPrint(book *excelize.File, sheet, orientation string, table bool) error 
 	}); err != nil {
 		return err
 	}
-	if !table {
+	if headerRow <= 0 {
 		return nil
 	}
+	row := strconv.Itoa(headerRow)
 	return book.SetDefinedName(&excelize.DefinedName{
-		Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet,
+		Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$" + row + ":$" + row, Scope: sheet,
 	})
 }
 
@@ -471,7 +472,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	if _, err := f.NewSheet(summarySheet); err != nil {
 		return err
 	}
-	if err := setPrint(f, summarySheet, "landscape", false); err != nil {
+	if err := setPrint(f, summarySheet, "landscape", 0); err != nil {
 		return err
 	}
 	set := func(cell string, v any, style int) error {
