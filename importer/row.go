@@ -226,7 +226,29 @@ func update(ctx context.Context, cfg *Config, it *item, id int64) {
 // that match it field by field and that no other row owns.
 func settle(ctx context.Context, cfg *Config, key string, rec mapping.Record, sent time.Time) ([]int64, error) {
 	l := cfg.Ledger
+	find := func() ([]int64, error) {
+		// The portal's clock may differ from ours: look a little further back.
+		found, err := cfg.Poster.Find(ctx, rec, sent.Add(-clockSkew))
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, id := range found {
+			owner, owned, err := l.DB.KeyOf(ctx, l.Portal, id)
+			if err != nil {
+				return nil, err
+			}
+			if !owned || owner == key {
+				ids = append(ids, id)
+			}
+		}
+		return ids, nil
+	}
 	if wait := time.Until(sent.Add(l.SettleAfter)); wait > 0 {
+		// A proxy that answered 502 after the portal acted: found at once, no need to wait.
+		if ids, err := find(); err == nil && len(ids) == 1 {
+			return ids, nil
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -235,22 +257,7 @@ func settle(ctx context.Context, cfg *Config, key string, rec mapping.Record, se
 			return nil, ctx.Err()
 		}
 	}
-	// The portal's clock may differ from ours: look a little further back.
-	found, err := cfg.Poster.Find(ctx, rec, sent.Add(-clockSkew))
-	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for _, id := range found {
-		owner, owned, err := l.DB.KeyOf(ctx, l.Portal, id)
-		if err != nil {
-			return nil, err
-		}
-		if !owned || owner == key {
-			ids = append(ids, id)
-		}
-	}
-	return ids, nil
+	return find()
 }
 
 // maxResends is how often a create proven lost is sent again within one run.
