@@ -77,8 +77,19 @@ func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(p
 				FieldValue string `json:"fieldValue"`
 			} `json:"customFields"`
 		}
-		if err := c.decode(res.body, &wire); err != nil && !errors.Is(err, errNoResponse) {
-			return newest, requests, err
+		// One pass over the page (a thousand whole deals): straight into what is kept.
+		env := struct {
+			Response *[]struct {
+				ID           int64  `json:"id"`
+				Created      string `json:"created"`
+				CustomFields []struct {
+					ID         int64  `json:"id"`
+					FieldValue string `json:"fieldValue"`
+				} `json:"customFields"`
+			} `json:"response"`
+		}{Response: &wire}
+		if err := json.Unmarshal(res.body, &env); err != nil {
+			return newest, requests, fmt.Errorf("reading the portal's opportunities: %v", err)
 		}
 		page, reached := page[:0], false
 		for _, w := range wire {
