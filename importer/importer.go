@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/pool"
 	"github.com/oppimport/oppimport/source"
 )
 
@@ -36,11 +37,16 @@ type Poster interface {
 	Create(ctx context.Context, rec mapping.Record) (Posted, error)
 	// Update replaces opportunity id with rec, whole.
 	Update(ctx context.Context, id int64, rec mapping.Record) (Posted, error)
-	// Find returns the opportunities created at or after since that hold what rec holds.
-	Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error)
+	Finder
 	// Snapshot returns opportunity id as the portal holds it, for an undo to restore; a
 	// missing one is Posted.HTTPStatus 404.
 	Snapshot(ctx context.Context, id int64) ([]byte, Posted, error)
+}
+
+// Finder searches the portal for what a create whose answer was lost made.
+type Finder interface {
+	// Find returns the opportunities created at or after since that hold what rec holds.
+	Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error)
 }
 
 // Posted is what the portal answered for one row.
@@ -122,17 +128,15 @@ func Fatal(err error) error { return fatalError{err} }
 // IsFatal reports whether err was marked by Fatal.
 func IsFatal(err error) bool { return errors.As(err, new(fatalError)) }
 
-// item is one row on its way through the pipeline; seq orders the results.
+// item is one row on its way through the pipeline.
 type item struct {
-	seq    int
-	res    Result
-	rec    mapping.Record
-	key    string // the row's identity in the state database
-	hash   string // of the mapped content
-	body   []byte // the mapped content, as the state database keeps it
-	post   bool   // valid and waiting for the poster
-	notRun bool   // read but never started because the run stopped: not reported
-	fatal  error
+	res   Result
+	rec   mapping.Record
+	key   string // the row's identity in the state database
+	hash  string // of the mapped content
+	body  []byte // the mapped content, as the state database keeps it
+	post  bool   // valid and waiting for the poster
+	fatal error
 }
 
 // Run reads every row, maps and validates it, posts the valid ones with Concurrency workers
@@ -142,105 +146,48 @@ type item struct {
 func Run(ctx context.Context, cfg Config) (Stats, error) {
 	start := time.Now()
 	workers := max(cfg.Concurrency, 1)
-	runCtx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-
-	reqCtx := context.WithoutCancel(ctx)
-	if cfg.Abort != nil {
-		var cancel context.CancelFunc
-		reqCtx, cancel = context.WithCancel(reqCtx)
-		defer cancel()
-		unhook := context.AfterFunc(cfg.Abort, cancel)
-		defer unhook()
-	}
-
-	// window bounds the rows between the reader and the ordered output, so memory stays
-	// flat however slow one request is.
-	window := make(chan struct{}, max(workers*64, 1024))
-	jobs := make(chan item, workers*2)
-	results := make(chan item, workers*2)
-
 	seen := newKeySet()
-	var readErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(jobs)
-		readErr = read(runCtx, cfg, window, jobs, results, seen)
-	}()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range jobs {
-				if runCtx.Err() != nil {
-					it.notRun = true
-				} else {
-					handle(reqCtx, &cfg, &it)
-				}
-				results <- it
-			}
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
-
 	st := Stats{Counts: map[string]int{}}
-	pending := map[int]item{}
-	next, forbidden := 0, 0
-	for it := range results {
+	forbidden := 0
+	work := func(ctx context.Context, it item) (item, error) {
+		handle(ctx, &cfg, &it)
+		return it, it.fatal
+	}
+	deliver := func(it item) error {
 		st.Requests += it.res.Attempts
+		st.Rows++
+		st.Counts[it.res.Status]++
+		if cfg.OnResult != nil {
+			cfg.OnResult(it.res)
+		}
 		switch {
-		case it.fatal != nil:
-			stop(it.fatal)
+		case it.res.Status == Failed && cfg.MaxErrors > 0 && st.Counts[Failed] >= cfg.MaxErrors:
+			return ErrMaxErrors
 		case it.res.HTTPStatus == 403:
 			// 403 on one row is that row's contact; on every row so far it is the token.
 			if forbidden++; forbidden >= 3 && st.Counts[Created] == 0 {
-				stop(Fatal(fmt.Errorf("access denied on every row: %s", it.res.Error)))
+				return Fatal(fmt.Errorf("access denied on every row: %s", it.res.Error))
 			}
 		}
-		pending[it.seq] = it
-		for {
-			done, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			<-window
-			if done.notRun {
-				continue
-			}
-			st.Rows++
-			st.Counts[done.res.Status]++
-			if cfg.OnResult != nil {
-				cfg.OnResult(done.res)
-			}
-			if done.res.Status == Failed && cfg.MaxErrors > 0 && st.Counts[Failed] >= cfg.MaxErrors {
-				stop(ErrMaxErrors)
-			}
-		}
+		return nil
 	}
+	feed := func(ctx context.Context, emit func(item, bool) bool) error { return read(ctx, cfg, emit, seen) }
+	stopped, readErr := pool.Run(ctx, pool.Options{Workers: workers, Abort: cfg.Abort}, feed, work, deliver)
 	// Keys absent from the input mean something only when the whole input was read.
-	if readErr == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && cfg.Limit <= 0 && runCtx.Err() == nil {
+	if readErr == nil && stopped == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && cfg.Limit <= 0 {
 		readErr = absent(ctx, cfg.Ledger, seen, &st)
 	}
 	st.Elapsed = time.Since(start)
 	if readErr != nil {
 		return st, readErr
 	}
-	if cause := context.Cause(runCtx); runCtx.Err() != nil && cause != nil {
-		st.Stopped = cause
-	}
+	st.Stopped = stopped
 	return st, nil
 }
 
 // read feeds the pipeline: every row is mapped and validated here; invalid rows go straight
-// to the results, valid ones to the workers.
-func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results chan<- item, seen *keySet) error {
+// to the delivery, valid ones to the workers.
+func read(ctx context.Context, cfg Config, emit func(item, bool) bool, seen *keySet) error {
 	// The input is read on a goroutine of its own, in batches, so that reading and
 	// mapping run on two cores; the batches keep the hand-over cheap and the order.
 	batches := make(chan []source.Row, 4)
@@ -295,7 +242,10 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 			mappers.Add(1)
 			go func() {
 				defer mappers.Done()
-				items := make([]item, len(batch))
+				// A batch's items come from a pool: the dispatch below copies each out, so the
+				// slice is free again once dispatched (measured: 423 of 1,730 MB allocated by
+				// a 10^6-row validate were these slices; pace/ owns the measure, bench/).
+				items := (*itemsPool.Get().(*[]item))[:len(batch)]
 				for i, row := range batch {
 					items[i] = check(cfg, row)
 				}
@@ -309,16 +259,9 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 		mappers.Wait()
 	}()
 
-	seq := 0
 	for fut := range futures {
-		for _, it := range <-fut {
-			select {
-			case window <- struct{}{}:
-			case <-ctx.Done():
-				return nil
-			}
-			it.seq = seq
-			seq++
+		items := <-fut
+		for _, it := range items {
 			if it.key != "" && it.res.Status != Invalid {
 				if first := seen.add(it.key, it.res.Row); first != 0 {
 					it.post = false
@@ -326,22 +269,21 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 					it.res.Error = fmt.Sprintf("the key %q is also row %d's: each row must have its own key", mapping.ShowKey(it.key), first)
 				}
 			}
-			out := results
-			if it.post {
-				out = jobs
-			}
-			select {
-			case out <- it:
-			case <-ctx.Done():
-				// Nothing reads jobs for long after a stop; results are always drained.
-				it.post, it.notRun = false, true
-				results <- it
+			if !emit(it, it.post) {
 				return nil
 			}
 		}
+		clear(items)
+		itemsPool.Put(&items)
 	}
 	return readErr
 }
+
+// itemsPool holds the mapped batches' slices, readBatch long.
+var itemsPool = sync.Pool{New: func() any {
+	s := make([]item, readBatch)
+	return &s
+}}
 
 // readBatch is the rows handed from the reader to the mapper at once.
 const readBatch = 256
@@ -358,7 +300,11 @@ func check(cfg Config, row source.Row) item {
 	}
 	rec, errs := cfg.Plan.Apply(row.Cells)
 	if len(errs) == 0 && cfg.Check != nil {
-		errs = cfg.Check(&rec)
+		// The check takes a pointer: it gets a copy declared here, so that rec escapes to the
+		// heap only in a run with a check (measured: 231 MB of a 10^6-row validate).
+		checked := rec
+		errs = cfg.Check(&checked)
+		rec = checked
 	}
 	if len(errs) > 0 {
 		it.res.Status = Invalid

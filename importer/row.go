@@ -150,7 +150,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 			}
 			return
 		}
-		ids, ferr := settle(ctx, cfg, it.key, it.rec, sent)
+		ids, ferr := settle(ctx, l, cfg.Poster, it.key, it.rec, sent)
 		switch {
 		case ferr == nil && len(ids) == 1:
 			it.res.Status, it.res.OpportunityID = Created, ids[0]
@@ -224,11 +224,10 @@ func update(ctx context.Context, cfg *Config, it *item, id int64) {
 // settle searches the portal for the opportunity that the create of key sent at sent may
 // have made, once the portal can no longer be acting on it, and returns the ids of those
 // that match it field by field and that no other row owns.
-func settle(ctx context.Context, cfg *Config, key string, rec mapping.Record, sent time.Time) ([]int64, error) {
-	l := cfg.Ledger
+func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Record, sent time.Time) ([]int64, error) {
 	find := func() ([]int64, error) {
 		// The portal's clock may differ from ours: look a little further back.
-		found, err := cfg.Poster.Find(ctx, rec, sent.Add(-clockSkew))
+		found, err := f.Find(ctx, rec, sent.Add(-clockSkew))
 		if err != nil {
 			return nil, err
 		}
@@ -270,8 +269,8 @@ const clockSkew = 2 * time.Minute
 // answered (it was killed, or the answer was lost): found once on the portal, the row takes
 // that id; provably absent, it is forgotten and posted again if the input still has it;
 // otherwise it stays in doubt and is reported. It returns how many rows it settled each way.
-func Settle(ctx context.Context, cfg *Config) (adopted, forgotten, doubtful int, err error) {
-	l := cfg.Ledger
+// An import and an undo both settle before they start.
+func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubtful int, err error) {
 	rows, err := l.DB.Unsettled(ctx, l.Portal)
 	if err != nil {
 		return 0, 0, 0, err
@@ -289,7 +288,7 @@ func Settle(ctx context.Context, cfg *Config) (adopted, forgotten, doubtful int,
 		if err := json.Unmarshal(row.Sent, &rec); err != nil {
 			return adopted, forgotten, doubtful, fmt.Errorf("state of key %q: %w", row.Key, err)
 		}
-		ids, ferr := settle(ctx, cfg, row.Key, rec, row.IntentAt)
+		ids, ferr := settle(ctx, l, f, row.Key, rec, row.IntentAt)
 		switch {
 		case ferr != nil && ctx.Err() != nil:
 			return adopted, forgotten, doubtful, ctx.Err()
