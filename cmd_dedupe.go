@@ -38,7 +38,7 @@ stopped early (the portal refused or could not be reached, interrupted).
 `
 
 // dedupeFlags are the import flags that a dedupe takes too, by name.
-var dedupeFlags = []string{"mapping", "state", "url", "token", "user", "password-file", "rate",
+var dedupeFlags = []string{"mapping", "state", "url", "token", "user", "password-file", "concurrency", "rate",
 	"burst", "retries", "timeout", "log-format", "log-level", "allow-http", "insecure-skip-verify"}
 
 func runDedupe(args []string, ios streams) int {
@@ -103,11 +103,12 @@ func runDedupe(args []string, ios streams) int {
 		return fail(exitNothing, "%v; nothing was deleted", err)
 	}
 	portal := state.Portal(o.url)
-	soft, _, stopSignals := signalContexts(ctx, ios, log)
+	soft, hard, stopSignals := signalContexts(ctx, ios, log)
 	defer stopSignals()
 
 	// First the list, as the dry run gives it: what is asked about is what is shown.
-	cfg := dedupe.Config{DB: db, Portal: portal, FieldID: def.ID, Client: p.client, DryRun: true}
+	cfg := dedupe.Config{DB: db, Portal: portal, FieldID: def.ID, Client: p.client, DryRun: true,
+		Concurrency: max(o.workers, 1), Abort: hard}
 	w := tabwriter.NewWriter(ios.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "key\topportunity_id\tcreated\ttitle\tstatus\terror")
 	show := func(r dedupe.Result) {
