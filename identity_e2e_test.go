@@ -544,3 +544,25 @@ func TestUndoOfADedupe(t *testing.T) {
 		t.Errorf("after the undo of the dedupe: %d deals, keys %v; want the 2 copies back (7)", len(srv.Opportunities()), got)
 	}
 }
+
+// Both proxies at once in front of the creates, a gateway answering after the portal acted
+// and an SSO page passing nothing on: each key exactly once, every row created.
+func TestProxiesOnCreates(t *testing.T) {
+	t.Parallel()
+	const rows = 200
+	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.05, HTMLRate: 0.05, Seed: 11})
+	dir := t.TempDir()
+	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
+	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
+	rep := filepath.Join(dir, "r.csv")
+	res := runCmd(t, importArgs(srv, url, mp, in, rep, "--concurrency", "16", "--timeout", "1s")...)
+	if res.code != exitOK {
+		t.Errorf("exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	for _, r := range readReport(t, rep)[1:] {
+		if r[2] != "created" || r[3] == "" {
+			t.Errorf("row %s: %s %q, want created with an id", r[0], r[2], r[6])
+		}
+	}
+	eachKeyOnce(t, srv, rows)
+}
