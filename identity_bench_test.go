@@ -85,6 +85,7 @@ func BenchmarkKeyIndexRead(b *testing.B) {
 		n, _ := strconv.Atoi(string(m[1]))
 		b.ReportMetric(float64(n), "requests/op")
 		b.ReportMetric(float64(hwm)/1024, "peak-RSS-MB")
+		b.ReportMetric((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds(), "child-CPU-s")
 	}
 }
 
