@@ -238,7 +238,10 @@ func runImport(cmd string, args []string, ios streams) int {
 		}
 		defer db.Close()
 		portal := state.Portal(o.url)
-		indexed, code, err := prepareIdentity(context.Background(), db, link, m, portal, log)
+		// A million deals' key index takes a while to read: Ctrl-C stops it.
+		ictx, _, stopIndex := signalContexts(context.Background(), ios, log)
+		indexed, code, err := prepareIdentity(ictx, db, link, m, portal, log)
+		stopIndex()
 		if err != nil {
 			return fail(code, "%v; nothing was posted", err)
 		}
