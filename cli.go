@@ -201,10 +201,14 @@ func (a *app) ask(f askFlags, question string) error {
 	return nothingf("not confirmed; nothing was changed (--yes skips the question)")
 }
 
-// progressMode is --progress, off with --quiet.
+// progressMode is --progress, off with --quiet; with JSON logs a bar is never drawn (auto
+// then logs its progress lines as JSON).
 func progressMode(f logFlags) string {
-	if f.quiet {
+	switch {
+	case f.quiet:
 		return "never"
+	case f.format.value == "json" && f.progress.value == "always":
+		return "auto"
 	}
 	return f.progress.value
 }
@@ -229,8 +233,16 @@ func (a *app) fail(cmd *cobra.Command, err error) {
 	if errors.As(err, &f) && f.kind == failUsage {
 		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
 	}
-	if a.json && a.log != nil {
-		a.log.Error(msg, "command", cmd.Name(), "exit", exitCode(err))
+	log := a.log
+	if log == nil {
+		// A flag that failed to parse stops the command before its logger is built: JSON
+		// still, when --log-format json was read before it.
+		if f := cmd.Flags().Lookup("log-format"); f != nil && f.Value.String() == "json" {
+			log, a.json = slog.New(slog.NewJSONHandler(a.ios.err, nil)), true
+		}
+	}
+	if a.json && log != nil {
+		log.Error(msg, "command", cmd.Name(), "exit", exitCode(err))
 		return
 	}
 	fmt.Fprintf(a.stderr(), "%s: %s\n", cmd.CommandPath(), msg)

@@ -207,9 +207,20 @@ func TestLogFormatJSON(t *testing.T) {
 		summary["rejects"] != filepath.Join(dir, "in.rejects.csv") {
 		t.Errorf("summary line: got %v, want 2 created, 1 invalid, the report and rejects paths", summary)
 	}
-	// A failure before the run is one JSON object too.
-	bad := runCmd(t, "import", "--log-format", "json", "--mapping", filepath.Join(dir, "nope.yaml"), filepath.Join(dir, "in.csv"))
+	// A bad flag after --log-format json is one JSON object too; so is --progress always.
+	bad := runCmd(t, "import", "--log-format", "json", "--rate", "fast", filepath.Join(dir, "in.csv"))
 	var obj map[string]any
+	if err := json.Unmarshal([]byte(bad.stderr), &obj); err != nil || bad.code != exitNothing {
+		t.Errorf("a bad flag with JSON logs: got exit %d and %q, want 2 and one JSON object", bad.code, bad.stderr)
+	}
+	_, always := importTitles(t, srv, url, t.TempDir(), []string{"--log-format", "json", "--progress", "always"}, "Good")
+	for _, line := range strings.Split(strings.TrimSpace(always.stderr), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("--progress always with JSON logs wrote a line that is not JSON: %q", line)
+		}
+	}
+	// A failure before the run is one JSON object too.
+	bad = runCmd(t, "import", "--log-format", "json", "--mapping", filepath.Join(dir, "nope.yaml"), filepath.Join(dir, "in.csv"))
 	if err := json.Unmarshal([]byte(bad.stderr), &obj); err != nil || bad.code != exitNothing || obj["level"] != "ERROR" {
 		t.Errorf("a missing mapping with JSON logs: got exit %d and %q, want 2 and one JSON error", bad.code, bad.stderr)
 	}
