@@ -337,7 +337,7 @@ fields:
 
 func TestImportRetriesAndFaults(t *testing.T) {
 	t.Parallel()
-	const n = 20
+	const n = 40
 	var b strings.Builder
 	b.WriteString("Title\n")
 	for i := range n {
