@@ -269,6 +269,17 @@ func TestUndoAsksOnATerminal(t *testing.T) {
 	if yes.code != exitOK || strings.Contains(yes.stderr, "[y/N]") || len(srv.Opportunities()) != 0 {
 		t.Errorf("--yes: got exit %d, %d deals left:\n%s", yes.code, len(srv.Opportunities()), yes.stderr)
 	}
+	// The undo's report names each deal by its title, with its page on the portal.
+	rows := readReport(t, filepath.Join(dir, "undo.csv"))
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, r := range rows[1:] {
+		if r[col["title"]] != r[col["key"]] || !strings.HasPrefix(r[col["url"]], url) || r[col["status"]] != "deleted" {
+			t.Errorf("undo report row %v: want deleted, the title %q and a url on %s", r, r[col["key"]], url)
+		}
+	}
 }
 
 // A lock no run can take over (another host's) is released by unlock, and then a run goes.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -132,7 +131,11 @@ func runUndo(a *app, o *undoOptions) error {
 		}
 		return nothingf("%v; nothing was changed", err)
 	}
-	cfg.OnResult = s.addUndo
+	portalURL := o.conn.url
+	if portalURL == "" {
+		portalURL = target.Portal
+	}
+	cfg.OnResult = s.addUndo(plan.titleOf, portalURL)
 	started := time.Now()
 	var st undo.Stats
 	settleErr := undoSettle(soft, db, target.Portal, cfg.Run, conn, o.rate.timeout, log)
@@ -172,14 +175,18 @@ func openUndoState(path string, dry bool, log *slog.Logger) (*state.DB, error) {
 	return db, nil
 }
 
-// addUndo is the undo's undo.Config.OnResult.
-func (s *sink) addUndo(r undo.Result) {
-	warn := ""
-	if r.Status == undo.Failed {
-		warn = "left alone"
+// addUndo is the undo's undo.Config.OnResult: each row with the title the run sent (titles,
+// by key) and the deal's page on the portal.
+func (s *sink) addUndo(titles map[string]string, portal string) func(undo.Result) {
+	return func(r undo.Result) {
+		warn := ""
+		if r.Status == undo.Failed {
+			warn = "left alone"
+		}
+		s.add(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
+			Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error,
+			Title: titles[r.Key], URL: report.DealURL(portal, r.OpportunityID)}, warn, nil)
 	}
-	s.add(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
-		Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error}, warn, nil)
 }
 
 // notChanged words a failure to connect: nothing was changed.
@@ -194,15 +201,16 @@ func notChanged(err error) error {
 // undoPlan is what an undo of a run is about to do, from the state database alone.
 type undoPlan struct {
 	rows     int64
-	deletes  int      // rows the run created
-	restores int      // rows the run updated, with what they held before
-	titles   []string // the first few of them
+	deletes  int               // rows the run created
+	restores int               // rows the run updated, with what they held before
+	titles   []string          // the first few of them, quoted
+	titleOf  map[string]string // each row's title as the run sent it, by key: for the report
 }
 
 // undoTarget finds run N and what undoing it would touch.
 func undoTarget(db *state.DB, o *undoOptions) (state.Run, undoPlan, error) {
 	ctx := context.Background()
-	var plan undoPlan
+	plan := undoPlan{titleOf: map[string]string{}}
 	target, ok, err := db.Run(ctx, o.run)
 	switch {
 	case err != nil:
@@ -216,6 +224,10 @@ func undoTarget(db *state.DB, o *undoOptions) (state.Run, undoPlan, error) {
 	}
 	err = db.RunRows(ctx, o.run, func(r state.RunRow) error {
 		plan.rows++
+		title := sentTitle(r.Sent)
+		if title != "" {
+			plan.titleOf[r.Key] = title
+		}
 		switch {
 		case r.Outcome == importer.Created && r.OpportunityID > 0:
 			plan.deletes++
@@ -224,11 +236,8 @@ func undoTarget(db *state.DB, o *undoOptions) (state.Run, undoPlan, error) {
 		default:
 			return nil
 		}
-		if len(plan.titles) < 3 {
-			var rec struct{ Title string }
-			if json.Unmarshal(r.Sent, &rec) == nil && rec.Title != "" {
-				plan.titles = append(plan.titles, strconv.Quote(rec.Title))
-			}
+		if len(plan.titles) < 3 && title != "" {
+			plan.titles = append(plan.titles, strconv.Quote(title))
 		}
 		return nil
 	})
