@@ -147,7 +147,7 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		defer db.Close()
 		cfg.Poster, cfg.Ledger, cfg.Concurrency = link.poster, ledger, link.workers
 	}
-	s, err := importSink(a, o, reportPath, rejectsPath, src, plan, total)
+	s, err := importSink(a, o, reportPath, rejectsPath, src, plan, m.Input.HeaderRow, total)
 	if err != nil {
 		return nothingf("%v; nothing was posted", err)
 	}
@@ -236,13 +236,14 @@ func startRun(l *importer.Ledger, input, mode string) error {
 }
 
 // importSink opens the report and the rejects file and starts the progress display.
-func importSink(a *app, o *importOptions, reportPath, rejectsPath string, src *source.Reader, plan *mapping.Plan, total int64) (*sink, error) {
+func importSink(a *app, o *importOptions, reportPath, rejectsPath string, src *source.Reader, plan *mapping.Plan, headerRow int, total int64) (*sink, error) {
 	rep, err := report.NewWriter(reportPath)
 	if err != nil {
 		return nil, err
 	}
 	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()),
-		report.RejectsDates(dateColumns(plan)...), report.RejectsDate1904(src.Date1904()))
+		report.RejectsDates(dateColumns(plan)...), report.RejectsDate1904(src.Date1904()),
+		report.RejectsAbove(aboveHeader(src, headerRow)))
 	if err != nil {
 		rep.Close(report.Summary{})
 		return nil, err
@@ -386,6 +387,18 @@ func distinctFiles(input string, o *importOptions, dry bool, reportPath, rejects
 	return report.Distinct(append(files,
 		report.File{What: "the report (--report)", Path: reportPath},
 		report.File{What: "the rejects file (--rejects)", Path: rejectsPath})...)
+}
+
+// aboveHeader is what stands above the input's header, one entry per row from row 1 (nil
+// for a blank one), for the rejects file to keep the header on the same row.
+func aboveHeader(src *source.Reader, headerRow int) [][]string {
+	rows := make([][]string, max(headerRow, 1)-1)
+	for _, r := range src.Above() {
+		if r.Number >= 1 && r.Number <= len(rows) {
+			rows[r.Number-1] = r.Cells
+		}
+	}
+	return rows
 }
 
 // dateColumns are the input columns the plan reads dates from, for the rejects file.
