@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -155,10 +153,8 @@ func (o *undoOptions) check() error {
 	case o.conn.url == "" && !o.dry:
 		return usagef("--url (or ONLYOFFICE_URL) is required; nothing was changed")
 	}
-	if _, err := os.Stat(o.state.path()); errors.Is(err, fs.ErrNotExist) {
-		return nothingf("%s does not exist: no import has run with this mapping yet", o.state.path())
-	}
-	return nil
+	_, err := o.state.existing()
+	return err
 }
 
 // openUndoState opens the state database, locked unless dry: a dry run changes nothing in

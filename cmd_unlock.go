@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -42,12 +41,9 @@ func newUnlockCmd(a *app) *cobra.Command {
 }
 
 func runUnlock(a *app, o stateFlags) error {
-	if o.mapping == "" && o.state == "" {
-		return usagef("give --mapping M.yaml or --state FILE")
-	}
-	path := o.path()
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nothingf("%s does not exist: no import has run with this mapping yet", path)
+	path, err := o.existing()
+	if err != nil {
+		return err
 	}
 	db, err := state.Open(path)
 	if err != nil {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,6 +59,19 @@ func (f *stateFlags) register(fs *pflag.FlagSet, mappingUsage string, withState 
 			fs.StringVar(&f.state, "state", "", "the state database `FILE` (SQLite) that makes re-runs safe (default beside the mapping: M.state.db)")
 		}
 	})
+}
+
+// existing is the path of a state database that must exist already (status, undo, unlock):
+// a usage failure without --mapping or --state, nothing done when there is none.
+func (f *stateFlags) existing() (string, error) {
+	if f.mapping == "" && f.state == "" {
+		return "", usagef("give --mapping M.yaml or --state FILE")
+	}
+	path := f.path()
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", nothingf("%s does not exist: no import has run with this mapping yet", path)
+	}
+	return path, nil
 }
 
 // path is --state, or the mapping's name with .state.db beside it.
