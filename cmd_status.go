@@ -55,13 +55,9 @@ func newStatusCmd(a *app) *cobra.Command {
 }
 
 func runStatus(a *app, o *statusOptions) error {
-	path, err := o.state.existing()
+	db, err := o.state.openExisting()
 	if err != nil {
 		return err
-	}
-	db, err := state.Open(path)
-	if err != nil {
-		return nothingf("%v", err)
 	}
 	defer db.Close()
 	ctx := context.Background()

@@ -41,14 +41,11 @@ func newUnlockCmd(a *app) *cobra.Command {
 }
 
 func runUnlock(a *app, o stateFlags) error {
-	path, err := o.existing()
+	db, err := o.openExisting()
 	if err != nil {
 		return err
 	}
-	db, err := state.Open(path)
-	if err != nil {
-		return nothingf("%v", err)
-	}
+	path := db.Path()
 	defer db.Close()
 	host, _ := os.Hostname()
 	h, held, err := db.Release(context.Background(), host)

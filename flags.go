@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/oppimport/oppimport/state"
 )
 
 // The flag groups, defined once and shared by the commands that take them: a flag is added
@@ -72,6 +74,20 @@ func (f *stateFlags) existing() (string, error) {
 		return "", nothingf("%s does not exist: no import has run with this mapping yet", path)
 	}
 	return path, nil
+}
+
+// openExisting opens the state database that must exist already, unlocked: for reading it
+// (status) or releasing its lock (unlock).
+func (f *stateFlags) openExisting() (*state.DB, error) {
+	path, err := f.existing()
+	if err != nil {
+		return nil, err
+	}
+	db, err := state.Open(path)
+	if err != nil {
+		return nil, nothingf("%v", err)
+	}
+	return db, nil
 }
 
 // path is --state, or the mapping's name with .state.db beside it.
