@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -254,6 +255,17 @@ func TestUndoAsksOnATerminal(t *testing.T) {
 	tty := streams{errIsTTY: true, inIsTTY: true, noColor: true}
 	args := []string{"undo", "--mapping", mp, "--run", "1", "--url", url, "--token", srv.Token(), "--progress", "never",
 		"--report", filepath.Join(dir, "undo.csv")}
+
+	// The dry run asks nothing and lists every row: key, id, title, what it would do.
+	dry := runWith(t, tty, append(args, "--dry-run")...)
+	for _, title := range []string{"First deal", "Second deal", "Third deal", "Fourth deal"} {
+		if !regexp.MustCompile(`(?m)^` + title + ` +\d+ +` + title + ` +would-delete`).MatchString(dry.out) {
+			t.Errorf("undo --dry-run does not list %q as would-delete:\n%s", title, dry.out)
+		}
+	}
+	if dry.code != exitOK || strings.Contains(dry.stderr, "[y/N]") {
+		t.Errorf("undo --dry-run: got exit %d, want 0 and no question:\n%s", dry.code, dry.stderr)
+	}
 
 	tty.in = strings.NewReader("n\n")
 	no := runWith(t, tty, args...)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,7 +33,9 @@ itself a run (see oppimport status); undoing run N again does nothing more, and 
 was stopped finishes when run again.
 
 Report statuses: deleted, restored, failed (left alone, with the reason), skipped (nothing
-to undo, or undone already); with --dry-run would-delete and would-restore. With --dry-run
+to undo, or undone already); with --dry-run would-delete and would-restore, and every row
+listed on stdout (key, id, title, what would become of it). On a terminal, undo asks before
+it deletes or restores anything, unless --yes. With --dry-run
 and no --url, the list comes from the state database alone, unchecked against the portal.
 
 Exit codes here: 0 every row undone or nothing to undo; 1 some rows left alone or failed; 2
@@ -134,6 +137,17 @@ func runUndo(a *app, o *undoOptions) error {
 		portalURL = target.Portal
 	}
 	cfg.OnResult = s.addUndo(plan.titleOf, portalURL)
+	if o.dry {
+		// The dry run lists every row on stdout: what it would do, to which deal.
+		tw := tabwriter.NewWriter(a.ios.out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "key\topportunity_id\ttitle\tstatus\terror")
+		add := cfg.OnResult
+		cfg.OnResult = func(r undo.Result) {
+			add(r)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", mapping.ShowKey(r.Key), r.OpportunityID, plan.titleOf[r.Key], r.Status, r.Error)
+		}
+		defer tw.Flush()
+	}
 	started := time.Now()
 	var st undo.Stats
 	settleErr := undoSettle(soft, db, target.Portal, cfg.Run, conn, o.rate.timeout, log)
