@@ -100,7 +100,7 @@ func (f *stateFlags) path() string {
 }
 
 // runFlags say which rows an import takes and what it does with them. The sync's
-// --on-conflict and --tag belong here, each with its feature.
+// --tag belongs here, with its feature.
 type runFlags struct {
 	mode            enumValue
 	onConflict      enumValue
