@@ -229,6 +229,9 @@ func (a *app) fail(cmd *cobra.Command, err error) {
 	if msg == "" {
 		return
 	}
+	if cmd.Name() == "help" {
+		cmd = cmd.Root() // help's own errors are of the command named
+	}
 	var f *failure
 	if errors.As(err, &f) && f.kind == failUsage {
 		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
@@ -308,10 +311,38 @@ func newRoot(a *app) *cobra.Command {
 		completeFlags(c)
 		root.AddCommand(c)
 	}
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "a command's flags, examples and exit codes",
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || (target == root && len(args) > 0) || len(rest) > 0 {
+				return unknownCommand(root, args[0])
+			}
+			writeHelp(a.ios.out, target)
+			return nil
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, c := range root.Commands() {
+				if c.IsAvailableCommand() {
+					names = append(names, c.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+	})
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(_ *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return usagef("no completion for %q: want bash, zsh, fish or powershell", args[0])
+				}
+				return usagef("want a shell: bash, zsh, fish or powershell")
+			}
 			c.Long = "Writes a shell completion script to stdout, e.g.\n\n" +
 				"  oppimport completion bash > /etc/bash_completion.d/oppimport\n" +
 				"  oppimport completion zsh > \"${fpath[1]}/_oppimport\"\n" +

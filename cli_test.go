@@ -97,6 +97,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"import", "--mapping"}, `oppimport import: --mapping needs a value (see 'oppimport import --help')`},
 		{[]string{"import", "a.csv", "b.csv"}, `oppimport import: want exactly one INPUT file (or - for stdin), got 2 (see 'oppimport import --help')`},
 		{[]string{"status", "extra"}, `oppimport status: unexpected argument "extra" (see 'oppimport status --help')`},
+		{[]string{"help", "stauts"}, `oppimport: unknown command "stauts"; did you mean "status"? (see 'oppimport --help')`},
+		{[]string{"completion"}, `oppimport completion: want a shell: bash, zsh, fish or powershell (see 'oppimport completion --help')`},
+		{[]string{"completion", "tcsh"}, `oppimport completion: no completion for "tcsh": want bash, zsh, fish or powershell (see 'oppimport completion --help')`},
 	}
 	for _, tt := range tests {
 		res := runCmd(t, tt.args...)
