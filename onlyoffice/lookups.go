@@ -131,11 +131,7 @@ func (c *Client) FindContacts(ctx context.Context, text string) ([]Contact, erro
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Contact, len(wire))
-	for i, w := range wire {
-		out[i] = w.contact()
-	}
-	return out, nil
+	return contacts(wire), nil
 }
 
 // ContactsByEmail returns the contacts whose e-mail contains address
@@ -151,11 +147,15 @@ func (c *Client) ContactsByEmail(ctx context.Context, address string) ([]Contact
 	if err := c.decode(res.body, &wire); err != nil {
 		return nil, err
 	}
+	return contacts(wire), nil
+}
+
+func contacts(wire []contactWire) []Contact {
 	out := make([]Contact, len(wire))
 	for i, w := range wire {
 		out[i] = w.contact()
 	}
-	return out, nil
+	return out
 }
 
 // GetContact reads one contact (GET api/2.0/crm/contact/{id}). A missing contact is an
