@@ -38,6 +38,9 @@ func onTerminal(t *testing.T, args ...string) []string {
 		t.Fatal(err)
 	}
 	defer tty.Close()
+	// A run that hangs is killed, and fails the test, instead of hanging it.
+	hung := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer hung.Stop()
 	var raw []byte
 	buf := make([]byte, 4096)
 	for {
@@ -56,6 +59,9 @@ func onTerminal(t *testing.T, args ...string) []string {
 		if !errors.As(err, &exit) {
 			t.Fatal(err)
 		}
+	}
+	if !hung.Stop() {
+		t.Fatalf("oppimport %v ran for more than 60s on the terminal:\n%s", args, raw)
 	}
 	return screen(string(raw))
 }
@@ -101,7 +107,7 @@ func screen(raw string) []string {
 	return lines
 }
 
-var barLine = regexp.MustCompile(`^\[[= >]{20}\] +\d+% \d+/\d+ rows`)
+var barLine = regexp.MustCompile(`^\d+% \[[= >]{20}\] \d+/\d+ rows`)
 
 // On a terminal, warnings printed while the bar is live never share its line and leave no
 // dead bar behind; a sync's bar counts what the sync did (updates, not creates).
@@ -158,7 +164,7 @@ fields:
 			t.Errorf("%s: got bar lines %q, want one, the final, showing %q:\n%s", name, bars, want, strings.Join(lines, "\n"))
 		}
 	}
-	check("import", onTerminal(t, args...), "100% 80/80 rows: 70 created, 10 invalid")
+	check("import", onTerminal(t, args...), "100% [====================] 80/80 rows: 70 created, 10 invalid")
 
 	// The night's sync: 5 titles changed.
 	writeFile(t, dir, "deals.csv", deals(func(i int) string {
@@ -167,5 +173,5 @@ fields:
 		}
 		return ""
 	}))
-	check("sync", onTerminal(t, append(args[:len(args)-1], "--mode", "sync", in)...), "100% 80/80 rows: 5 updated, 65 unchanged, 10 invalid")
+	check("sync", onTerminal(t, append(args[:len(args)-1], "--mode", "sync", in)...), "100% [====================] 80/80 rows: 5 updated, 65 unchanged, 10 invalid")
 }
