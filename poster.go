@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -54,7 +52,7 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (impo
 // Find lists the opportunities with rec's responsible, stage and contact created since
 // then, and keeps those that hold every field rec sent.
 func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error) {
-	if key := keyOf(rec, p.keyField); key != "" {
+	if key := record.Value(rec, record.CustomField(p.keyField)); p.keyField != 0 && key != "" {
 		// By its key among the newest: no filter, since a portal user may have changed the
 		// responsible, the stage or the contact before the settle.
 		found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{}, since)
@@ -63,7 +61,7 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 		}
 		var ids []int64
 		for _, o := range found {
-			if keyOf(mapping.Record{CustomFields: customValues(o.CustomFields)}, p.keyField) == key {
+			if record.StoredCustom(o, p.keyField) == key {
 				ids = append(ids, o.ID)
 			}
 		}
@@ -82,28 +80,6 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 		}
 	}
 	return ids, nil
-}
-
-// keyOf is the key a record holds in custom field id (HTML entities decoded, trimmed), ""
-// when none.
-func keyOf(rec mapping.Record, id int64) string {
-	if id == 0 {
-		return ""
-	}
-	for _, cf := range rec.CustomFields {
-		if cf.ID == id {
-			return strings.TrimSpace(html.UnescapeString(cf.Value))
-		}
-	}
-	return ""
-}
-
-func customValues(cfs []onlyoffice.CustomField) []mapping.CustomValue {
-	out := make([]mapping.CustomValue, len(cfs))
-	for i, cf := range cfs {
-		out[i] = mapping.CustomValue{ID: cf.ID, Value: cf.Value}
-	}
-	return out
 }
 
 // Current reads the portal's opportunities from the list endpoint (1000 a page, whole
