@@ -79,6 +79,9 @@ func runInit(a *app, o *initOptions, input string) error {
 		n, _ := io.ReadFull(f, head)
 		f.Close()
 		in.Encoding = scaffold.GuessEncoding(head[:n])
+		if in.Encoding != "" { // not UTF-8: the legacy encoding its bytes most likely are in
+			in.Encoding = source.GuessEncodings(head[:n])[0]
+		}
 		opts.Encoding = in.Encoding
 	}
 	var src *source.Reader
