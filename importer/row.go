@@ -171,7 +171,8 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 			}
 			return
 		}
-		ids, ferr := settle(ctx, l, cfg.Poster, it.key, it.rec, sent)
+		ids, searched, ferr := settle(ctx, l, cfg.Poster, it.key, it.rec, sent)
+		it.res.Attempts += searched
 		switch {
 		case ferr == nil && len(ids) == 1:
 			it.res.Status, it.res.OpportunityID = Created, ids[0]
@@ -362,32 +363,32 @@ func gone(ctx context.Context, cfg *Config, it *item, id int64) {
 // settle searches the portal for the opportunity that the create of key sent at sent may
 // have made, once the portal can no longer be acting on it, and returns the ids of those
 // that match it field by field and that no other row owns.
-func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Record, sent time.Time) ([]int64, error) {
+func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Record, sent time.Time) ([]int64, int, error) {
 	if wait := time.Until(sent.Add(l.SettleAfter)); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
 	}
 	// The portal's clock may differ from ours: look a little further back.
-	found, err := f.Find(ctx, rec, sent.Add(-clockSkew))
+	found, attempts, err := f.Find(ctx, rec, sent.Add(-clockSkew))
 	if err != nil {
-		return nil, err
+		return nil, attempts, err
 	}
 	var ids []int64
 	for _, id := range found {
 		owner, owned, err := l.DB.KeyOf(ctx, l.Portal, id)
 		if err != nil {
-			return nil, err
+			return nil, attempts, err
 		}
 		if !owned || owner == key {
 			ids = append(ids, id)
 		}
 	}
-	return ids, nil
+	return ids, attempts, nil
 }
 
 // maxResends is how often a create proven lost is sent again within one run.
@@ -437,7 +438,7 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 		if err := json.Unmarshal(row.Sent, &rec); err != nil {
 			return adopted, forgotten, doubtful, fmt.Errorf("state of key %q: %w", row.Key, err)
 		}
-		ids, ferr := settle(ctx, l, f, row.Key, rec, row.IntentAt)
+		ids, _, ferr := settle(ctx, l, f, row.Key, rec, row.IntentAt)
 		switch {
 		case ferr != nil && ctx.Err() != nil:
 			return adopted, forgotten, doubtful, ctx.Err()

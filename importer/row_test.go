@@ -71,11 +71,11 @@ func (p *fakePortal) Update(ctx context.Context, id int64, rec mapping.Record) (
 	return Posted{ID: id, Attempts: 1, HTTPStatus: 200}, nil
 }
 
-func (p *fakePortal) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error) {
+func (p *fakePortal) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.findErr != nil {
-		return nil, p.findErr
+		return nil, 1, p.findErr
 	}
 	var ids []int64
 	for id, d := range p.deals {
@@ -83,7 +83,7 @@ func (p *fakePortal) Find(ctx context.Context, rec mapping.Record, since time.Ti
 			ids = append(ids, id)
 		}
 	}
-	return ids, nil
+	return ids, 1, nil
 }
 
 func (p *fakePortal) Current(ctx context.Context, want func(int64) bool) (map[int64]Current, Posted, error) {
@@ -249,8 +249,8 @@ func TestLedgerLostAnswers(t *testing.T) {
 	l.portal.lose["made"] = true
 	l.portal.lose["never made"] = false
 	got, _ := l.run(ModeCreate, []string{"A", "made", "1"}, []string{"B", "never made", "2"})
-	if r := got["A"]; r.Status != Created || !strings.Contains(r.Error, "the answer was lost; found on the portal as opportunity") {
-		t.Errorf("A, made but unanswered: got %s %q, want created, found on the portal", r.Status, r.Error)
+	if r := got["A"]; r.Status != Created || !strings.Contains(r.Error, "the answer was lost; found on the portal as opportunity") || r.Attempts != 2 {
+		t.Errorf("A, made but unanswered: got %s %q after %d requests, want created, found on the portal, 2 requests (the create, the search)", r.Status, r.Error, r.Attempts)
 	}
 	if r := got["B"]; r.Status != Created || r.Error != "" || l.portal.creates != 3 {
 		t.Errorf("B, never made: got %s %q after %d creates, want created by a second create (3 in all)", r.Status, r.Error, l.portal.creates)
