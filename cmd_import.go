@@ -145,6 +145,9 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		if total, err = countInput(src, o.run.limit); err != nil {
 			return nothingf("%v; nothing was posted", err)
 		}
+		if err := report.Fits(reportPath, total); err != nil {
+			return nothingf("%v; nothing was posted", err)
+		}
 		db, ledger, err := openLedger(soft, o, m, link, log)
 		if err != nil {
 			return notPosted(err)
