@@ -318,13 +318,16 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 	posted, err := cfg.Poster.Update(ctx, id, m.Body)
 	it.res.Attempts += posted.Attempts
 	it.res.HTTPStatus = posted.HTTPStatus
+	// Not updated: the base stays what it was, so that the next sync tries the export's
+	// change again (an empty one: no base).
+	unsent := state.Answer{Outcome: Failed, Sent: append([]byte{}, row.Sent...)}
 	switch {
 	case err == nil:
 		it.res.Status = Updated
 		answer(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Updated, Hash: it.hash})
 	case posted.HTTPStatus == 404:
 		// Deleted since the snapshot.
-		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: Failed}); err != nil {
+		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, unsent); err != nil {
 			fail(it, Fatal(err))
 			return
 		}
@@ -332,7 +335,7 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 		gone(ctx, cfg, it, id)
 	default:
 		fail(it, err)
-		answer(ctx, l, it, state.Answer{Outcome: Failed})
+		answer(ctx, l, it, unsent)
 	}
 }
 

@@ -242,6 +242,13 @@ func TestLedgerCreateSkipSync(t *testing.T) {
 	if r := got["B"]; r.Status != Failed || r.OpportunityID != first["B"].OpportunityID || r.HTTPStatus != 400 {
 		t.Errorf("refused update: got %+v, want failed with the id and 400", r)
 	}
+	// The export's change that was refused is tried again by the next sync, not taken as
+	// done.
+	l.portal.refuse["deal B"] = false
+	got, _ = l.run(ModeSync, []string{"B", "deal B", "21"})
+	if r := got["B"]; r.Status != Updated || *l.portal.deals[first["B"].OpportunityID].BidValue != "21" {
+		t.Errorf("the sync after a refused update: got %s %q, want updated to 21", r.Status, r.Error)
+	}
 }
 
 func TestLedgerLostAnswers(t *testing.T) {
