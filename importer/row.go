@@ -434,6 +434,13 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 			if err := l.DB.Forget(ctx, l.Portal, row.Key); err != nil {
 				return adopted, forgotten, doubtful, err
 			}
+			if row.IntentMethod == "PUT" {
+				// Whether it landed is not known: the next sync has no base for the row,
+				// and sends the export's values wherever the portal differs.
+				if err := l.DB.Answer(ctx, row.IntentRun, l.Portal, row.Key, state.Answer{Outcome: state.Failed, Sent: []byte{}}); err != nil {
+					return adopted, forgotten, doubtful, err
+				}
+			}
 			forgotten++
 			continue
 		}

@@ -313,6 +313,9 @@ func TestSettle(t *testing.T) {
 	if err != nil || adopted != 1 || forgotten != 2 || doubtful != 1 {
 		t.Fatalf("got %d adopted, %d forgotten, %d doubtful, %v; want 1, 2 (lost, put), 1 (twice)", adopted, forgotten, doubtful, err)
 	}
+	if row, _, err := l.db.Row(ctx, "p", "put"); err != nil || len(row.Sent) != 0 {
+		t.Errorf("a PUT left unanswered: the row keeps %q (%v), want no base", row.Sent, err)
+	}
 	for key, want := range map[string]struct {
 		id      int64
 		pending bool
