@@ -365,33 +365,43 @@ func gone(ctx context.Context, cfg *Config, it *item, id int64) {
 
 // settle searches the portal for the opportunity that the create of key sent at sent may
 // have made, once the portal can no longer be acting on it, and returns the ids of those
-// that match it field by field and that no other row owns.
+// that match it field by field and that no other row owns, with the requests it made.
 func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Record, sent time.Time) ([]int64, int, error) {
+	attempts := 0
+	find := func() ([]int64, error) {
+		// The portal's clock may differ from ours: look a little further back.
+		found, n, err := f.Find(ctx, rec, sent.Add(-clockSkew))
+		attempts += n
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, id := range found {
+			owner, owned, err := l.DB.KeyOf(ctx, l.Portal, id)
+			if err != nil {
+				return nil, err
+			}
+			if !owned || owner == key {
+				ids = append(ids, id)
+			}
+		}
+		return ids, nil
+	}
 	if wait := time.Until(sent.Add(l.SettleAfter)); wait > 0 {
+		// A proxy that answered 502 after the portal acted: found at once, no need to wait.
+		if ids, err := find(); err == nil && len(ids) == 1 {
+			return ids, attempts, nil
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, 0, ctx.Err()
+			return nil, attempts, ctx.Err()
 		}
 	}
-	// The portal's clock may differ from ours: look a little further back.
-	found, attempts, err := f.Find(ctx, rec, sent.Add(-clockSkew))
-	if err != nil {
-		return nil, attempts, err
-	}
-	var ids []int64
-	for _, id := range found {
-		owner, owned, err := l.DB.KeyOf(ctx, l.Portal, id)
-		if err != nil {
-			return nil, attempts, err
-		}
-		if !owned || owner == key {
-			ids = append(ids, id)
-		}
-	}
-	return ids, attempts, nil
+	ids, err := find()
+	return ids, attempts, err
 }
 
 // maxResends is how often a create proven lost is sent again within one run.
