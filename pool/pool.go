@@ -116,18 +116,17 @@ func Run[T any](ctx context.Context, o Options, feed Feed[T], work func(ctx cont
 		close(results)
 	}()
 
-	// pending holds the results not yet delivered at seq % window: an entry holds a slot
-	// from its emit to its delivery, so at most window are pending and no two share a place
-	// (a map here allocated 423 MB of a 10^6-row validate's 1.1 GB, and hashed every row;
-	// measured by pace's owner for issue 15, see BENCHMARKS.md).
-	pending := make([]entry, window)
-	have := make([]bool, window)
+	// Results wait for their turn in a ring: an item holds its slot until it is delivered,
+	// so every result's seq lies within window of the next one due.
+	ring := make([]entry, window)
+	held := make([]bool, window)
 	next := 0
 	for e := range results {
-		pending[e.seq%window], have[e.seq%window] = e, true
-		for have[next%window] {
-			d := pending[next%window]
-			pending[next%window], have[next%window] = entry{}, false
+		ring[e.seq%window], held[e.seq%window] = e, true
+		for held[next%window] {
+			i := next % window
+			d := ring[i]
+			ring[i], held[i] = entry{}, false
 			next++
 			<-slots
 			if d.notRun {
