@@ -127,4 +127,3 @@ func (db *DB) RunTags(ctx context.Context, run int64, key string) (rt RunTags, f
 	}
 	return rt, true, nil
 }
-
