@@ -80,6 +80,7 @@ type importOptions struct {
 	insecure     bool
 	state        string
 	mode         string
+	tags         tagList
 }
 
 // statePath is --state, or the mapping's name with .state.db beside it.
@@ -145,6 +146,7 @@ func (o *importOptions) register(fs *flag.FlagSet, dry bool) {
 	fs.StringVar(&o.mode, "mode", importer.ModeCreate, "create: rows already imported are skipped; sync: changed rows are updated (whole record), unchanged ones left")
 	fs.BoolVar(&o.allowHTTP, "allow-http", false, "permit plain http:// to a host that is not loopback (the token would travel in clear)")
 	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "skip TLS certificate checks (a warning on every run)")
+	fs.Var(&o.tags, "tag", "also tag every opportunity this run creates or updates with `NAME` (repeatable), to find the run in the portal's web UI")
 }
 
 func runImport(cmd string, args []string, ios streams) int {
@@ -310,7 +312,7 @@ func runImport(cmd string, args []string, ios streams) int {
 		},
 	}
 	if live != nil {
-		cfg.Poster = live
+		cfg.Poster, cfg.Extras, cfg.Tags = live, live.client, o.tags
 	}
 	started := time.Now()
 	st, runErr := importer.Run(soft, cfg)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/source"
+	"github.com/oppimport/oppimport/state"
+	"github.com/oppimport/oppimport/tagging"
 )
 
 // Statuses of a row, as the report spells them.
@@ -88,6 +90,11 @@ type Config struct {
 	// skipped (or, in ModeSync, updated when it changed), and nothing is created twice.
 	Ledger *Ledger
 	Mode   string // ModeCreate (the default) or ModeSync
+	// Extras, when set, takes the steps after a create or an update: the creation date
+	// (created:) and the tags (tags:, Tags); nil: none are taken.
+	Extras Extras
+	// Tags are added to every opportunity the run creates or updates (--tag).
+	Tags []string
 }
 
 // Stats are the run's totals.
@@ -130,6 +137,11 @@ type item struct {
 	post   bool   // valid and waiting for the poster
 	notRun bool   // read but never started because the run stopped: not reported
 	fatal  error
+	// The tags to add to opportunity tagID once it was written (see tags.go), and what the
+	// state database was told of them.
+	tagID   int64
+	addTags []string
+	tagged  *state.TagChange
 }
 
 // Run reads every row, maps and validates it, posts the valid ones with Concurrency workers
@@ -186,6 +198,24 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}()
 
 	st := Stats{Counts: map[string]int{}}
+	deliver := func(done item) {
+		st.Rows++
+		st.Counts[done.res.Status]++
+		if cfg.OnResult != nil {
+			cfg.OnResult(done.res)
+		}
+		if done.res.Status == Failed && cfg.MaxErrors > 0 && st.Counts[Failed] >= cfg.MaxErrors {
+			stop(ErrMaxErrors)
+		}
+	}
+	// Rows whose deals get tags wait for them here, in input order (see tagged).
+	tags := tagging.NewStage(reqCtx, cfg.Extras, tagging.Options{}, func(done item, o tagging.Outcome) {
+		tagged(reqCtx, &cfg, &done, o)
+		if done.fatal != nil {
+			stop(done.fatal)
+		}
+		deliver(done)
+	})
 	pending := map[int]item{}
 	next, forbidden := 0, 0
 	for it := range results {
@@ -211,16 +241,11 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 			if done.notRun {
 				continue
 			}
-			st.Rows++
-			st.Counts[done.res.Status]++
-			if cfg.OnResult != nil {
-				cfg.OnResult(done.res)
-			}
-			if done.res.Status == Failed && cfg.MaxErrors > 0 && st.Counts[Failed] >= cfg.MaxErrors {
-				stop(ErrMaxErrors)
-			}
+			tags.Put(done, done.tagID, done.addTags)
 		}
 	}
+	tags.Close()
+	st.Requests += tags.Requests()
 	// Keys absent from the input mean something only when the whole input was read.
 	if readErr == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && cfg.Limit <= 0 && runCtx.Err() == nil {
 		readErr = absent(ctx, cfg.Ledger, seen, &st)

@@ -96,6 +96,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 				it.res.Error = note.Error()
 			}
 			record(ctx, l, it, state.Answer{OpportunityID: posted.ID, Outcome: Created, Hash: it.hash})
+			afterCreate(ctx, cfg, it, posted.ID)
 			return
 		}
 		if !posted.InDoubt || l == nil {
@@ -111,6 +112,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 			it.res.Status, it.res.OpportunityID = Created, ids[0]
 			it.res.Error = fmt.Sprintf("the answer was lost; found on the portal as opportunity %d", ids[0])
 			record(ctx, l, it, state.Answer{OpportunityID: ids[0], Outcome: Created, Hash: it.hash})
+			afterCreate(ctx, cfg, it, ids[0])
 			return
 		case ferr == nil && len(ids) == 0:
 			// Provably never created: send it again, a few times at most.
@@ -156,6 +158,7 @@ func update(ctx context.Context, cfg *Config, it *item, id int64) {
 	case err == nil:
 		it.res.Status, it.res.OpportunityID = Updated, id
 		record(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Updated, Hash: it.hash})
+		afterUpdate(ctx, cfg, it, id)
 	case posted.HTTPStatus == 404:
 		// Gone from the portal: the row is created again, and the report says so.
 		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: state.Deleted}); err != nil {

@@ -1,0 +1,175 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/state"
+	"github.com/oppimport/oppimport/tagging"
+)
+
+// The steps after a row's deal was written: its legacy creation date (created:, after a
+// create only) and its tags (tags: and the run's own, Config.Tags). The creation date is
+// set by the worker, a request of the row like the create; the tags are added in batches by
+// a tagging.Stage between the workers and the ordered output (see Run), so that a tag shared
+// by many rows costs one request per batch rather than one per row.
+//
+// A sync changes the tags three ways, as it does fields: it adds the tags the export added
+// since the last run and removes the ones it removed, as the state database remembers them
+// (state.DB.Tags), and leaves alone every tag a portal user set. What each run did to the
+// tags is kept for an undo.
+
+// Extras is what those steps need of the portal; *onlyoffice.Client is one. Its methods
+// must be safe for concurrent use; each may be sent twice without harm.
+type Extras interface {
+	tagging.Client
+	SetCreationDate(ctx context.Context, id int64, date string) (attempts int, err error)
+	RemoveTag(ctx context.Context, id int64, tag string) (attempts int, err error)
+	DealTags(ctx context.Context, id int64) (tags []string, attempts int, err error)
+}
+
+// afterCreate sets the creation date of the new opportunity id and queues its tags. A
+// creation date the portal refused fails the row, which keeps its id: the deal exists.
+func afterCreate(ctx context.Context, cfg *Config, it *item, id int64) {
+	if cfg.Extras == nil {
+		return
+	}
+	if it.rec.Created != "" {
+		n, err := cfg.Extras.SetCreationDate(ctx, id, it.rec.Created)
+		it.res.Attempts += n
+		if err != nil {
+			it.res.Status = Failed
+			it.res.Error = join(it.res.Error, fmt.Sprintf("opportunity %d was created, but its creation date %s was not set: %v", id, it.rec.Created, err))
+		}
+	}
+	all := mapping.WithTags(it.rec.Tags, cfg.Tags)
+	if len(all) == 0 {
+		return
+	}
+	it.tagID, it.addTags = id, all
+	it.tagged = &state.TagChange{Synced: it.rec.Tags, Added: all, Complete: true}
+	setTags(ctx, cfg, it)
+}
+
+// afterUpdate takes off opportunity id the tags the export removed since the last run and
+// queues the ones it added, with the run's own; the deal's tags are read first so that an
+// undo takes back only what this run changed.
+func afterUpdate(ctx context.Context, cfg *Config, it *item, id int64) {
+	l := cfg.Ledger
+	if cfg.Extras == nil || l == nil {
+		return
+	}
+	last, _, err := l.DB.Tags(ctx, l.Portal, it.key)
+	if err != nil {
+		fail(it, Fatal(err))
+		return
+	}
+	now := it.rec.Tags
+	add := mapping.WithTags(minus(now, last), cfg.Tags)
+	remove := minus(last, now)
+	if len(add)+len(remove) == 0 {
+		if len(now) > 0 || len(last) > 0 {
+			// Nothing to send, but the spelling the export uses now is the one to remember.
+			it.tagged = &state.TagChange{Synced: now, Complete: true}
+			setTags(ctx, cfg, it)
+		}
+		return
+	}
+	current, n, err := cfg.Extras.DealTags(ctx, id)
+	it.res.Attempts += n
+	if err != nil {
+		it.res.Status = Failed
+		it.res.Error = join(it.res.Error, fmt.Sprintf("opportunity %d was updated, but its tags could not be read: %v", id, err))
+		return
+	}
+	change := &state.TagChange{Synced: append([]string(nil), now...), Added: minus(add, current), Complete: true}
+	var reasons []string
+	for _, t := range remove {
+		if !containsFold(current, t) {
+			continue // a portal user took it off already
+		}
+		n, err := cfg.Extras.RemoveTag(ctx, id, t)
+		it.res.Attempts += n
+		if err != nil {
+			reasons = append(reasons, fmt.Sprintf("%q: %v", t, err))
+			change.Synced = append(change.Synced, t) // still there, still to remove
+			change.Complete = false
+			continue
+		}
+		change.Removed = append(change.Removed, t)
+	}
+	if len(reasons) > 0 {
+		it.res.Status = Failed
+		it.res.Error = join(it.res.Error, fmt.Sprintf("opportunity %d was updated; tags not removed: %s", id, strings.Join(reasons, "; ")))
+	}
+	it.tagged = change
+	if len(change.Added) > 0 {
+		it.tagID, it.addTags = id, change.Added
+	}
+	setTags(ctx, cfg, it)
+}
+
+// tagged takes what became of a row's queued tags, on the ordered output's goroutine: tags
+// the portal refused fail the row (which keeps its id) and are recorded as not written, so
+// that the next sync writes them again.
+func tagged(ctx context.Context, cfg *Config, it *item, o tagging.Outcome) {
+	if len(o.Failed) == 0 {
+		return
+	}
+	verb := "created"
+	if it.res.Status == Updated {
+		verb = "updated"
+	}
+	it.res.Status = Failed
+	it.res.Error = join(it.res.Error, fmt.Sprintf("opportunity %d was %s; %s", it.tagID, verb, o.Err))
+	if it.tagged == nil {
+		return
+	}
+	it.tagged.Synced = minus(it.tagged.Synced, o.Failed)
+	it.tagged.Added = o.Added
+	it.tagged.Complete = false
+	setTags(ctx, cfg, it)
+}
+
+// setTags records the row's tag change in the state database; failing that, the run stops.
+func setTags(ctx context.Context, cfg *Config, it *item) {
+	l := cfg.Ledger
+	if l == nil || it.tagged == nil {
+		return
+	}
+	if err := l.DB.SetTags(ctx, l.Run, l.Portal, it.key, *it.tagged); err != nil {
+		fail(it, Fatal(err))
+	}
+}
+
+// minus is the tags of a that b lacks, ignoring case as the portal does.
+func minus(a, b []string) []string {
+	var out []string
+	for _, t := range a {
+		if !containsFold(b, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(strings.TrimSpace(x), strings.TrimSpace(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+func join(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}

@@ -1,0 +1,28 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// tagList is --tag, repeatable: tags for every opportunity a run creates or updates.
+type tagList []string
+
+func (t *tagList) String() string { return strings.Join(*t, ", ") }
+
+// Set takes one tag, refusing what the portal could not keep as written.
+func (t *tagList) Set(v string) error {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return errors.New("a tag needs a name")
+	case utf8.RuneCountInString(v) > 255:
+		return fmt.Errorf("a tag of %d characters: the portal keeps 255", utf8.RuneCountInString(v))
+	case strings.IndexFunc(v, func(r rune) bool { return r > 0xFFFF }) >= 0:
+		return fmt.Errorf("%q contains a character that needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)", v)
+	}
+	*t = append(*t, v)
+	return nil
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/oppimport/oppimport/emulator"
+)
+
+const tagsMapping = `version: 1
+key: ["Deal ID"]
+timezone: Europe/Berlin
+fields:
+  title:           { column: Title }
+  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
+  stageid:         { value: 1 }
+  bidCurrencyAbbr: { value: EUR }
+tags:    { column: Labels, split: "," }
+created: { column: Created, format: ["DD.MM.YYYY HH:mm", "DD.MM.YYYY"] }
+`
+
+// sortedTags is each deal's tags by its title, sorted: batches run at once, in any order.
+func sortedTags(srv *emulator.Server) map[string][]string {
+	out := map[string][]string{}
+	for _, o := range srv.Opportunities() {
+		out[o.Title] = slices.Sorted(slices.Values(o.Tags))
+	}
+	return out
+}
+
+// Tags from a column and from --tag land on every created deal; the legacy creation date
+// lands exactly, read in the mapping's zone and shown in the portal's.
+func TestImportTagsAndCreated(t *testing.T) {
+	t.Parallel()
+	tokyo := time.FixedZone("portal", 9*3600)
+	srv, url := startEmulator(t, emulator.Options{Location: tokyo})
+	dir := t.TempDir()
+	m := writeFile(t, dir, "deals.yaml", tagsMapping)
+	in := writeFile(t, dir, "deals.csv", "Deal ID,Title,Labels,Created\n"+
+		"D1,One,\"vip, Q3\",03.02.2019 14:30\n"+
+		"D2,Two,,15.07.2018\n"+
+		"D3,Three,Q3,\n"+
+		"D4,Four,q3,31.02.2019\n")
+	rep := filepath.Join(dir, "r.csv")
+	res := runCmd(t, "import", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--report", rep, "--tag", "migration-2026", "--tag", " legacy ", in)
+	if res.code != exitRows {
+		t.Fatalf("import: exit %d, want %d (row 5 is invalid):\n%s", res.code, exitRows, res.stderr)
+	}
+	rows := readReport(t, rep)
+	if got := rows[4][2] + ": " + rows[4][6]; !strings.Contains(got, `invalid: column "Created" (created): "31.02.2019" is not a date`) {
+		t.Errorf("row 5: %s, want invalid naming the date", got)
+	}
+	want := map[string][]string{
+		"One":   {"Q3", "legacy", "migration-2026", "vip"},
+		"Two":   {"legacy", "migration-2026"},
+		"Three": {"Q3", "legacy", "migration-2026"},
+	}
+	if diff := cmp.Diff(want, sortedTags(srv)); diff != "" {
+		t.Errorf("tags on the portal (-want +got):\n%s", diff)
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	created := map[string]time.Time{}
+	for _, o := range srv.Opportunities() {
+		created[o.Title] = o.CreatedAt
+	}
+	for title, want := range map[string]time.Time{
+		"One": time.Date(2019, 2, 3, 14, 30, 0, 0, berlin), // a date-time: the instant
+		"Two": time.Date(2018, 7, 15, 0, 0, 0, 0, tokyo),   // a date: the portal's own midnight
+	} {
+		if got := created[title]; !got.Equal(want) || got.Location() != tokyo {
+			t.Errorf("deal %s created %v, want %v in the portal's zone", title, got, want.In(tokyo))
+		}
+	}
+	if since := time.Since(created["Three"]); since < 0 || since > time.Hour {
+		t.Errorf("deal Three (no created cell) created %v, want now", created["Three"])
+	}
+	for _, arg := range []string{"", "  ", "tag 🔥"} {
+		res := runCmd(t, "import", "--mapping", m, "--url", url, "--token", srv.Token(), "--tag", arg, in)
+		if res.code != exitNothing || !strings.Contains(res.stderr, "-tag") {
+			t.Errorf("--tag %q: exit %d, want %d naming the flag:\n%s", arg, res.code, exitNothing, res.stderr)
+		}
+	}
+}
+
+// Three tags that repeat across 1,000 rows: the tags cost one request per tag per batch, so
+// a created row costs at most 1.1 requests, look-ups and all.
+func TestRequestsPerTaggedRow(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	m := writeFile(t, dir, "deals.yaml", tagsMapping)
+	var b strings.Builder
+	b.WriteString("Deal ID,Title,Labels,Created\n")
+	const n = 1000
+	for i := range n {
+		fmt.Fprintf(&b, "D%d,Deal %d,\"EMEA,%s\",\n", i, i, []string{"hot", "cold"}[i%2])
+	}
+	in := writeFile(t, dir, "deals.csv", b.String())
+	res := runCmd(t, "import", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--rate", "100000", "--report", filepath.Join(dir, "r.csv"), "--tag", "migration-2026", in)
+	if res.code != exitOK {
+		t.Fatalf("import: exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	st := srv.Stats()
+	if got := st.ByRoute["POST crm/opportunity"]; got != n {
+		t.Fatalf("%d creates, want %d", got, n)
+	}
+	perRow := float64(st.Total) / n
+	t.Logf("%d requests for %d created rows with three tags each: %.3f a row (%d taglist)", st.Total, n, perRow, st.ByRoute["POST crm/opportunity/taglist"])
+	if perRow > 1.1 {
+		t.Errorf("%.3f requests a created row (%v), want at most 1.1", perRow, st.ByRoute)
+	}
+	tags := sortedTags(srv)
+	for i := range n {
+		want := []string{"EMEA", "migration-2026", []string{"hot", "cold"}[i%2]}
+		slices.Sort(want)
+		if title := "Deal " + strconv.Itoa(i); !slices.Equal(tags[title], want) {
+			t.Fatalf("%s holds %v, want %v", title, tags[title], want)
+		}
+	}
+}
