@@ -56,6 +56,7 @@ Usage:
   oppimport emulator --addr 127.0.0.1:8089                            a local ONLYOFFICE CRM emulator
   oppimport status   --mapping M.yaml [--run N]                       runs, counts and rows in doubt from the state database
   oppimport undo     --mapping M.yaml --run N [--dry-run]             take back run N: delete what it created, restore what it updated
+  oppimport dedupe   --mapping M.yaml [--dry-run]                     delete the later copies of deals that share one key_field value
 
 INPUT is a .csv, .tsv, .txt or .xlsx file, or - for CSV on stdin.
 Run 'oppimport COMMAND --help' for a command's flags and examples.
@@ -82,6 +83,8 @@ func run(args []string, ios streams) int {
 		return runStatus(rest, ios)
 	case "undo":
 		return runUndo(rest, ios)
+	case "dedupe":
+		return runDedupe(rest, ios)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(ios.out, usage)
 		return exitOK

@@ -58,29 +58,30 @@ Examples:
 
 // importOptions are the flags of import and validate.
 type importOptions struct {
-	mapping      string
-	url          string
-	token        string
-	user         string
-	passwordFile string
-	concurrency  string // N or auto; parsed into workers by poster
-	workers      int
-	rate         float64
-	burst        int
-	retries      int
-	timeout      time.Duration
-	report       string
-	rejects      string
-	limit        int
-	maxErrors    int
-	progress     string
-	logFormat    string
-	logLevel     string
-	allowHTTP    bool
-	insecure     bool
-	state        string
-	mode         string
-	tags         tagList
+	mapping         string
+	url             string
+	token           string
+	user            string
+	passwordFile    string
+	concurrency     string // N or auto; parsed into workers by poster
+	workers         int
+	rate            float64
+	burst           int
+	retries         int
+	timeout         time.Duration
+	report          string
+	rejects         string
+	limit           int
+	maxErrors       int
+	progress        string
+	logFormat       string
+	logLevel        string
+	allowHTTP       bool
+	insecure        bool
+	state           string
+	mode            string
+	recreateMissing bool
+	tags            tagList
 }
 
 // statePath is --state, or the mapping's name with .state.db beside it.
@@ -144,6 +145,7 @@ func (o *importOptions) register(fs *flag.FlagSet, dry bool) {
 	fs.IntVar(&o.maxErrors, "max-errors", 0, "stop the run after `N` failed rows, not counting invalid ones (default no limit)")
 	fs.StringVar(&o.state, "state", "", "the state database `FILE` (SQLite) that makes re-runs safe (default beside the mapping: M.state.db)")
 	fs.StringVar(&o.mode, "mode", importer.ModeCreate, "create: rows already imported are skipped; sync: changed rows are updated (whole record), unchanged ones left")
+	fs.BoolVar(&o.recreateMissing, "recreate-missing", false, "sync: create again a deal the portal no longer shows (deleted, or hidden from this user)")
 	fs.BoolVar(&o.allowHTTP, "allow-http", false, "permit plain http:// to a host that is not loopback (the token would travel in clear)")
 	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "skip TLS certificate checks (a warning on every run)")
 	fs.Var(&o.tags, "tag", "also tag every opportunity this run creates or updates with `NAME` (repeatable), to find the run in the portal's web UI")
@@ -199,6 +201,9 @@ func runImport(cmd string, args []string, ios streams) int {
 	if err != nil {
 		return fail(code, "%v; nothing was posted", err)
 	}
+	if code, err := link.resolveKeyField(context.Background(), m, dry, log); err != nil {
+		return fail(code, "%v; nothing was posted", err)
+	}
 	plan, err := link.bind(m, src, log)
 	if err != nil {
 		return fail(exitNothing, "the mapping does not fit %s; nothing was posted:\n%v", input, err)
@@ -233,13 +238,14 @@ func runImport(cmd string, args []string, ios streams) int {
 		}
 		defer db.Close()
 		portal := state.Portal(o.url)
-		runID, err := db.StartRun(context.Background(), state.Run{Portal: portal, Input: input, Mode: o.mode})
+		indexed, code, err := prepareIdentity(context.Background(), db, link, m, portal, log)
 		if err != nil {
-			return fail(exitNothing, "%v; nothing was posted", err)
+			return fail(code, "%v; nothing was posted", err)
 		}
 		// A portal may still be working on a request for a while after the client gave up on
 		// it at --timeout: twice that is the bound taken before "not found" means "never made".
-		ledger = &importer.Ledger{DB: db, Portal: portal, Run: runID, SettleAfter: 2 * o.timeout}
+		// The run is recorded once nothing can refuse it any more (StartRun below).
+		ledger = &importer.Ledger{DB: db, Portal: portal, SettleAfter: 2 * o.timeout, Indexed: indexed}
 	}
 
 	reportPath, rejectsPath := outputPaths(input, o.report, o.rejects)
@@ -253,13 +259,22 @@ func runImport(cmd string, args []string, ios streams) int {
 		return fail(exitNothing, "%v", err)
 	}
 
+	if ledger != nil {
+		runID, err := ledger.DB.StartRun(context.Background(), state.Run{Portal: ledger.Portal, Input: input, Mode: o.mode})
+		if err != nil {
+			rep.Close(report.Summary{})
+			rejects.Close()
+			return fail(exitNothing, "%v; nothing was posted", err)
+		}
+		ledger.Run = runID
+	}
+
 	bar := progress.New(ios.err, o.progress, ios.errIsTTY, total, log)
 	soft, hard, stopSignals := signalContexts(context.Background(), ios, log)
 	defer stopSignals()
 
 	if ledger != nil {
-		cfgSettle := importer.Config{Poster: live, Ledger: ledger}
-		adopted, forgotten, doubtful, err := importer.Settle(soft, &cfgSettle)
+		adopted, forgotten, doubtful, err := importer.Settle(soft, ledger, live)
 		if adopted+forgotten+doubtful > 0 {
 			log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,
 				"never_created", forgotten, "still_in_doubt", doubtful)
@@ -275,16 +290,17 @@ func runImport(cmd string, args []string, ios streams) int {
 	var writeErr error
 	shown := 0
 	cfg := importer.Config{
-		Rows:        src,
-		Plan:        plan,
-		Concurrency: o.workers,
-		Limit:       o.limit,
-		MaxErrors:   o.maxErrors,
-		CellRef:     src.CellRef,
-		Abort:       hard,
-		Check:       link.check(plan),
-		Ledger:      ledger,
-		Mode:        o.mode,
+		Rows:            src,
+		Plan:            plan,
+		Concurrency:     o.workers,
+		Limit:           o.limit,
+		MaxErrors:       o.maxErrors,
+		CellRef:         src.CellRef,
+		Abort:           hard,
+		Check:           link.check(plan),
+		Ledger:          ledger,
+		Mode:            o.mode,
+		RecreateMissing: o.recreateMissing,
 		OnResult: func(r importer.Result) {
 			counts.Done++
 			switch r.Status {

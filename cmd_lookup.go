@@ -17,8 +17,9 @@ import (
 // (logged in), and the reference data that resolves look-ups and checks each record. Both
 // are nil for a validate without --url.
 type portalLink struct {
-	poster *poster
-	portal *lookup.Portal
+	poster   *poster
+	portal   *lookup.Portal
+	keyField int64 // the key_field's id on the portal, once resolveKeyField found it
 }
 
 // connect logs in and reads the portal's users, stages, currencies and custom fields,
@@ -60,7 +61,7 @@ func (o *importOptions) connect(ctx context.Context, dry bool, log *slog.Logger)
 // bind binds the mapping to the input with the portal's look-ups when there is a portal,
 // and says what it could not check when there is none.
 func (l *portalLink) bind(m *mapping.Mapping, src *source.Reader, log *slog.Logger) (*mapping.Plan, error) {
-	opts := mapping.BindOptions{SerialDates: src.Kind() == "xlsx", Date1904: src.Date1904()}
+	opts := mapping.BindOptions{SerialDates: src.Kind() == "xlsx", Date1904: src.Date1904(), KeyFieldID: l.keyField}
 	if l.portal != nil {
 		opts.Resolver = l.portal
 	}

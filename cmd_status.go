@@ -63,13 +63,36 @@ func runStatus(args []string, ios streams) int {
 		fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
 		return exitNothing
 	}
+	holder, held, live, err := db.Holder(ctx)
+	if err != nil {
+		fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
+		return exitNothing
+	}
+	running := held && live
+	if n := db.LeftoverWAL(); n > 0 && !running {
+		fmt.Fprintf(ios.err, "warning: %s-wal (%d bytes) was left beside the state database with no run holding it: "+
+			"the last run died before folding its journal into the file. It is folded in now; a copy of the file made "+
+			"before now without its -wal misses those changes.\n", db.Path(), n)
+	}
 	fmt.Fprintf(ios.out, "state: %s\n\n", db.Path())
 	w := tabwriter.NewWriter(ios.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "run\tstarted\tmode\tinput\tportal\telapsed\toutcome")
 	for _, r := range runs {
-		elapsed := "running or died"
-		if !r.Ended.IsZero() {
+		var elapsed string
+		switch {
+		case !r.Ended.IsZero():
 			elapsed = r.Ended.Sub(r.Started).Round(100 * time.Millisecond).String()
+		case running && holder.RunID == r.ID:
+			elapsed = "running"
+		default:
+			elapsed = "died"
+		}
+		if r.Ended.IsZero() && r.Counts == nil {
+			// What the journal shows it did; "pending": sent, answer never recorded.
+			if r.Counts, err = db.JournalCounts(ctx, r.ID); err != nil {
+				fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
+				return exitNothing
+			}
 		}
 		outcome := counts(r.Counts)
 		if r.Stopped != "" {
@@ -137,7 +160,7 @@ func statusRun(ctx context.Context, db *state.DB, n int64, ios streams) int {
 // counts words a run's counts, in the report's order of statuses.
 func counts(c map[string]int) string {
 	var parts []string
-	for _, s := range []string{"created", "updated", "unchanged", "skipped", "deleted", "restored", "invalid", "failed", "valid"} {
+	for _, s := range []string{"created", "updated", "unchanged", "skipped", "deleted", "restored", "invalid", "failed", "valid", state.Pending} {
 		if c[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
 		}

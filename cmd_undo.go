@@ -147,7 +147,6 @@ func runUndo(args []string, ios streams) int {
 		Of:          target.ID,
 		DryRun:      *dry,
 		Force:       *force,
-		Holds:       holds,
 		Concurrency: max(o.workers, 1),
 	}
 	if live != nil {
@@ -183,7 +182,7 @@ func runUndo(args []string, ios streams) int {
 		// Requests an earlier run (an import, or this undo killed halfway) left unanswered are
 		// settled first, as an import settles them: then every row's state is known.
 		ledger := &importer.Ledger{DB: db, Portal: target.Portal, Run: cfg.Run, SettleAfter: 2 * o.timeout}
-		adopted, forgotten, doubtful, err := importer.Settle(soft, &importer.Config{Poster: live, Ledger: ledger})
+		adopted, forgotten, doubtful, err := importer.Settle(soft, ledger, live)
 		if adopted+forgotten+doubtful > 0 {
 			log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,
 				"never_created", forgotten, "still_in_doubt", doubtful)

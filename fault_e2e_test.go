@@ -92,6 +92,7 @@ func TestFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault injection takes a while")
 	}
+	t.Parallel()
 	const rows = 60
 	tests := []struct {
 		name string
@@ -141,6 +142,7 @@ func TestFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			tt.opts.Token = "secret-token-" + fmt.Sprint(rand.Int())
 			f := newFlakyPortal(t, tt.opts)
 			dir := t.TempDir()
@@ -158,9 +160,7 @@ func TestFaults(t *testing.T) {
 			if tt.during != nil {
 				go func() {
 					defer close(done)
-					for len(f.emu.Opportunities()) < rows/3 {
-						time.Sleep(2 * time.Millisecond)
-					}
+					waitFor(t, 30*time.Second, func() bool { return len(f.emu.Opportunities()) >= rows/3 })
 					tt.during(t, f)
 				}()
 			} else {

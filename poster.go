@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
+	"html"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/onlyoffice"
 	"github.com/oppimport/oppimport/pace"
+	"github.com/oppimport/oppimport/record"
 )
 
 // poster plugs the API client into the importer: it turns a mapped record into the API's
@@ -22,15 +23,18 @@ type poster struct {
 	client  *onlyoffice.Client
 	refused atomic.Int64     // 429 and 503 answers, for the summary
 	pace    *pace.Controller // adapts the shared limiter to the portal's answers
+	// keyField is the custom field that holds each row's key (key_field); 0 = none. With
+	// it, a lost create is found by its key, whatever a portal user changed since.
+	keyField int64
 }
 
 func (p *poster) Create(ctx context.Context, rec mapping.Record) (importer.Posted, error) {
-	out, err := p.client.CreateOpportunity(ctx, opportunity(rec))
+	out, err := p.client.CreateOpportunity(ctx, record.Body(rec))
 	return p.posted(out, err)
 }
 
 func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (importer.Posted, error) {
-	out, err := p.client.UpdateOpportunity(ctx, id, opportunity(rec))
+	out, err := p.client.UpdateOpportunity(ctx, id, record.Body(rec))
 	if errors.Is(err, onlyoffice.ErrUnverified) {
 		// Not the portal's answer: the update landed only if the portal now holds rec.
 		o, gerr := p.client.GetOpportunity(ctx, id)
@@ -38,7 +42,7 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (impo
 		switch {
 		case gerr != nil:
 			err = fmt.Errorf("%w; reading it back: %v", err, gerr)
-		case holds(o, rec):
+		case record.Holds(o, rec):
 			out.HTTPStatus, err = 200, nil
 		default:
 			err = fmt.Errorf("%w; the portal does not hold what was sent: not updated", err)
@@ -50,6 +54,21 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (impo
 // Find lists the opportunities with rec's responsible, stage and contact created since
 // then, and keeps those that hold every field rec sent.
 func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error) {
+	if key := keyOf(rec, p.keyField); key != "" {
+		// By its key among the newest: no filter, since a portal user may have changed the
+		// responsible, the stage or the contact before the settle.
+		found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{}, since)
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, o := range found {
+			if keyOf(mapping.Record{CustomFields: customValues(o.CustomFields)}, p.keyField) == key {
+				ids = append(ids, o.ID)
+			}
+		}
+		return ids, nil
+	}
 	found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{
 		ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID,
 	}, since)
@@ -58,11 +77,33 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 	}
 	var ids []int64
 	for _, o := range found {
-		if holds(o, rec) {
+		if record.Holds(o, rec) {
 			ids = append(ids, o.ID)
 		}
 	}
 	return ids, nil
+}
+
+// keyOf is the key a record holds in custom field id (HTML entities decoded, trimmed), ""
+// when none.
+func keyOf(rec mapping.Record, id int64) string {
+	if id == 0 {
+		return ""
+	}
+	for _, cf := range rec.CustomFields {
+		if cf.ID == id {
+			return strings.TrimSpace(html.UnescapeString(cf.Value))
+		}
+	}
+	return ""
+}
+
+func customValues(cfs []onlyoffice.CustomField) []mapping.CustomValue {
+	out := make([]mapping.CustomValue, len(cfs))
+	for i, cf := range cfs {
+		out[i] = mapping.CustomValue{ID: cf.ID, Value: cf.Value}
+	}
+	return out
 }
 
 // Snapshot reads opportunity id as the portal holds it, as JSON of
@@ -108,94 +149,4 @@ func (p *poster) posted(out onlyoffice.Outcome, err error) (importer.Posted, err
 		return posted, importer.Fatal(err)
 	}
 	return posted, err
-}
-
-// holds reports whether the portal's opportunity o holds every field rec sent, as the portal
-// writes them back (dates in its own zone, amounts as decimals).
-func holds(o onlyoffice.StoredOpportunity, rec mapping.Record) bool {
-	deref := func(p *int64) int64 {
-		if p == nil {
-			return 0
-		}
-		return *p
-	}
-	desc := ""
-	if rec.Description != nil {
-		desc = *rec.Description
-	}
-	private := rec.IsPrivate != nil && *rec.IsPrivate
-	return o.Title == rec.Title &&
-		strings.EqualFold(o.ResponsibleID, rec.ResponsibleID) &&
-		o.StageID == rec.StageID &&
-		o.ContactID == rec.ContactID &&
-		strings.EqualFold(o.BidCurrencyAbbr, rec.BidCurrencyAbbr) &&
-		sameNumber(o.BidValue, rec.BidValue) &&
-		o.BidType == bidTypes[rec.BidType] &&
-		o.PerPeriodValue == deref(rec.PerPeriodValue) &&
-		o.SuccessProbability == deref(rec.SuccessProbability) &&
-		strings.TrimSpace(o.Description) == strings.TrimSpace(desc) &&
-		o.IsPrivate == (private && len(rec.AccessList) > 0) &&
-		sameDate(o.ExpectedCloseDate, rec.ExpectedCloseDate) &&
-		sameDate(o.ActualCloseDate, rec.ActualCloseDate)
-}
-
-var bidTypes = map[string]int{"": 0, "FixedBid": 0, "PerHour": 1, "PerDay": 2, "PerWeek": 3, "PerMonth": 4, "PerYear": 5}
-
-// sameNumber compares the portal's decimal with the one sent; nothing sent is 0.
-func sameNumber(stored string, sent *string) bool {
-	a, b := new(big.Rat), new(big.Rat)
-	if stored != "" {
-		if _, ok := a.SetString(stored); !ok {
-			return false
-		}
-	}
-	if sent != nil {
-		if _, ok := b.SetString(*sent); !ok {
-			return false
-		}
-	}
-	return a.Cmp(b) == 0
-}
-
-// sameDate compares the portal's date (local time, 7 fraction digits; year 1 when unset)
-// with the one sent: a date by its day, a date-time by its instant.
-func sameDate(stored, sent string) bool {
-	t, err := time.Parse(time.RFC3339Nano, stored)
-	unset := err != nil || t.Year() <= 1
-	switch {
-	case sent == "":
-		return unset
-	case unset:
-		return false
-	case len(sent) == len("2006-01-02"):
-		return stored[:10] == sent
-	}
-	s, err := time.Parse(time.RFC3339, sent)
-	return err == nil && s.Equal(t)
-}
-
-// opportunity is the API's body for a mapped record.
-func opportunity(r mapping.Record) onlyoffice.Opportunity {
-	o := onlyoffice.Opportunity{
-		Title:              r.Title,
-		Description:        r.Description,
-		ContactID:          r.ContactID,
-		Members:            r.Members,
-		ResponsibleID:      r.ResponsibleID,
-		BidType:            r.BidType,
-		BidValue:           r.BidValue,
-		BidCurrencyAbbr:    r.BidCurrencyAbbr,
-		PerPeriodValue:     r.PerPeriodValue,
-		StageID:            r.StageID,
-		SuccessProbability: r.SuccessProbability,
-		ActualCloseDate:    r.ActualCloseDate,
-		ExpectedCloseDate:  r.ExpectedCloseDate,
-		IsPrivate:          r.IsPrivate,
-		AccessList:         r.AccessList,
-		IsNotify:           r.IsNotify,
-	}
-	for _, cf := range r.CustomFields {
-		o.CustomFields = append(o.CustomFields, onlyoffice.CustomField{ID: cf.ID, Value: cf.Value})
-	}
-	return o
 }

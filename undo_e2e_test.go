@@ -153,6 +153,7 @@ func oppID(t *testing.T, s string) int {
 }
 
 func TestUndoTakesBackEachRun(t *testing.T) {
+	t.Parallel()
 	s := newUndoSetup(t, emulator.Options{})
 	ids := s.importCSV("create", undoRun1) // run 1
 	afterRun1 := s.portal()
@@ -297,6 +298,7 @@ func TestUndoTakesBackEachRun(t *testing.T) {
 }
 
 func TestUndoDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
 	s := newUndoSetup(t, emulator.Options{})
 	ids := s.importCSV("create", undoRun1)
 	s.importCSV("sync", undoRun2)
@@ -352,6 +354,7 @@ func TestUndoKilledMidwayFinishes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a child process")
 	}
+	t.Parallel()
 	const rows = 40
 	s := newUndoSetup(t, emulator.Options{})
 	var b strings.Builder
@@ -369,9 +372,7 @@ func TestUndoKilledMidwayFinishes(t *testing.T) {
 	if err := slow.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(20 * time.Second); len(s.srv.Opportunities()) > rows-5 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, 20*time.Second, func() bool { return len(s.srv.Opportunities()) <= rows-5 })
 	slow.Process.Kill()
 	slow.Wait()
 	left := len(s.srv.Opportunities())
@@ -412,6 +413,7 @@ func TestUndoKilledMidwayFinishes(t *testing.T) {
 }
 
 func TestUndoRefuses(t *testing.T) {
+	t.Parallel()
 	s := newUndoSetup(t, emulator.Options{})
 	s.importCSV("create", undoRun1)
 	live := s.live()

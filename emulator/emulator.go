@@ -2,8 +2,15 @@
 // real server's parameter binding, validation order, error bodies and response shapes as
 // ../shared/ONLYOFFICE_API.md describes them, an in-memory store, seeded users, contacts,
 // stages, currencies and custom fields, and faults on demand (latency, rate limit, failures,
-// dropped connections). It is an independent reading of the server: it shares no code with
-// the client, or it would test nothing.
+// dropped connections, proxies and gateways answering in HTML). It is an independent reading
+// of the server: it shares no code with the client, or it would test nothing.
+//
+// Users and rights: every seeded user can log in (or be given a token by TokenFor) and acts
+// with its own rights. Administrators (the Options token's user unless Options.NotAdmin, and
+// Viktor Petrov) see every deal and may create custom fields; anyone else sees public deals
+// and the private ones whose access list names them, and a deal they may not see answers
+// 404 everywhere and is left out of lists, exactly as a deleted one. Edit changes a deal as
+// a user does in the web UI, for tests of what portal users do between two runs.
 //
 // Faults: Latency delays every request. The others apply to every request except POST
 // api/2.0/authentication (logging in is never refused or failed on purpose), in the order a
@@ -23,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	mrand "math/rand/v2"
 	"net"
@@ -34,7 +42,8 @@ import (
 	"time"
 )
 
-// Options configure a Server. The zero value is a well-behaved portal in UTC.
+// Options configure a Server. The zero value is a well-behaved portal in UTC whose token
+// belongs to an administrator.
 type Options struct {
 	Token     string        // the API token accepted for the first seeded user; "" = a random one
 	Latency   time.Duration // added to every request
@@ -54,6 +63,13 @@ type Options struct {
 	// HTMLRate is the share of requests an SSO gateway whose session expired answers 200 with
 	// an HTML login page, passing nothing on to the portal, 0..1.
 	HTMLRate float64
+	// ProxyRoutes, when not empty, aims GatewayRate and HTMLRate at these routes only,
+	// named as Stats.ByRoute names them ("POST crm/opportunity", "PUT crm/opportunity/{id}",
+	// "DELETE crm/opportunity/{id}"): the other requests pass the proxy untouched.
+	ProxyRoutes []string
+	// CountPaths makes Stats.ByPath count requests by method and path, ids included ("PUT
+	// crm/opportunity/17"): off by default, as a benchmark's million requests would fill it.
+	CountPaths bool
 	// NotAdmin makes the Options token's user (the first seeded user) an ordinary portal
 	// user instead of an administrator: custom field creation is refused (403), private deals
 	// without the user on their access list are invisible (404), and a PUT leaves the access
@@ -95,6 +111,7 @@ type Opportunity struct {
 type Stats struct {
 	Total    int            // every request received
 	ByRoute  map[string]int // by method and route pattern, e.g. "POST crm/opportunity", "GET crm/opportunity/{id}"
+	ByPath   map[string]int // by method and path, e.g. "PUT crm/opportunity/17"; only with Options.CountPaths
 	ByStatus map[int]int    // by the status answered (dropped requests have none)
 	Refused  int            // refused by the rate limit
 	Failed   int            // answered 500 by FailRate
@@ -116,6 +133,7 @@ type Server struct {
 	issued       map[string]issuedToken
 	failures     map[string][]time.Time // login failures by login+IP
 	opps         map[int]*Opportunity
+	order        []int // ids in creation order, so ascending; deleted ones are skipped
 	nextID       int
 	modified     map[int]time.Time // last modification of each opportunity
 	tags         []string          // every opportunity tag the portal knows, first spelling
@@ -179,6 +197,7 @@ func (s *Server) Reset() {
 	s.issued = map[string]issuedToken{}
 	s.failures = map[string][]time.Time{}
 	s.opps = map[int]*Opportunity{}
+	s.order = nil
 	s.nextID = 1
 	s.modified = map[int]time.Time{}
 	s.tags = nil
@@ -187,10 +206,26 @@ func (s *Server) Reset() {
 	for _, f := range s.customFields {
 		s.nextFieldID = max(s.nextFieldID, f.ID+1)
 	}
-	s.stats = Stats{ByRoute: map[string]int{}, ByStatus: map[int]int{}}
+	s.stats = Stats{ByRoute: map[string]int{}, ByStatus: map[int]int{}, ByPath: map[string]int{}}
 	seed := uint64(s.opts.Seed)
 	s.rng = mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	s.window = nil
+}
+
+// store adds a new opportunity. The caller holds s.mu.
+func (s *Server) store(o *Opportunity) {
+	s.opps[o.ID] = o
+	s.order = append(s.order, o.ID)
+	s.modified[o.ID] = o.CreatedAt
+}
+
+// remove deletes an opportunity. The caller holds s.mu.
+func (s *Server) remove(id int) {
+	delete(s.opps, id)
+	delete(s.modified, id)
+	if len(s.order) > 64 && len(s.order) > 2*len(s.opps) {
+		s.order = slices.DeleteFunc(s.order, func(id int) bool { return s.opps[id] == nil })
+	}
 }
 
 // Handler serves the portal's API, for httptest.NewServer.
@@ -297,6 +332,7 @@ func (s *Server) Stats() Stats {
 	for k, v := range s.stats.ByRoute {
 		st.ByRoute[k] = v
 	}
+	st.ByPath = maps.Clone(s.stats.ByPath)
 	st.ByStatus = make(map[int]int, len(s.stats.ByStatus))
 	for k, v := range s.stats.ByStatus {
 		st.ByStatus[k] = v
@@ -390,6 +426,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.Total++
 	s.stats.ByRoute[r.Method+" "+name]++
+	if s.opts.CountPaths {
+		s.stats.ByPath[r.Method+" "+apiPath(r.URL.Path)]++
+	}
 	s.mu.Unlock()
 
 	if d := s.opts.Latency; d > 0 {
@@ -409,8 +448,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{r: r}
+	proxied := !rt.public && (len(s.opts.ProxyRoutes) == 0 || slices.Contains(s.opts.ProxyRoutes, r.Method+" "+name))
 	if !rt.public {
-		if s.roll(&s.opts.HTMLRate, func(st *Stats) { st.HTML++ }) {
+		if proxied && s.roll(&s.opts.HTMLRate, func(st *Stats) { st.HTML++ }) {
 			s.writeHTML(w, http.StatusOK, loginPage)
 			return
 		}
@@ -445,7 +485,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		dropConnection(w)
 		return
 	}
-	if !rt.public && s.roll(&s.opts.GatewayRate, func(st *Stats) { st.Gateway++ }) {
+	if proxied && s.roll(&s.opts.GatewayRate, func(st *Stats) { st.Gateway++ }) {
 		status, page := http.StatusBadGateway, badGatewayPage
 		if half := 0.5; s.roll(&half, func(*Stats) {}) {
 			status, page = http.StatusGatewayTimeout, gatewayTimeoutPage

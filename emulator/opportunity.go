@@ -305,8 +305,7 @@ func (s *Server) createDeal(c *call) reply {
 	s.setMembers(o, members, c.user)
 	setAccess(o, in.isPrivate, in.accessList, c.user)
 	s.setCustomFields(o, in.customFields)
-	s.opps[o.ID] = o
-	s.modified[o.ID] = o.CreatedAt
+	s.store(o)
 	return reply{response: s.view(o, c.user)}
 }
 
@@ -369,8 +368,7 @@ func (s *Server) deleteDeal(c *call) reply {
 	if !ok || !canSeeDeal(o, c.user) {
 		return reply{err: errNotFound("The opportunity was not found")}
 	}
-	delete(s.opps, id)
-	delete(s.modified, id)
+	s.remove(id)
 	return reply{response: s.view(o, c.user)}
 }
 
@@ -397,8 +395,7 @@ func (s *Server) deleteDeals(c *call) reply {
 	out := []dealView{}
 	for _, id := range ids {
 		if o, ok := s.opps[id]; ok && canSeeDeal(o, c.user) {
-			delete(s.opps, id)
-			delete(s.modified, id)
+			s.remove(id)
 			out = append(out, s.view(o, c.user))
 		}
 	}
@@ -410,7 +407,7 @@ func mustGet(p *params, name string) value {
 	return v
 }
 
-// visibleDeal is the deal id if the caller may see it. The caller holds s.mu.
+// visibleDeal finds the deal id if the caller may see it. The caller holds s.mu.
 func (s *Server) visibleDeal(id int, u User) (*Opportunity, bool) {
 	o, ok := s.opps[id]
 	return o, ok && canSeeDeal(o, u)
@@ -492,8 +489,11 @@ func (s *Server) filterDeals(c *call) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var hits []*Opportunity
-	for _, o := range s.opps {
+	for _, id := range s.order {
+		o := s.opps[id]
 		switch {
+		case o == nil:
+			continue
 		case !canSeeDeal(o, c.user),
 			hasResp && o.ResponsibleID != resp,
 			hasStage && o.StageID != stageID,
@@ -514,13 +514,10 @@ func (s *Server) filterDeals(c *call) reply {
 			hits = append(hits, o)
 		}
 	}
-	by := s.dealOrder(strings.ToLower(sortBy))
-	slices.SortFunc(hits, func(a, b *Opportunity) int {
-		if r := by(a, b); r != 0 {
-			return r
-		}
-		return a.ID - b.ID
-	})
+	// hits are in id order: a stable sort leaves ties so.
+	if by := s.dealOrder(strings.ToLower(sortBy)); by != nil {
+		slices.SortStableFunc(hits, by)
+	}
 	if strings.EqualFold(order, "descending") {
 		slices.Reverse(hits)
 	}
@@ -536,7 +533,7 @@ func (s *Server) filterDeals(c *call) reply {
 	return pagedReply(out, start, len(page), len(hits))
 }
 
-// dealOrder compares by a sortBy name; the default is the stage's sort order.
+// dealOrder compares by a sortBy name; the default is the stage's sort order; nil for id.
 func (s *Server) dealOrder(by string) func(a, b *Opportunity) int {
 	switch by {
 	case "title":
@@ -556,7 +553,7 @@ func (s *Server) dealOrder(by string) func(a, b *Opportunity) int {
 	case "dateandtime":
 		return func(a, b *Opportunity) int { return a.ExpectedCloseDate.Compare(b.ExpectedCloseDate) }
 	case "id":
-		return func(a, b *Opportunity) int { return 0 }
+		return nil // the order they are kept in
 	default:
 		return func(a, b *Opportunity) int {
 			x, _ := s.stage(a.StageID)

@@ -56,6 +56,13 @@ func init() {
 	}
 }
 
+// apiPath is a request path as Stats.ByPath shows it: without /api/2.0/ and .json, lower case.
+func apiPath(urlPath string) string {
+	p := strings.ToLower(strings.Trim(urlPath, "/"))
+	p = strings.TrimPrefix(p, "api/2.0/")
+	return strings.TrimSuffix(p, ".json")
+}
+
 // match finds the route of a request path: /api/2.0/PATH with an optional ".json" suffix,
 // segments compared in any case. It returns the route values by lower-case name.
 func match(method, urlPath string) (*route, map[string]string) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/pool"
 	"github.com/oppimport/oppimport/source"
 	"github.com/oppimport/oppimport/state"
 	"github.com/oppimport/oppimport/tagging"
@@ -38,11 +39,16 @@ type Poster interface {
 	Create(ctx context.Context, rec mapping.Record) (Posted, error)
 	// Update replaces opportunity id with rec, whole.
 	Update(ctx context.Context, id int64, rec mapping.Record) (Posted, error)
-	// Find returns the opportunities created at or after since that hold what rec holds.
-	Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error)
+	Finder
 	// Snapshot returns opportunity id as the portal holds it, for an undo to restore; a
 	// missing one is Posted.HTTPStatus 404.
 	Snapshot(ctx context.Context, id int64) ([]byte, Posted, error)
+}
+
+// Finder searches the portal for what a create whose answer was lost made.
+type Finder interface {
+	// Find returns the opportunities created at or after since that hold what rec holds.
+	Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error)
 }
 
 // Posted is what the portal answered for one row.
@@ -90,6 +96,9 @@ type Config struct {
 	// skipped (or, in ModeSync, updated when it changed), and nothing is created twice.
 	Ledger *Ledger
 	Mode   string // ModeCreate (the default) or ModeSync
+	// RecreateMissing creates again a row whose deal the portal answers 404 to (deleted, or
+	// hidden from the token's user); otherwise such a row is reported and left.
+	RecreateMissing bool
 	// Extras, when set, takes the steps after a create or an update: the creation date
 	// (created:) and the tags (tags:, Tags); nil: none are taken.
 	Extras Extras
@@ -126,17 +135,15 @@ func Fatal(err error) error { return fatalError{err} }
 // IsFatal reports whether err was marked by Fatal.
 func IsFatal(err error) bool { return errors.As(err, new(fatalError)) }
 
-// item is one row on its way through the pipeline; seq orders the results.
+// item is one row on its way through the pipeline.
 type item struct {
-	seq    int
-	res    Result
-	rec    mapping.Record
-	key    string // the row's identity in the state database
-	hash   string // of the mapped content
-	body   []byte // the mapped content, as the state database keeps it
-	post   bool   // valid and waiting for the poster
-	notRun bool   // read but never started because the run stopped: not reported
-	fatal  error
+	res   Result
+	rec   mapping.Record
+	key   string // the row's identity in the state database
+	hash  string // of the mapped content
+	body  []byte // the mapped content, as the state database keeps it
+	post  bool   // valid and waiting for the poster
+	fatal error
 	// The tags to add to opportunity tagID once it was written (see tags.go), and what the
 	// state database was told of them.
 	tagID   int64
@@ -151,118 +158,80 @@ type item struct {
 func Run(ctx context.Context, cfg Config) (Stats, error) {
 	start := time.Now()
 	workers := max(cfg.Concurrency, 1)
-	runCtx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-
-	reqCtx := context.WithoutCancel(ctx)
-	if cfg.Abort != nil {
-		var cancel context.CancelFunc
-		reqCtx, cancel = context.WithCancel(reqCtx)
-		defer cancel()
-		unhook := context.AfterFunc(cfg.Abort, cancel)
-		defer unhook()
-	}
-
-	// window bounds the rows between the reader and the ordered output, so memory stays
-	// flat however slow one request is.
-	window := make(chan struct{}, max(workers*64, 1024))
-	jobs := make(chan item, workers*2)
-	results := make(chan item, workers*2)
-
 	seen := newKeySet()
-	var readErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(jobs)
-		readErr = read(runCtx, cfg, window, jobs, results, seen)
-	}()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range jobs {
-				if runCtx.Err() != nil {
-					it.notRun = true
-				} else {
-					handle(reqCtx, &cfg, &it)
-				}
-				results <- it
-			}
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
-
 	st := Stats{Counts: map[string]int{}}
-	deliver := func(done item) {
-		st.Rows++
-		st.Counts[done.res.Status]++
-		if cfg.OnResult != nil {
-			cfg.OnResult(done.res)
-		}
-		if done.res.Status == Failed && cfg.MaxErrors > 0 && st.Counts[Failed] >= cfg.MaxErrors {
-			stop(ErrMaxErrors)
-		}
+	forbidden := 0
+	work := func(ctx context.Context, it item) (item, error) {
+		handle(ctx, &cfg, &it)
+		return it, it.fatal
 	}
-	// Rows whose deals get tags wait for them here, in input order (see tagged).
-	tags := tagging.NewStage(reqCtx, cfg.Extras, tagging.Options{}, func(done item, o tagging.Outcome) {
-		tagged(reqCtx, &cfg, &done, o)
-		if done.fatal != nil {
-			stop(done.fatal)
-		}
-		deliver(done)
-	})
-	pending := map[int]item{}
-	next, forbidden := 0, 0
-	for it := range results {
+	deliver := func(it item) error {
 		st.Requests += it.res.Attempts
+		st.Rows++
+		st.Counts[it.res.Status]++
+		if cfg.OnResult != nil {
+			cfg.OnResult(it.res)
+		}
 		switch {
-		case it.fatal != nil:
-			stop(it.fatal)
+		case it.res.Status == Failed && cfg.MaxErrors > 0 && st.Counts[Failed] >= cfg.MaxErrors:
+			return ErrMaxErrors
 		case it.res.HTTPStatus == 403:
 			// 403 on one row is that row's contact; on every row so far it is the token.
 			if forbidden++; forbidden >= 3 && st.Counts[Created] == 0 {
-				stop(Fatal(fmt.Errorf("access denied on every row: %s", it.res.Error)))
+				return Fatal(fmt.Errorf("access denied on every row: %s", it.res.Error))
 			}
 		}
-		pending[it.seq] = it
-		for {
-			done, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			<-window
-			if done.notRun {
-				continue
-			}
-			tags.Put(done, done.tagID, done.addTags)
-		}
+		return nil
 	}
+	// Rows whose deals get tags wait for them in the tagging stage, and leave it in input
+	// order to be delivered. Its requests are not cut short by a first Ctrl-C, as the
+	// workers' are not: the deals exist, their tags should follow.
+	tagCtx := context.WithoutCancel(ctx)
+	if cfg.Abort != nil {
+		var cancel context.CancelFunc
+		tagCtx, cancel = context.WithCancel(tagCtx)
+		defer cancel()
+		defer context.AfterFunc(cfg.Abort, cancel)()
+	}
+	var stageErr error // what a delivery from the stage stopped the run with
+	tags := tagging.NewStage(tagCtx, cfg.Extras, tagging.Options{}, func(it item, o tagging.Outcome) {
+		tagged(tagCtx, &cfg, &it, o)
+		err := it.fatal
+		if derr := deliver(it); err == nil {
+			err = derr
+		}
+		if stageErr == nil {
+			stageErr = err
+		}
+	})
+	put := func(it item) error {
+		tags.Put(it, it.tagID, it.addTags)
+		err := stageErr
+		stageErr = nil
+		return err
+	}
+	feed := func(ctx context.Context, emit func(item, bool) bool) error { return read(ctx, cfg, emit, seen) }
+	stopped, readErr := pool.Run(ctx, pool.Options{Workers: workers, Abort: cfg.Abort}, feed, work, put)
 	tags.Close()
+	if stopped == nil {
+		stopped = stageErr
+	}
 	st.Requests += tags.Requests()
 	// Keys absent from the input mean something only when the whole input was read.
-	if readErr == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && cfg.Limit <= 0 && runCtx.Err() == nil {
+	if readErr == nil && stopped == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && cfg.Limit <= 0 {
 		readErr = absent(ctx, cfg.Ledger, seen, &st)
 	}
 	st.Elapsed = time.Since(start)
 	if readErr != nil {
 		return st, readErr
 	}
-	if cause := context.Cause(runCtx); runCtx.Err() != nil && cause != nil {
-		st.Stopped = cause
-	}
+	st.Stopped = stopped
 	return st, nil
 }
 
 // read feeds the pipeline: every row is mapped and validated here; invalid rows go straight
-// to the results, valid ones to the workers.
-func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results chan<- item, seen *keySet) error {
+// to the delivery, valid ones to the workers.
+func read(ctx context.Context, cfg Config, emit func(item, bool) bool, seen *keySet) error {
 	// The input is read on a goroutine of its own, in batches, so that reading and
 	// mapping run on two cores; the batches keep the hand-over cheap and the order.
 	batches := make(chan []source.Row, 4)
@@ -331,16 +300,8 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 		mappers.Wait()
 	}()
 
-	seq := 0
 	for fut := range futures {
 		for _, it := range <-fut {
-			select {
-			case window <- struct{}{}:
-			case <-ctx.Done():
-				return nil
-			}
-			it.seq = seq
-			seq++
 			if it.key != "" && it.res.Status != Invalid {
 				if first := seen.add(it.key, it.res.Row); first != 0 {
 					it.post = false
@@ -348,16 +309,7 @@ func read(ctx context.Context, cfg Config, window chan struct{}, jobs, results c
 					it.res.Error = fmt.Sprintf("the key %q is also row %d's: each row must have its own key", mapping.ShowKey(it.key), first)
 				}
 			}
-			out := results
-			if it.post {
-				out = jobs
-			}
-			select {
-			case out <- it:
-			case <-ctx.Done():
-				// Nothing reads jobs for long after a stop; results are always drained.
-				it.post, it.notRun = false, true
-				results <- it
+			if !emit(it, it.post) {
 				return nil
 			}
 		}

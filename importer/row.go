@@ -34,6 +34,9 @@ type Ledger struct {
 	// though the client gave up at its timeout: a row is searched for on the portal only once
 	// that has passed, so that "not found" proves it was never created.
 	SettleAfter time.Duration
+	// Indexed says the state database holds the portal's key index (key_field): a row the
+	// state does not know is looked up there before it is created, and taken over if found.
+	Indexed bool
 }
 
 // content is a record's canonical form: its hash tells a changed row from an unchanged one,
@@ -70,7 +73,49 @@ func handle(ctx context.Context, cfg *Config, it *item) {
 	case known && row.OpportunityID != 0:
 		update(ctx, cfg, it, row.OpportunityID)
 	default:
+		if id, note, ok := onPortal(ctx, l, it); ok {
+			adopt(ctx, cfg, it, id, note)
+			return
+		}
 		create(ctx, cfg, it, nil)
+	}
+}
+
+// onPortal looks the row's key up in the portal's key index: the oldest deal that holds it,
+// and a note saying so (and how many copies there are).
+func onPortal(ctx context.Context, l *Ledger, it *item) (int64, string, bool) {
+	if !l.Indexed || it.key == "" || it.key[0] == '#' {
+		return 0, "", false
+	}
+	ids, err := l.DB.PortalIDs(ctx, l.Portal, mapping.KeyValue(it.key))
+	if err != nil {
+		fail(it, Fatal(err))
+		return 0, "", true
+	}
+	if len(ids) == 0 {
+		return 0, "", false
+	}
+	note := fmt.Sprintf("already on the portal as opportunity %d (key_field)", ids[0])
+	if len(ids) > 1 {
+		note += fmt.Sprintf("; %d deals hold this key (%v): oppimport dedupe keeps the oldest", len(ids), ids)
+	}
+	return ids[0], note, true
+}
+
+// adopt takes over the deal the portal holds for the row: skipped in create mode, updated
+// in sync mode (what it holds is not known here, so it is compared in full).
+func adopt(ctx context.Context, cfg *Config, it *item, id int64, note string) {
+	if it.res.Status == Failed {
+		return // the index could not be read
+	}
+	if cfg.Mode == ModeSync {
+		update(ctx, cfg, it, id)
+	} else {
+		it.res.Status, it.res.OpportunityID = Skipped, id
+		record(ctx, cfg.Ledger, it, state.Answer{OpportunityID: id, Outcome: Skipped})
+	}
+	if it.res.Error == "" {
+		it.res.Error = note
 	}
 }
 
@@ -106,7 +151,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 			}
 			return
 		}
-		ids, ferr := settle(ctx, cfg, it.key, it.rec, sent)
+		ids, ferr := settle(ctx, l, cfg.Poster, it.key, it.rec, sent)
 		switch {
 		case ferr == nil && len(ids) == 1:
 			it.res.Status, it.res.OpportunityID = Created, ids[0]
@@ -159,8 +204,14 @@ func update(ctx context.Context, cfg *Config, it *item, id int64) {
 		it.res.Status, it.res.OpportunityID = Updated, id
 		record(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Updated, Hash: it.hash})
 		afterUpdate(ctx, cfg, it, id)
+	case posted.HTTPStatus == 404 && !cfg.RecreateMissing:
+		// Deleted, or private and hidden from this user: the server says 404 to both, and a
+		// copy made now could be a public twin of a private deal.
+		fail(it, fmt.Errorf("opportunity %d is deleted or no longer visible to this user: not created again (--recreate-missing creates it again)", id))
+		it.res.OpportunityID = id
+		record(ctx, l, it, state.Answer{Outcome: Failed})
 	case posted.HTTPStatus == 404:
-		// Gone from the portal: the row is created again, and the report says so.
+		// Gone from the portal, and --recreate-missing: the row is created again, and the report says so.
 		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: state.Deleted}); err != nil {
 			fail(it, Fatal(err))
 			return
@@ -176,8 +227,7 @@ func update(ctx context.Context, cfg *Config, it *item, id int64) {
 // settle searches the portal for the opportunity that the create of key sent at sent may
 // have made, once the portal can no longer be acting on it, and returns the ids of those
 // that match it field by field and that no other row owns.
-func settle(ctx context.Context, cfg *Config, key string, rec mapping.Record, sent time.Time) ([]int64, error) {
-	l := cfg.Ledger
+func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Record, sent time.Time) ([]int64, error) {
 	if wait := time.Until(sent.Add(l.SettleAfter)); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
@@ -188,7 +238,7 @@ func settle(ctx context.Context, cfg *Config, key string, rec mapping.Record, se
 		}
 	}
 	// The portal's clock may differ from ours: look a little further back.
-	found, err := cfg.Poster.Find(ctx, rec, sent.Add(-clockSkew))
+	found, err := f.Find(ctx, rec, sent.Add(-clockSkew))
 	if err != nil {
 		return nil, err
 	}
@@ -215,8 +265,8 @@ const clockSkew = 2 * time.Minute
 // answered (it was killed, or the answer was lost): found once on the portal, the row takes
 // that id; provably absent, it is forgotten and posted again if the input still has it;
 // otherwise it stays in doubt and is reported. It returns how many rows it settled each way.
-func Settle(ctx context.Context, cfg *Config) (adopted, forgotten, doubtful int, err error) {
-	l := cfg.Ledger
+// An import and an undo both settle before they start.
+func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubtful int, err error) {
 	rows, err := l.DB.Unsettled(ctx, l.Portal)
 	if err != nil {
 		return 0, 0, 0, err
@@ -234,7 +284,7 @@ func Settle(ctx context.Context, cfg *Config) (adopted, forgotten, doubtful int,
 		if err := json.Unmarshal(row.Sent, &rec); err != nil {
 			return adopted, forgotten, doubtful, fmt.Errorf("state of key %q: %w", row.Key, err)
 		}
-		ids, ferr := settle(ctx, cfg, row.Key, rec, row.IntentAt)
+		ids, ferr := settle(ctx, l, f, row.Key, rec, row.IntentAt)
 		switch {
 		case ferr != nil && ctx.Err() != nil:
 			return adopted, forgotten, doubtful, ctx.Err()

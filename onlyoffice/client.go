@@ -276,6 +276,10 @@ func (c *Client) decode(body []byte, v any) error {
 	return nil
 }
 
+// errNoResponse: a success envelope without a "response" (the portal leaves an empty list
+// out).
+var errNoResponse = errors.New("the answer holds no response")
+
 // decodeResponse reads the "response" of a success envelope into v.
 func decodeResponse(body []byte, v any) error {
 	var env envelope
@@ -283,7 +287,7 @@ func decodeResponse(body []byte, v any) error {
 		return fmt.Errorf("the answer is not the portal's JSON: %q", snippet(body))
 	}
 	if len(env.Response) == 0 || string(env.Response) == "null" {
-		return errors.New("the answer holds no response")
+		return errNoResponse
 	}
 	if err := json.Unmarshal(env.Response, v); err != nil {
 		return fmt.Errorf("reading the answer: %v", err)

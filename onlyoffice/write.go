@@ -96,6 +96,9 @@ func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.T
 	}
 	const count = 100
 	var out []StoredOpportunity
+	// Deals created while the pages are read push the older ones down a page: one may come
+	// twice, and is listed once.
+	seen := map[int64]bool{}
 	for start := 0; ; start += count {
 		q.Set("startIndex", strconv.Itoa(start))
 		q.Set("count", strconv.Itoa(count))
@@ -115,6 +118,10 @@ func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.T
 			if o.Created.Before(since) {
 				return out, nil
 			}
+			if seen[o.ID] {
+				continue
+			}
+			seen[o.ID] = true
 			out = append(out, o)
 		}
 		if len(page) < count {

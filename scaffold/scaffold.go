@@ -131,7 +131,6 @@ type proposal struct {
 	key      string
 	locale   string // the language of month names in the dates, when not English
 	customs  []string
-	notes    []string // header comments
 	unmapped []string
 }
 

@@ -253,3 +253,11 @@ ORDER BY value, opportunity_id`, portal, portal)
 		return flush()
 	})
 }
+
+// nullTime stores a zero time as NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}

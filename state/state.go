@@ -321,14 +321,6 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// nullTime is NULL for the zero time.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return formatTime(t)
-}
-
 func parseTime(s sql.NullString) (time.Time, error) {
 	if !s.Valid || s.String == "" {
 		return time.Time{}, nil

@@ -12,12 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/oppimport/oppimport/importer"
 	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/onlyoffice"
+	"github.com/oppimport/oppimport/pool"
+	"github.com/oppimport/oppimport/record"
 	"github.com/oppimport/oppimport/state"
 )
 
@@ -49,10 +50,7 @@ type Config struct {
 	DryRun bool   // decide and report, change nothing
 	Force  bool   // undo what changed on the portal since the run, too
 	// Client is the portal; nil only with DryRun, which then lists from the state alone.
-	Client Portal
-	// Holds reports whether the portal's o still holds every field rec sent, as a person
-	// sees them: what tells "as the run left it" from "changed since".
-	Holds       func(o onlyoffice.StoredOpportunity, rec mapping.Record) bool
+	Client      Portal
 	Concurrency int
 	// Abort, when done, cancels requests in flight; cancelling Run's context only stops
 	// new rows from starting.
@@ -72,8 +70,7 @@ type Result struct {
 	HTTPStatus    int
 	Error         string // why it failed, or a note (what could not be restored)
 
-	fatal  error
-	notRun bool
+	fatal error
 }
 
 // Stats is the whole undo.
@@ -85,7 +82,12 @@ type Stats struct {
 	Stopped  error // why it stopped early; nil if it did not
 }
 
-var errStop = errors.New("stop reading")
+// add counts r.
+func (st *Stats) add(r Result) {
+	st.Rows++
+	st.Counts[r.Status]++
+	st.Requests += r.Attempts
+}
 
 // Run takes back run cfg.Of, one row of it at a time with cfg.Concurrency workers, and hands
 // each result to cfg.OnResult in the run's order. It returns when every started row has its
@@ -98,89 +100,46 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	if err != nil {
 		return st, err
 	}
-
-	runCtx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	reqCtx := context.WithoutCancel(ctx)
-	if cfg.Abort != nil {
-		var cancel context.CancelFunc
-		reqCtx, cancel = context.WithCancel(reqCtx)
-		defer cancel()
-		defer context.AfterFunc(cfg.Abort, cancel)()
-	}
-
 	type job struct {
 		seq int
 		rr  state.RunRow
-		out chan Result
+		res Result
 	}
-	workers := max(cfg.Concurrency, 1)
-	jobs := make(chan job)
-	order := make(chan job, workers*16) // bounds the rows between the reader and the output
-	var readErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(jobs)
-		defer close(order)
+	errStop := errors.New("stop reading")
+	feed := func(runCtx context.Context, emit func(job, bool) bool) error {
 		seq := 0
 		// Not runCtx: a stop must end the reading cleanly, not as a query error.
-		readErr = cfg.DB.RunRows(context.WithoutCancel(ctx), cfg.Of, func(rr state.RunRow) error {
+		err := cfg.DB.RunRows(context.WithoutCancel(ctx), cfg.Of, func(rr state.RunRow) error {
 			seq++
-			j := job{seq: seq, rr: rr, out: make(chan Result, 1)}
-			select {
-			case order <- j:
-			case <-runCtx.Done():
+			if !emit(job{seq: seq, rr: rr}, true) {
 				return errStop
 			}
-			jobs <- j // workers take every job until jobs closes: never blocks for good
 			return nil
 		})
-		if errors.Is(readErr, errStop) {
-			readErr = nil
+		if errors.Is(err, errStop) {
+			return nil
 		}
-	}()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				var r Result
-				if runCtx.Err() != nil {
-					r.notRun = true
-				} else {
-					r = take(reqCtx, &cfg, j.rr, done)
-				}
-				r.Row = j.seq
-				j.out <- r
-			}
-		}()
+		return err
 	}
-
-	for j := range order {
-		r := <-j.out
-		st.Requests += r.Attempts
-		if r.fatal != nil {
-			stop(r.fatal)
-		}
-		if r.notRun {
-			continue
-		}
-		st.Rows++
-		st.Counts[r.Status]++
+	work := func(ctx context.Context, j job) (job, error) {
+		j.res = take(ctx, &cfg, j.rr, done)
+		j.res.Row = j.seq
+		return j, j.res.fatal
+	}
+	deliver := func(j job) error {
 		if cfg.OnResult != nil {
-			cfg.OnResult(r)
+			cfg.OnResult(j.res)
 		}
+		st.add(j.res)
+		return nil
 	}
-	wg.Wait()
+	opts := pool.Options{Workers: cfg.Concurrency, Window: max(cfg.Concurrency, 1) * 16, Abort: cfg.Abort}
+	stopped, readErr := pool.Run(ctx, opts, feed, work, deliver)
 	st.Elapsed = time.Since(start)
 	if readErr != nil {
 		return st, readErr
 	}
-	if cause := context.Cause(runCtx); runCtx.Err() != nil && cause != nil {
-		st.Stopped = cause
-	}
+	st.Stopped = stopped
 	return st, nil
 }
 
@@ -257,8 +216,9 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 	var before onlyoffice.StoredOpportunity
 	var beforeRec mapping.Record
 	if restore {
-		if err := json.Unmarshal(rr.Before, &before); err == nil {
-			beforeRec, err = Record(before)
+		err := json.Unmarshal(rr.Before, &before)
+		if err == nil {
+			beforeRec, err = record.FromPortal(before)
 		}
 		if err != nil {
 			return leave("the record kept before run %d cannot be put back: %v", cfg.Of, err)
@@ -287,11 +247,11 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 		if cfg.DryRun {
 			return skip("gone from the portal already")
 		}
-		return record(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, "gone from the portal already")
+		return answered(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, "gone from the portal already")
 	case gone:
 		return refuse(ctx, cfg, res, fmt.Sprintf("opportunity %d is no longer on the portal: nothing to restore", rr.OpportunityID))
-	case cfg.Holds(now, sent):
-	case restore && cfg.Holds(now, beforeRec):
+	case record.Holds(now, sent):
+	case restore && record.Holds(now, beforeRec):
 		if rr.Outcome != importer.Updated {
 			return skip("nothing to undo: run %d's update did not reach the portal", cfg.Of)
 		}
@@ -299,11 +259,11 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 			return skip("restored already")
 		}
 		// An undo that died after its PUT: the portal holds the old record again.
-		return record(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, "")
+		return answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, "")
 	default:
 		changed := "some fields"
-		if cur, err := Record(now); err == nil {
-			if d := differences(cur, sent); len(d) > 0 {
+		if cur, err := record.FromPortal(now); err == nil {
+			if d := coreDiff(cur, sent); len(d) > 0 {
 				changed = strings.Join(d, ", ")
 			}
 		}
@@ -326,9 +286,9 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 		res.HTTPStatus = posted.HTTPStatus
 		switch {
 		case err == nil:
-			return record(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, note)
+			return answered(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, note)
 		case posted.HTTPStatus == 404:
-			return record(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, join(note, "gone from the portal already"))
+			return answered(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, join(note, "gone from the portal already"))
 		}
 		return unanswered(ctx, cfg, res, err)
 	}
@@ -352,11 +312,11 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 	if err != nil {
 		return unanswered(ctx, cfg, res, err)
 	}
-	return record(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, note)
+	return answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, note)
 }
 
-// record writes the row's answer and reports status; failing that, the undo stops.
-func record(ctx context.Context, cfg *Config, res Result, a state.Answer, status, note string) Result {
+// answered writes the row's answer and reports status; failing that, the undo stops.
+func answered(ctx context.Context, cfg *Config, res Result, a state.Answer, status, note string) Result {
 	// Not cancelled by an abort: the request was answered, the state must say so.
 	if err := cfg.DB.Answer(context.WithoutCancel(ctx), cfg.Run, cfg.Portal, res.Key, a); err != nil {
 		return failure(res, importer.Fatal(err))
@@ -372,7 +332,7 @@ func refuse(ctx context.Context, cfg *Config, res Result, why string) Result {
 		res.Status, res.Error = Failed, why
 		return res
 	}
-	return record(ctx, cfg, res, state.Answer{Outcome: Failed}, Failed, why)
+	return answered(ctx, cfg, res, state.Answer{Outcome: Failed}, Failed, why)
 }
 
 // unanswered records a request that failed. One cut short by an abort stays pending, for
@@ -409,4 +369,15 @@ func orNothing(outcome string) string {
 		return "untouched"
 	}
 	return outcome
+}
+
+// coreDiff names the fields of record.Core in which a and b differ.
+func coreDiff(a, b mapping.Record) []string {
+	var out []string
+	for _, f := range record.Core {
+		if !record.Same(a, b, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
