@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,4 +26,14 @@ func (t *tagList) Set(v string) error {
 	}
 	*t = append(*t, v)
 	return nil
+}
+
+// AddTag and RemoveTag make the undo's portal an undo.Tagger, so that an undo takes back
+// what its run did to tags.
+func (p *poster) AddTag(ctx context.Context, id int64, tag string) (int, error) {
+	return p.client.AddTag(ctx, id, tag)
+}
+
+func (p *poster) RemoveTag(ctx context.Context, id int64, tag string) (int, error) {
+	return p.client.RemoveTag(ctx, id, tag)
 }

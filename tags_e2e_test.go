@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/oppimport/oppimport/emulator"
+	"github.com/oppimport/oppimport/onlyoffice"
 )
 
 const tagsMapping = `version: 1
@@ -126,4 +127,66 @@ func TestRequestsPerTaggedRow(t *testing.T) {
 			t.Fatalf("%s holds %v, want %v", title, tags[title], want)
 		}
 	}
+}
+
+// A sync adds the tags the export added and removes the ones it removed, and leaves a portal
+// user's tag alone; an undo of the sync takes its tags back, and the next sync starts from
+// the tags as they were before it.
+func TestSyncAndUndoTags(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	m := writeFile(t, dir, "deals.yaml", tagsMapping)
+	imp := func(mode, content string, tags ...string) {
+		t.Helper()
+		in := writeFile(t, dir, "deals.csv", "Deal ID,Title,Labels,Created\n"+content)
+		args := []string{"import", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
+			"--mode", mode, "--report", filepath.Join(dir, "r.csv")}
+		for _, tag := range tags {
+			args = append(args, "--tag", tag)
+		}
+		if res := runCmd(t, append(args, in)...); res.code != exitOK {
+			t.Fatalf("import --mode %s: exit %d, want 0:\n%s", mode, res.code, res.stderr)
+		}
+	}
+	check := func(when string, want map[string][]string) {
+		t.Helper()
+		if diff := cmp.Diff(want, sortedTags(srv)); diff != "" {
+			t.Errorf("%s: tags on the portal (-want +got):\n%s", when, diff)
+		}
+	}
+
+	imp("create", "D1,One,\"a,b\",\nD2,Two,x,\n", "run1")
+	check("after the create", map[string][]string{"One": {"a", "b", "run1"}, "Two": {"run1", "x"}})
+	// A portal user tags deal One.
+	one := 0
+	for _, o := range srv.Opportunities() {
+		if o.Title == "One" {
+			one = o.ID
+		}
+	}
+	c, err := onlyoffice.NewClient(onlyoffice.Config{BaseURL: url, Token: srv.Token()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if _, err := c.AddTag(t.Context(), int64(one), "user-tag"); err != nil {
+		t.Fatal(err)
+	}
+
+	imp("sync", "D1,One,\"B,c\",\nD2,Two,x,\n", "nightly")
+	check("after the sync", map[string][]string{
+		"One": {"b", "c", "nightly", "run1", "user-tag"}, // a removed, c added, B is b
+		"Two": {"run1", "x"},                             // unchanged: not written, not tagged
+	})
+
+	res := runCmd(t, "undo", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--report", filepath.Join(dir, "u.csv"), "--run", "2")
+	if res.code != exitOK {
+		t.Fatalf("undo --run 2: exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	check("after the undo of the sync", map[string][]string{"One": {"a", "b", "run1", "user-tag"}, "Two": {"run1", "x"}})
+
+	imp("sync", "D1,One,\"b,c\",\nD2,Two,x,\n")
+	check("after the sync again", map[string][]string{"One": {"b", "c", "run1", "user-tag"}, "Two": {"run1", "x"}})
 }

@@ -259,7 +259,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 			return skip("restored already")
 		}
 		// An undo that died after its PUT: the portal holds the old record again.
-		return answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, "")
+		return untag(ctx, cfg, answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, ""))
 	default:
 		changed := "some fields"
 		if cur, err := record.FromPortal(now); err == nil {
@@ -312,7 +312,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 	if err != nil {
 		return unanswered(ctx, cfg, res, err)
 	}
-	return answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, note)
+	return untag(ctx, cfg, answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, note))
 }
 
 // answered writes the row's answer and reports status; failing that, the undo stops.

@@ -1,0 +1,70 @@
+package undo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/oppimport/oppimport/importer"
+	"github.com/oppimport/oppimport/onlyoffice"
+	"github.com/oppimport/oppimport/state"
+)
+
+// Tagger is what an undo needs of the portal to take back what a run did to a deal's tags;
+// a Portal that is one too gets its tags restored with its fields. Both calls may be sent
+// twice without harm.
+type Tagger interface {
+	AddTag(ctx context.Context, id int64, tag string) (attempts int, err error)
+	RemoveTag(ctx context.Context, id int64, tag string) (attempts int, err error)
+}
+
+// untag takes back what run cfg.Of did to the tags of the deal res restored: it takes off
+// the tags the run added (its --tag too) and puts back the ones it removed, and the state
+// remembers the export's tags as they were before the run. Tags the portal refused fail the
+// row; the deal keeps its restored fields.
+func untag(ctx context.Context, cfg *Config, res Result) Result {
+	t, ok := cfg.Client.(Tagger)
+	if !ok || res.Status != Restored {
+		return res
+	}
+	rt, found, err := cfg.DB.RunTags(ctx, cfg.Of, res.Key)
+	if err != nil {
+		return failure(res, importer.Fatal(err))
+	}
+	if !found || len(rt.Added)+len(rt.Removed) == 0 {
+		return res
+	}
+	change := state.TagChange{Synced: rt.Prev, Complete: true}
+	var reasons []string
+	for _, tag := range rt.Added {
+		n, err := t.RemoveTag(ctx, res.OpportunityID, tag)
+		res.Attempts += n
+		var apiErr *onlyoffice.APIError
+		switch {
+		case err == nil, errors.As(err, &apiErr) && apiErr.StatusCode == 404:
+			// 404: the portal knows the tag no more; the deal was just read, it is there.
+			change.Removed = append(change.Removed, tag)
+		default:
+			reasons = append(reasons, fmt.Sprintf("%q not taken off: %v", tag, err))
+		}
+	}
+	for _, tag := range rt.Removed {
+		n, err := t.AddTag(ctx, res.OpportunityID, tag)
+		res.Attempts += n
+		if err != nil {
+			reasons = append(reasons, fmt.Sprintf("%q not put back: %v", tag, err))
+			continue
+		}
+		change.Added = append(change.Added, tag)
+	}
+	change.Complete = len(reasons) == 0
+	if err := cfg.DB.SetTags(context.WithoutCancel(ctx), cfg.Run, cfg.Portal, res.Key, change); err != nil {
+		return failure(res, importer.Fatal(err))
+	}
+	if len(reasons) > 0 {
+		res.Status = Failed
+		res.Error = join(res.Error, "fields restored, but tags: "+strings.Join(reasons, "; "))
+	}
+	return res
+}
