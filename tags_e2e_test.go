@@ -190,3 +190,54 @@ func TestSyncAndUndoTags(t *testing.T) {
 	imp("sync", "D1,One,\"b,c\",\nD2,Two,x,\n")
 	check("after the sync again", map[string][]string{"One": {"b", "c", "run1", "user-tag"}, "Two": {"run1", "x"}})
 }
+
+// The client and the participants by name or e-mail: one match each, or the row invalid
+// naming the candidates, never a silent first match.
+func TestParticipantsByName(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	m := writeFile(t, dir, "deals.yaml", `version: 1
+key: ["Deal ID"]
+fields:
+  title:           { column: Title }
+  responsibleid:   { value: 3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41 }
+  stageid:         { value: 1 }
+  bidCurrencyAbbr: { value: EUR }
+  contactid:       { column: Client, lookup: contact }
+  members:         { column: Participants, split: ";", lookup: contact }
+`)
+	in := writeFile(t, dir, "deals.csv", "Deal ID,Title,Client,Participants\n"+
+		"D1,One,Initech,Peter Gibbons; SAMIR@initech.example\n"+
+		"D2,Two,acme corporation,Hans Müller\n"+
+		"D3,Three,,Jane Doe\n"+
+		"D4,Four,,Nobody Here\n"+
+		"D5,Five,Secret Holdings,\n")
+	rep := filepath.Join(dir, "r.csv")
+	res := runCmd(t, "import", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never", "--report", rep, in)
+	if res.code != exitRows {
+		t.Fatalf("import: exit %d, want %d:\n%s", res.code, exitRows, res.stderr)
+	}
+	members := map[string][]int{}
+	contact := map[string]int{}
+	for _, o := range srv.Opportunities() {
+		members[o.Title] = slices.Sorted(slices.Values(o.Members))
+		contact[o.Title] = o.ContactID
+	}
+	if diff := cmp.Diff(map[string][]int{"One": {3, 4, 5}, "Two": {1, 8}}, members); diff != "" {
+		t.Errorf("participants on the portal (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"One": 3, "Two": 1}, contact); diff != "" {
+		t.Errorf("clients on the portal (-want +got):\n%s", diff)
+	}
+	rows := readReport(t, rep)
+	for i, want := range map[int]string{
+		3: `column "Participants" (members): "Jane Doe" has "Jane Doe", which matches 2 contacts: "Jane Doe" (id 6, jane.doe@acme.example), "Jane Doe" (id 7, jdoe@globex.example)`,
+		4: `column "Participants" (members): "Nobody Here" has "Nobody Here", which matches no contact on the portal`,
+		5: `column "Client" (contactid): "Secret Holdings" matches no contact on the portal`,
+	} {
+		if got := rows[i][2] + ": " + rows[i][6]; !strings.Contains(got, "invalid: "+want) {
+			t.Errorf("row %d: %s\nwant invalid: %s", i+1, got, want)
+		}
+	}
+}
