@@ -286,6 +286,12 @@ func runImport(cmd string, args []string, ios streams) int {
 	}
 
 	_, titleCol, _ := plan.Column("title")
+	// The deals' pages hang off the portal's address as the client spells it: a pasted
+	// /api/2.0 dropped, a path such as /office kept.
+	pages := o.url
+	if live != nil {
+		pages = live.client.BaseURL()
+	}
 	var counts progress.Counts
 	var writeErr error
 	shown := 0
@@ -321,7 +327,7 @@ func runImport(cmd string, args []string, ios streams) int {
 					log.Warn("more rows are invalid or failed: see the report", "report", reportPath)
 				}
 			}
-			if err := rep.Write(reportResult(r, titleCol, o.url)); err != nil && writeErr == nil {
+			if err := rep.Write(reportResult(r, titleCol, pages)); err != nil && writeErr == nil {
 				writeErr = err
 			}
 			bar.Update(counts)

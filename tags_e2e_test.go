@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -238,6 +240,32 @@ fields:
 	} {
 		if got := rows[i][2] + ": " + rows[i][6]; !strings.Contains(got, "invalid: "+want) {
 			t.Errorf("row %d: %s\nwant invalid: %s", i+1, got, want)
+		}
+	}
+}
+
+// The report's url opens the deal in the web UI of a portal under a path, however its
+// address was typed (a trailing slash, the API's /api/2.0 pasted from its docs).
+func TestReportURLUnderAPath(t *testing.T) {
+	t.Parallel()
+	srv := emulator.New(emulator.Options{})
+	// A reverse proxy that serves the portal under /office, as a self-hosted one may be.
+	front := httptest.NewServer(http.StripPrefix("/office", srv.Handler()))
+	t.Cleanup(front.Close)
+	dir := t.TempDir()
+	m := writeFile(t, dir, "deals.yaml", tagsMapping)
+	for i, typed := range []string{front.URL + "/office/", front.URL + "/office/api/2.0", front.URL + "/office"} {
+		in := writeFile(t, dir, "deals.csv", fmt.Sprintf("Deal ID,Title,Labels,Created\nD%d,Deal %d,,\n", i, i))
+		rep := filepath.Join(dir, "r.csv")
+		res := runCmd(t, "import", "--mapping", m, "--url", typed, "--token", srv.Token(), "--progress", "never",
+			"--state", filepath.Join(dir, "s.db"), "--report", rep, in)
+		if res.code != exitOK {
+			t.Fatalf("import with --url %s: exit %d, want 0:\n%s", typed, res.code, res.stderr)
+		}
+		rows := readReport(t, rep)
+		want := front.URL + "/office/Products/CRM/Deals.aspx?id=" + rows[1][3]
+		if got := rows[1][8]; got != want || rows[1][3] == "" {
+			t.Errorf("--url %s: the report's url is %q, want %q", typed, got, want)
 		}
 	}
 }
