@@ -46,11 +46,23 @@ var badCases = []badCase{
 	{name: "xlsx that is not a zip", input: "not_a_zip.xlsx", code: exitNothing,
 		want: []string{`"$INPUT": is not an XLSX file (not a zip archive)`}},
 	{name: "xlsx cut short", ext: ".xlsx", make: badTruncated, code: exitNothing,
-		want: []string{`"$INPUT": cannot be read as XLSX`}},
+		want: []string{`"$INPUT": damaged workbook: zip: not a valid zip file`}},
 	{name: "xlsx sheet bomb", ext: ".xlsx", make: badBomb("xl/worksheets/sheet1.xml", 2<<30+1<<20), code: exitNothing,
 		want: []string{`"$INPUT": unzips to more than 2048 MiB, the limit for a workbook (a zip bomb`}},
 	{name: "xlsx styles bomb", ext: ".xlsx", make: badBomb("xl/styles.xml", 300<<20), code: exitNothing,
-		want: []string{`"$INPUT": holds 300 MiB of parts read into memory (256 MiB at most)`}},
+		want: []string{`"$INPUT": xl/styles.xml unzips to 300 MiB, more than the 16 MiB a workbook's styles.xml needs`}},
+	{name: "xlsx sheet cut after a row", ext: ".xlsx", make: badPart(badSheet[:len(badSheet)-40], false), code: exitNothing,
+		want: []string{`"$INPUT": damaged workbook: xl/worksheets/sheet1.xml: it ends in the middle`, "nothing was posted"}},
+	{name: "xlsx with an undefined entity", ext: ".xlsx", make: badPart(strings.Replace(badSheet, "Good deal", "Good&nbsp;deal", 1), false), code: exitNothing,
+		want: []string{`"$INPUT": damaged workbook: xl/worksheets/sheet1.xml: XML syntax error on line 1: invalid character entity &nbsp;`}},
+	{name: "xlsx zip understating the sheet", ext: ".xlsx", make: badPart(badSheet, true), code: exitNothing,
+		want: []string{`"$INPUT": damaged workbook: xl/worksheets/sheet1.xml: it unzips to more than the zip says`}},
+	{name: "xlsx formula error", ext: ".xlsx", make: badPart(strings.Replace(badSheet, `t="inlineStr"><is><t>Other deal</t></is>`, `t="e"><f>VLOOKUP(1,X:Y,2,0)</f><v>#N/A</v>`, 1), false), code: exitRows, posted: 1,
+		want: []string{"row 3: Sheet1!A3 holds the formula error #N/A"}},
+	{name: "csv in windows-1251", ext: ".csv", make: badBytes("Title,Amount\n\xcf\xee\xf1\xf2\xe0\xe2\xea\xe0 \xee\xe1\xee\xf0\xf3\xe4\xee\xe2\xe0\xed\xe8\xff,100\n"), code: exitNothing,
+		want: []string{`"$INPUT": row 2 is not valid UTF-8: it is most likely windows-1251`, `encoding: windows-1251`, "nothing was posted"}},
+	{name: "csv with CR line ends", ext: ".csv", make: badBytes("Title,Amount\rFirst deal,100\rSecond deal,200\r"), code: exitOK, posted: 2},
+	{name: "csv with a sep line", ext: ".csv", make: badBytes("sep=;\r\nTitle;Amount\r\nFirst deal;100\r\nSecond deal;200\r\n"), code: exitOK, posted: 2},
 	{name: "password-protected xlsx", ext: ".xlsx", make: badWorkbook(&excelize.Options{Password: "s3cret"}), code: exitNothing,
 		want: []string{`"$INPUT": is password-protected: remove the password`}},
 	{name: "duplicate header names", input: "duplicate_header.csv", code: exitNothing,
@@ -91,7 +103,7 @@ var badCases = []badCase{
 	{name: "ragged rows", input: "ragged.csv", code: exitRows, posted: 2,
 		want: []string{"row 3 has 3 cells, the header has 2", "row 4 has 1 cells, the header has 2"}},
 	{name: "5 MB cell", ext: ".csv", make: badHugeCell, code: exitRows, posted: 1,
-		want: []string{"row=3", `column \"Title\" (title): \"xxxxxxxx`, "is 5242880 characters long (the portal keeps 255)"}},
+		want: []string{"row=3", "row 3: column A holds 5242880 characters, over 32,767 (Excel's limit for a cell)"}},
 	{name: "10,000 columns", ext: ".csv", make: badWide, code: exitOK, posted: 2},
 }
 
@@ -335,6 +347,58 @@ func badBomb(part string, size int64) func(*testing.T, string) error {
 		}
 		if out.Len() > 8<<20 {
 			t.Errorf("the bomb is %d bytes: meant to be small", out.Len())
+		}
+		return os.WriteFile(path, out.Bytes(), 0o644)
+	}
+}
+
+// badSheet is a sheet of Title and Amount with two rows, as a program writes it.
+const badSheet = `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
+	`<row r="1"><c r="A1" t="inlineStr"><is><t>Title</t></is></c><c r="B1" t="inlineStr"><is><t>Amount</t></is></c></row>` +
+	`<row r="2"><c r="A2" t="inlineStr"><is><t>Good deal</t></is></c><c r="B2"><v>100</v></c></row>` +
+	`<row r="3"><c r="A3" t="inlineStr"><is><t>Other deal</t></is></c><c r="B3"><v>200</v></c></row></sheetData></worksheet>`
+
+// badPart writes a good workbook whose sheet is sheet, its size declared one byte short
+// when understate.
+func badPart(sheet string, understate bool) func(*testing.T, string) error {
+	return func(t *testing.T, path string) error {
+		if err := badWorkbook(nil)(t, path); err != nil {
+			return err
+		}
+		good, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+		if err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		zw := zip.NewWriter(&out)
+		for _, zf := range zr.File {
+			if zf.Name != "xl/worksheets/sheet1.xml" {
+				if err := zw.Copy(zf); err != nil {
+					return err
+				}
+				continue
+			}
+			var comp bytes.Buffer
+			fw, _ := flate.NewWriter(&comp, flate.BestCompression)
+			fw.Write([]byte(sheet))
+			fw.Close()
+			size := uint64(len(sheet))
+			if understate {
+				size--
+			}
+			w, err := zw.CreateRaw(&zip.FileHeader{Name: zf.Name, Method: zip.Deflate, CRC32: crc32.ChecksumIEEE([]byte(sheet)),
+				CompressedSize64: uint64(comp.Len()), UncompressedSize64: size})
+			if err != nil {
+				return err
+			}
+			w.Write(comp.Bytes())
+		}
+		if err := zw.Close(); err != nil {
+			return err
 		}
 		return os.WriteFile(path, out.Bytes(), 0o644)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -186,6 +185,10 @@ func runImport(cmd string, args []string, ios streams) int {
 		return fail(exitNothing, "--mapping is required")
 	}
 	input := pos[0]
+	reportPath, rejectsPath := outputPaths(input, o.report, o.rejects)
+	if err := distinctFiles(input, o, dry, reportPath, rejectsPath); err != nil {
+		return fail(exitNothing, "%v; nothing was posted", err)
+	}
 
 	m, err := mapping.Load(o.mapping)
 	if err != nil {
@@ -220,15 +223,14 @@ func runImport(cmd string, args []string, ios streams) int {
 		defer p.client.CloseIdleConnections()
 		// A broken file must stop the run before anything is posted: read it through once
 		// (reading is far faster than posting), which also gives the progress bar its total.
-		if input != "-" {
-			n, err := countRows(input, srcOpts)
-			if err != nil {
-				return fail(exitNothing, "%v; nothing was posted", err)
-			}
-			total = n
-			if o.limit > 0 && int64(o.limit) < total {
-				total = int64(o.limit)
-			}
+		// Stdin was spooled by the reader; a workbook is not opened a second time.
+		n, err := src.Count()
+		if err != nil {
+			return fail(exitNothing, "%v; nothing was posted", err)
+		}
+		total = n
+		if o.limit > 0 && int64(o.limit) < total {
+			total = int64(o.limit)
 		}
 		live = p
 
@@ -248,12 +250,12 @@ func runImport(cmd string, args []string, ios streams) int {
 		ledger = &importer.Ledger{DB: db, Portal: portal, SettleAfter: 2 * o.timeout, Indexed: indexed}
 	}
 
-	reportPath, rejectsPath := outputPaths(input, o.report, o.rejects)
 	rep, err := report.NewWriter(reportPath)
 	if err != nil {
 		return fail(exitNothing, "%v", err)
 	}
-	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()))
+	rejects, err := report.NewRejects(rejectsPath, src.Header(), src.Delimiter(), report.RejectsSheet(src.Sheet()),
+		report.RejectsDates(dateColumns(plan)...), report.RejectsDate1904(src.Date1904()))
 	if err != nil {
 		rep.Close(report.Summary{})
 		return fail(exitNothing, "%v", err)
@@ -272,6 +274,10 @@ func runImport(cmd string, args []string, ios streams) int {
 	bar := progress.New(ios.err, o.progress, ios.errIsTTY, total, log)
 	soft, hard, stopSignals := signalContexts(context.Background(), ios, log)
 	defer stopSignals()
+	// A report or rejects file that cannot be written stops new rows at once: a row posted
+	// and not reported is known to the state alone.
+	soft, stopRun := context.WithCancelCause(soft)
+	defer stopRun(nil)
 
 	if ledger != nil {
 		adopted, forgotten, doubtful, err := importer.Settle(soft, ledger, live)
@@ -320,6 +326,7 @@ func runImport(cmd string, args []string, ios streams) int {
 				}
 				if err := rejects.Write(r.Cells, r.Error); err != nil && writeErr == nil {
 					writeErr = err
+					stopRun(errWriting)
 				}
 				if shown++; shown <= maxShown {
 					log.Warn("row "+r.Status, "row", r.Row, "error", r.Error)
@@ -329,6 +336,7 @@ func runImport(cmd string, args []string, ios streams) int {
 			}
 			if err := rep.Write(reportResult(r, titleCol, pages)); err != nil && writeErr == nil {
 				writeErr = err
+				stopRun(errWriting)
 			}
 			bar.Update(counts)
 		},
@@ -359,6 +367,9 @@ func runImport(cmd string, args []string, ios streams) int {
 	}
 	if st.Stopped != nil {
 		sum.Stopped = stopReason(st.Stopped)
+		if cause := context.Cause(soft); errors.Is(cause, errWriting) {
+			sum.Stopped = stopReason(cause)
+		}
 	}
 	if runErr != nil {
 		sum.Stopped = runErr.Error()
@@ -404,9 +415,14 @@ func runImport(cmd string, args []string, ios streams) int {
 // maxShown is how many bad rows are logged one by one; the report holds them all.
 const maxShown = 10
 
+// errWriting is why a run stops whose report or rejects file cannot be written.
+var errWriting = errors.New("the report could not be written")
+
 // stopReason words why a run ended early.
 func stopReason(err error) string {
 	switch {
+	case errors.Is(err, errWriting):
+		return errWriting.Error()
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	default:
@@ -442,45 +458,32 @@ func openInput(input string, opts source.Options, ios streams) (*source.Reader, 
 	return source.Open(input, opts)
 }
 
-// countRows reads the file through once and returns its number of data rows, or the error
-// that would stop a run halfway.
-func countRows(input string, opts source.Options) (int64, error) {
-	src, err := source.Open(input, opts)
-	if err != nil {
-		return 0, err
+// distinctFiles refuses a run whose outputs would overwrite its input, its mapping, its
+// state database or each other, before anything is opened for writing.
+func distinctFiles(input string, o importOptions, dry bool, reportPath, rejectsPath string) error {
+	files := []report.File{{What: "the input", Path: input}, {What: "the mapping (--mapping)", Path: o.mapping}}
+	if !dry {
+		files = append(files, report.File{What: "the state database (--state)", Path: o.statePath()})
 	}
-	defer src.Close()
-	var n int64
-	for {
-		_, err := src.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return n, nil
-			}
-			return n, err
-		}
-		n++
-	}
+	return report.Distinct(append(files,
+		report.File{What: "the report (--report)", Path: reportPath},
+		report.File{What: "the rejects file (--rejects)", Path: rejectsPath})...)
 }
 
-// outputPaths gives the report and rejects paths: the report defaults to the input's name
-// with .report.csv in the current folder, the rejects file to the report's folder.
-func outputPaths(input, reportPath, rejectsPath string) (string, string) {
-	base := strings.TrimSuffix(filepath.Base(input), filepath.Ext(input))
-	if input == "-" {
-		base = "stdin"
-	}
-	if reportPath == "" {
-		reportPath = base + ".report.csv"
-	}
-	if rejectsPath == "" {
-		ext := ".csv"
-		if strings.EqualFold(filepath.Ext(input), ".xlsx") {
-			ext = ".xlsx"
+// dateColumns are the input columns the plan reads dates from, for the rejects file.
+func dateColumns(plan *mapping.Plan) []int {
+	var cols []int
+	for _, f := range []string{"expectedCloseDate", "actualCloseDate", "created"} {
+		if _, col, ok := plan.Column(f); ok {
+			cols = append(cols, col)
 		}
-		rejectsPath = filepath.Join(filepath.Dir(reportPath), base+".rejects"+ext)
 	}
-	return reportPath, rejectsPath
+	return cols
+}
+
+// outputPaths gives the report and rejects paths (report.Paths).
+func outputPaths(input, reportPath, rejectsPath string) (string, string) {
+	return report.Paths(input, reportPath, rejectsPath)
 }
 
 // client builds the API client from the connection flags.
@@ -525,8 +528,9 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 	if o.insecure {
 		log.Warn("TLS certificates are not checked (--insecure-skip-verify): anyone on the path can read the token")
 	}
-	// The limiter starts at --rate; the pace cuts it on 429 and 503 and raises it back on
-	// clean answers. With auto, maxAuto workers share a gate the pace sizes.
+	// The limiter starts at --rate. The pace is the client's gate: it waits on the limiter
+	// itself (so the client is given none) and, from the first 429 or 503, keeps the
+	// portal's window (pace/window.go). With auto, maxAuto workers share a gate the pace sizes.
 	lim := rate.NewLimiter(rate.Limit(o.rate), o.burst)
 	var gate *pace.Gate
 	if auto {
@@ -540,7 +544,6 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 		Password:           password,
 		Timeout:            o.timeout,
 		Retries:            o.retries,
-		Limiter:            lim,
 		MaxConns:           workers,
 		Logger:             log,
 		InsecureSkipVerify: o.insecure,
@@ -550,9 +553,7 @@ func (o *importOptions) poster(log *slog.Logger) (*poster, error) {
 			p.pace.Throttled(retryAfter)
 		},
 		OnSuccess: p.pace.Succeeded,
-	}
-	if gate != nil {
-		cfg.Gate = gate
+		Gate:      p.pace,
 	}
 	c, err := onlyoffice.NewClient(cfg)
 	if err != nil {

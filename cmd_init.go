@@ -18,11 +18,13 @@ const initSynopsis = `
 Usage: oppimport init-mapping [--sheet S] [--url URL --token TOKEN] INPUT > mapping.yaml
 
 Reads INPUT's header and its first rows and writes a starting mapping to stdout: a field
-for each column it recognises (by name, and by the column names of Salesforce, HubSpot,
-Pipedrive, Zoho and ONLYOFFICE exports), date patterns, the decimal separator, the
+for each column it recognises (by name, in the column names of Dynamics 365, Zoho,
+Pipedrive, HubSpot, Bitrix24, amoCRM and ONLYOFFICE exports in English, German, French,
+Spanish and Russian, and by content: a column of e-mails that repeat is the owner, one of
+unique ids the key), date patterns, the decimal separator, currency names to codes, the
 delimiter and the encoding guessed from the data, and TODO comments on what it could not
-decide. With --url it also proposes look-ups and maps the file's stages to the portal's,
-reading only.
+decide. With --url it also proposes look-ups and maps the file's stages and currencies to
+the portal's, reading only.
 
 Examples:
   oppimport init-mapping deals.csv > deals.yaml
@@ -120,6 +122,9 @@ func scaffoldPortal(p *lookup.Portal) *scaffold.Portal {
 	}
 	for _, u := range p.Users() {
 		out.Users = append(out.Users, scaffold.User{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName, Email: u.Email})
+	}
+	for _, c := range p.Currencies() {
+		out.Currencies = append(out.Currencies, scaffold.Currency{Code: c.Abbreviation, Title: c.Title, Symbol: c.Symbol})
 	}
 	out.CustomFields = p.CustomFieldLabels()
 	return out

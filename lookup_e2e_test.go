@@ -58,7 +58,7 @@ func TestInitMappingExports(t *testing.T) {
 			`bidCurrencyAbbr: { column: "Währung" }`, `responsibleid: { column: "Owner", lookup: user }`, `"Proposal": "Proposal"`,
 			`# "Verhandlung": ""  # TODO: decide`}},
 		{"salesforce.csv", exitRows, []string{`key: ["Opportunity ID"]`, `format: "M/D/YYYY"`, `"Closed Won": "Closure/Transaction"`,
-			`bidCurrencyAbbr: { value: USD }`, `- { label: "Lead source", column: "Lead Source" }`, `#   "Type"`,
+			`bidCurrencyAbbr: { value: USD }`, `- { label: "Lead source", column: "Lead Source" }`, `tags: { column: "Type"`,
 			`contactid: { column: "Account Name", lookup: contact }`}},
 		{"hubspot.csv", exitOK, []string{`expectedCloseDate: { column: "Close Date" }`, `responsibleid: { column: "Deal owner", lookup: user }`,
 			`stageid:`, `contactid: { column: "Associated Company", lookup: contact }`, `#   "Pipeline"`}},

@@ -128,12 +128,16 @@ func serial(t time.Time) float64 {
 }
 
 // writeCSV writes rows deals, one in a hundred invalid.
-func writeCSV(path string, rows int) error { return writeCSVRows(path, rows, true) }
+func writeCSV(path string, rows int) error { return writeCSVRows(path, rows, true, false) }
 
 // writeCSVValid writes rows deals, every one valid (the imports).
-func writeCSVValid(path string, rows int) error { return writeCSVRows(path, rows, false) }
+func writeCSVValid(path string, rows int) error { return writeCSVRows(path, rows, false, false) }
 
-func writeCSVRows(path string, rows int, withBad bool) error {
+// writeCSVChanged writes the valid deals with one in ten changed (its amount): a sync's
+// second export.
+func writeCSVChanged(path string, rows int) error { return writeCSVRows(path, rows, false, true) }
+
+func writeCSVRows(path string, rows int, withBad, changed bool) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -145,7 +149,11 @@ func writeCSVRows(path string, rows int, withBad bool) error {
 	}
 	rec := make([]string, len(header))
 	for i := 1; i <= rows; i++ {
-		for j, c := range newDeal(i, withBad).cells(false) {
+		d := newDeal(i, withBad)
+		if changed && i%10 == 0 {
+			d.amount += 100
+		}
+		for j, c := range d.cells(false) {
 			rec[j] = c.(string)
 		}
 		if err := w.Write(rec); err != nil {

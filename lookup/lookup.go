@@ -80,6 +80,9 @@ func (p *Portal) Users() []onlyoffice.User { return p.users }
 // Stages returns the portal's opportunity stages; the caller must not modify them.
 func (p *Portal) Stages() []onlyoffice.Stage { return p.stages }
 
+// Currencies returns the portal's currencies; the caller must not modify them.
+func (p *Portal) Currencies() []onlyoffice.Currency { return p.currencies }
+
 // Resolve implements mapping.Resolver: kind is mapping.LookupUser, LookupStage,
 // LookupContact or LookupCustomField. Users match by e-mail, then user name, then display
 // name ("First Last" and "Last, First" too), all ignoring case; stages by title; contacts by

@@ -242,7 +242,8 @@ func daysIn(month, year int) int {
 	return 31
 }
 
-// iso reads YYYY-MM-DD and YYYY-MM-DDTHH:mm[:ss][Z|±hh:mm].
+// iso reads YYYY-MM-DD and YYYY-MM-DDTHH:mm[:ss][Z|±hh:mm], with a space for the T as an
+// XLSX date-time cell is read ("2024-03-15 13:40").
 func iso(s string) (w wallTime, ok bool) {
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return w, false
@@ -260,7 +261,7 @@ func iso(s string) (w wallTime, ok bool) {
 	if s == "" {
 		return w, true
 	}
-	if len(s) < 6 || s[0] != 'T' || s[3] != ':' {
+	if len(s) < 6 || s[0] != 'T' && s[0] != ' ' || s[3] != ':' {
 		return w, false
 	}
 	w.hasTime = true
@@ -337,6 +338,11 @@ func (c *conv) date(s string) (string, string) {
 		if w, ok = c.formats[i].match(s, c.months); ok {
 			break
 		}
+	}
+	if !ok && len(c.formats) > 0 {
+		// An XLSX date cell reads as YYYY-MM-DD whatever the rule's format, and the form
+		// is never ambiguous.
+		w, ok = iso(s)
 	}
 	if !ok && c.serial {
 		w, ok = c.serialDate(s)

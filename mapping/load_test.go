@@ -191,7 +191,7 @@ func TestLoadErrors(t *testing.T) {
 		{"label twice", base + "custom_fields:\n  - { label: \"Lead source\", column: A }\n  - { label: lead SOURCE, column: B }\n",
 			[]string{`m.yaml:9: custom field "lead SOURCE" is mapped twice (first at line 8)`}},
 		{"unknown locale", base + "locale: xx\n",
-			[]string{`m.yaml:7: locale: "xx" has no month names here; want one of de, en, es, fr, it, nl, pt (English month names are always read)`}},
+			[]string{`m.yaml:7: locale: "xx" has no month names here; want one of ar, az, be, bg, ca, cs, da, de, el, en, es, et, eu, fi, fr, gl, he, hu, hy, id, it, ja, ko, lt, lv, ms, nl, no, pl, pt, ro, ru, sk, sl, sq, sr, sv, tr, uk, vi, zh (English month names are always read)`}},
 		{"percent on another field", base + "  bidValue: { column: A, percent: fraction }\n",
 			[]string{`m.yaml:7: bidValue: percent: applies to successProbability only`}},
 		{"bad percent", base + "  successProbability: { column: A, percent: share }\n",

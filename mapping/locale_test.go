@@ -1,7 +1,12 @@
 package mapping
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -110,4 +115,110 @@ func TestMonthLocale(t *testing.T) {
 			t.Errorf("MonthLocale(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestLanguageTable reads every month name and every yes and no of every language of the
+// table as a date field and a boolean field do, in lower case, capitalised and in capitals,
+// and with an abbreviation's dot.
+func TestLanguageTable(t *testing.T) {
+	t.Parallel()
+	for lang, l := range languages {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			p, err := compileDate("D MMMM YYYY")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := conv{kind: kDate, formats: []datePattern{p}, months: monthTableFor(lang), tz: time.UTC}
+			c.setReasons()
+			for m, names := range l.months {
+				if len(names) == 0 {
+					t.Errorf("month %d has no name", m+1)
+				}
+				for _, name := range names {
+					want := fmt.Sprintf("2024-%02d-05", m+1)
+					for _, v := range []string{name, upperFirst(name), strings.ToUpper(name), name + "."} {
+						if got, reason := c.date("5 " + v + " 2024"); got != want {
+							t.Errorf("date(%q) = %q, %q; want %s", "5 "+v+" 2024", got, reason, want)
+						}
+					}
+				}
+			}
+			if len(l.yes) == 0 || len(l.no) == 0 {
+				t.Errorf("yes %q, no %q: want words for both", l.yes, l.no)
+			}
+			for _, want := range []bool{true, false} {
+				words := l.no
+				if want {
+					words = l.yes
+				}
+				for _, w := range words {
+					for _, v := range []string{w, upperFirst(w), strings.ToUpper(w), " " + w + " "} {
+						if got, ok := Boolean(v); !ok || got != want {
+							t.Errorf("Boolean(%q) = %v, %v; want %v", v, got, ok, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLanguageWordsAgree checks that no word is yes in one language and no in another.
+func TestLanguageWordsAgree(t *testing.T) {
+	t.Parallel()
+	seen := map[string]string{}
+	for lang, l := range languages {
+		for _, w := range l.yes {
+			seen[strings.ToLower(w)] = lang
+		}
+	}
+	for lang, l := range languages {
+		for _, w := range l.no {
+			if other, ok := seen[strings.ToLower(w)]; ok {
+				t.Errorf("%q is no in %s and yes in %s", w, lang, other)
+			}
+		}
+	}
+}
+
+func TestRussianDates(t *testing.T) {
+	t.Parallel()
+	date := func(s string) Record { return rec(func(r *Record) { r.ExpectedCloseDate = s }) }
+	tests := []struct {
+		rules, v string
+		want     Record
+	}{
+		{"  expectedCloseDate: { column: V, format: \"D MMMM YYYY\" }\nlocale: ru\n", "15 марта 2024", date("2024-03-15")},
+		{"  expectedCloseDate: { column: V, format: \"D MMMM YYYY\" }\nlocale: ru\n", "1 мая 2024", date("2024-05-01")},
+		{"  expectedCloseDate: { column: V, format: \"D MMM YYYY\" }\nlocale: ru\n", "3 янв. 2024", date("2024-01-03")},
+		{"  expectedCloseDate: { column: V, format: \"D MMM YYYY\" }\nlocale: ru\n", "3 нояб. 2024", date("2024-11-03")},
+		{"  expectedCloseDate: { column: V, format: \"MMMM YYYY, D\" }\nlocale: ru\n", "Сентябрь 2024, 9", date("2024-09-09")},
+		{"  expectedCloseDate: { column: V }\nlocale: uk\n", "15 березня 2024", date("2024-03-15")},
+		{"  expectedCloseDate: { column: V }\nlocale: pl\n", "15 października 2024", date("2024-10-15")},
+		{"  expectedCloseDate: { column: V }\nlocale: cs\n", "15. července 2024", date("2024-07-15")},
+		{"  expectedCloseDate: { column: V }\nlocale: cs\n", "15. června 2024", date("2024-06-15")},
+		{"  expectedCloseDate: { column: V }\nlocale: fi\n", "15. maaliskuuta 2024", date("2024-03-15")},
+		{"  expectedCloseDate: { column: V }\nlocale: el\n", "15 Μαρτίου 2024", date("2024-03-15")},
+		{"  expectedCloseDate: { column: V }\nlocale: vi\n", "15 tháng 12 2024", date("2024-12-15")},
+		{"  expectedCloseDate: { column: V }\nlocale: vi\n", "15 tháng 1 2024", date("2024-01-15")},
+		{"  expectedCloseDate: { column: V, format: \"YYYY年MMMMD日\" }\nlocale: ja\n", "2024年3月15日", date("2024-03-15")},
+		{"  expectedCloseDate: { column: V, format: \"YYYY年MMMMD日\" }\nlocale: zh\n", "2024年十一月5日", date("2024-11-05")},
+	}
+	for _, tt := range tests {
+		p := plan(t, tt.rules, BindOptions{})
+		got, errs := p.Apply([]string{"deal", owner, tt.v, ""})
+		if len(errs) > 0 {
+			t.Errorf("%q: %v", tt.v, errs)
+			continue
+		}
+		if diff := cmp.Diff(tt.want.ExpectedCloseDate, got.ExpectedCloseDate); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", tt.v, diff)
+		}
+	}
+}
+
+func upperFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
 }

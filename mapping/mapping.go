@@ -9,6 +9,7 @@
 package mapping
 
 import (
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -167,17 +168,30 @@ func (e Errors) Error() string {
 // Load reads and checks the mapping file at path. A file that cannot be read gives the
 // os error; a file with problems gives *Errors holding every problem, each with its line.
 func Load(path string) (*Mapping, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxMappingBytes+1))
 	if err != nil {
 		return nil, err
 	}
 	return Parse(data, path)
 }
 
+// maxMappingBytes bounds a mapping file: the longest maps (tens of thousands of entries)
+// stay far below it.
+const maxMappingBytes = 8 << 20
+
 // Parse checks a mapping held in memory; name stands for the file in errors. The error is
 // *Errors.
 func Parse(data []byte, name string) (*Mapping, error) {
 	l := &loader{file: name}
+	if len(data) > maxMappingBytes {
+		l.errf(1, "the mapping is over %d MiB: a mapping is a short YAML file (is this the input?)", maxMappingBytes>>20)
+		return nil, &l.errs
+	}
 	m := l.load(data)
 	if len(l.errs) > 0 {
 		l.errs.sort()

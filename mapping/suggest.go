@@ -3,6 +3,8 @@ package mapping
 import (
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // hint is ` (did you mean "x"?)` for the candidate closest to name, or "" when none is
@@ -25,53 +27,79 @@ func columnHint(name string, header []string) string {
 	return hint(name, header)
 }
 
+// maxSuggest bounds the names a suggestion is computed for, in bytes.
+const maxSuggest = 256
+
+// closest returns the candidate name most likely meant, "" for none. It costs time linear in
+// the candidates' length and memory linear in name's, whatever the candidates hold (a
+// header name of 64 MB is passed over at once).
 func closest(name string, candidates []string) string {
-	lower := strings.ToLower(name)
 	for _, c := range candidates {
-		if strings.ToLower(c) == lower {
+		if strings.EqualFold(c, name) {
 			return c
 		}
 	}
-	best, bestD := "", len([]rune(name))/3
-	if bestD < 1 {
-		bestD = 1
+	if len(name) > maxSuggest {
+		return ""
 	}
-	bestD++ // accept distances below this
+	n := utf8.RuneCountInString(name)
+	best, bestD := "", max(n/3, 1)+1 // accept distances below bestD
 	for _, c := range candidates {
-		lc := strings.ToLower(c)
-		if len(lower) >= 4 && (strings.HasPrefix(lc, lower) || strings.HasPrefix(lower, lc) && len(lc) >= 4) {
+		if n >= 4 && hasPrefixFold(c, name) {
 			return c
 		}
-		if d := distance(lower, lc); d < bestD {
+		if len(c) > utf8.UTFMax*(n+bestD) {
+			continue // more characters than any close name has
+		}
+		m := utf8.RuneCountInString(c)
+		if m >= 4 && m <= n && hasPrefixFold(name, c) {
+			return c
+		}
+		if m-n >= bestD || n-m >= bestD {
+			continue
+		}
+		if d := distance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
+// hasPrefixFold says whether s starts with prefix, ignoring case.
+func hasPrefixFold(s, prefix string) bool {
+	for _, want := range prefix {
+		got, size := utf8.DecodeRuneInString(s)
+		if size == 0 || got != want && unicode.ToLower(got) != unicode.ToLower(want) {
+			return false
+		}
+		s = s[size:]
+	}
+	return true
+}
+
 // distance is the optimal string alignment distance: insertions, deletions, substitutions
-// and swaps of neighbours each count one.
+// and swaps of neighbours each count one. It keeps three rows.
 func distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+				cur[j] = min(cur[j], prev2[j-2]+1)
 			}
 		}
+		prev2, prev, cur = prev, cur, prev2
 	}
-	return d[len(ra)][len(rb)]
+	return prev[len(rb)]
 }

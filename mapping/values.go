@@ -51,7 +51,7 @@ const (
 	reasonMoneyNeg = "is negative (the portal would store a negative amount as given)"
 	reasonCurrency = "is not a currency code (want 3 letters such as EUR)"
 	reasonBidType  = "is not a bid type (want FixedBid, PerHour, PerDay, PerWeek, PerMonth, PerYear or 0-5)"
-	reasonBool     = "is not a boolean (want true/false, yes/no, ja/nein, oui/non, sí/no, 1/0 or x)"
+	reasonBool     = "is not a boolean (want true/false, yes/no, ja/nein, oui/non, sí/no, да/нет, 1/0 or x)"
 	reasonFraction = "is a fraction: if the cells are formatted as percentages, set percent: fraction on the rule"
 	reasonYear     = "has a year outside 1900-9999"
 	reasonTooLarge = "is too large"
@@ -235,8 +235,9 @@ func wholeNumber(v string) (int64, string) {
 	return n, ""
 }
 
-// boolean reads the ways spreadsheets and people write a yes or no: in English, German,
-// French, Spanish, Italian, Dutch and Portuguese, as a check mark, or as 1 and 0.
+// boolean reads the ways spreadsheets and people write a yes or no: in English and every
+// language of the languages table (да/нет, tak/nie, はい/いいえ, ...), as a check mark, or as 1
+// and 0, in any case.
 func boolean(v string) (bool, bool) {
 	if len(v) == 1 {
 		switch v[0] {
@@ -247,26 +248,43 @@ func boolean(v string) (bool, bool) {
 		}
 		return false, false
 	}
-	for _, w := range trueWords {
-		if strings.EqualFold(v, w) {
-			return true, true
-		}
+	if len(v) > maxBoolWord {
+		return false, false
 	}
-	for _, w := range falseWords {
-		if strings.EqualFold(v, w) {
-			return false, true
-		}
-	}
-	return false, false
+	b, ok := boolWords[strings.ToLower(v)]
+	return b, ok
 }
 
-var (
-	trueWords  = []string{"true", "yes", "ja", "oui", "si", "sí", "sim", "wahr", "vrai", "verdadero", "vero", "waar", "verdadeiro", "on", "✓", "✔"}
-	falseWords = []string{"false", "no", "nein", "non", "não", "nao", "nee", "falsch", "faux", "falso", "onwaar", "off"}
-)
+// englishBools are the words read as booleans besides the languages' yes and no.
+var englishBools = map[string]bool{"true": true, "yes": true, "on": true, "✓": true, "✔": true, "false": false, "no": false, "off": false}
+
+// boolWords are all the words read as booleans, lower case; maxBoolWord the longest's
+// length in bytes.
+var boolWords, maxBoolWord = func() (map[string]bool, int) {
+	words := map[string]bool{}
+	for w, b := range englishBools {
+		words[w] = b
+	}
+	for _, l := range languages {
+		// A word is also read as written in capitals: "YANLIŞ" lowers to "yanliş".
+		for _, w := range l.yes {
+			words[strings.ToLower(w)] = true
+			words[strings.ToLower(strings.ToUpper(w))] = true
+		}
+		for _, w := range l.no {
+			words[strings.ToLower(w)] = false
+			words[strings.ToLower(strings.ToUpper(w))] = false
+		}
+	}
+	longest := 0
+	for w := range words {
+		longest = max(longest, len(w))
+	}
+	return words, longest
+}()
 
 // Boolean reads a yes or no as a mapping reads boolean fields (true/false, yes/no, ja/nein,
-// oui/non, sí/no, 1/0, x, ...); ok is false for anything else. For checking custom checkbox
+// oui/non, sí/no, да/нет, 1/0, x, and yes and no in every language of the table); ok is false for anything else. For checking custom checkbox
 // fields.
 func Boolean(v string) (b, ok bool) { return boolean(strings.TrimSpace(v)) }
 

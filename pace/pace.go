@@ -1,11 +1,16 @@
-// Package pace adapts the pace of an import to what the portal allows. A Controller steers a
-// shared *rate.Limiter: a 429 or 503 cuts the limit, once per congestion event, to just below
-// the rate the portal accepted over its Retry-After window; clean answers raise it again,
-// slowly near the point of the last cut and faster the longer the answers stay clean, up to
-// the configured ceiling. With a Gate, it also sizes the requests in flight from the limit
-// and the latency observed (Little's law), so that a user only sets the rate.
+// Package pace adapts the pace of an import to what the portal allows. A Controller paces
+// by a shared *rate.Limiter at the configured ceiling until the portal first refuses (429 or
+// 503); it then learns the portal's window (how many requests it accepted over how long,
+// window.go) and admits an attempt only while the window has room, so that the portal is
+// filled and never overrun. A portal that is not a window (its limit moves) is paced by
+// AIMD: a refusal cuts the limit, once per congestion event, to just below the rate the
+// portal accepted over its Retry-After window; clean answers raise it again, slowly near
+// the point of the last cut and faster the longer the answers stay clean, up to the
+// ceiling. With a Gate, it also sizes the requests in flight from the limit and the
+// latency observed (Little's law), so that a user only sets the rate.
 //
-// The Controller knows nothing of HTTP: the API client reports answers through
+// The Controller knows nothing of HTTP: the API client takes Controller.Acquire before
+// every attempt and Controller.Release after it, and reports answers through
 // Controller.Throttled and Controller.Succeeded.
 package pace
 
@@ -30,6 +35,9 @@ type Options struct {
 	Gate *Gate
 	// MaxInFlight bounds the gate; 0 = 64.
 	MaxInFlight int
+	// NoWindow paces by the AIMD of the rate alone, from the first refusal: for a portal
+	// known to move its limit. The default learns the portal's window (window.go).
+	NoWindow bool
 	// Now is the clock; nil = time.Now. Tests inject one.
 	Now func() time.Time
 }
@@ -67,16 +75,30 @@ type Controller struct {
 	floor   float64
 	maxIn   int
 
-	mu         sync.Mutex
-	start      time.Time
-	limit      float64
-	rise       float64   // per second, at the start of the clean period
-	quietUntil time.Time // end of the current congestion window
-	lastRise   time.Time
-	accepted   [buckets]bucket
-	rtt        time.Duration // smoothed latency of a successful attempt; 0 = none yet
-	size       int           // the gate's size as last set
-	stats      Stats
+	mu          sync.Mutex
+	mode        mode
+	win         window
+	wake        chan struct{} // closed and replaced on every change of the window
+	event       time.Time     // the first refusal's answer
+	eventSend   time.Time     // its send, as estimated from the latency
+	eventRetry  time.Duration // its Retry-After
+	learnAt     time.Time     // when the window is read off the log
+	adjusted    time.Time     // the window's last change
+	lastRefusal time.Time     // the last refusal in the window
+	stale       int           // attempts out since the window's last change
+	sinceAdjust int           // accepted attempts sent since the window's last change
+	verified    bool          // the window's span ran verifyAfter spans
+	spanSet     time.Time     // when the window's span was last set
+	rttVar      time.Duration // mean deviation of the latency
+	start       time.Time
+	limit       float64
+	rise        float64   // per second, at the start of the clean period
+	quietUntil  time.Time // end of the current congestion window
+	lastRise    time.Time
+	accepted    [buckets]bucket
+	rtt         time.Duration // smoothed latency of a successful attempt; 0 = none yet
+	size        int           // the gate's size as last set
+	stats       Stats
 }
 
 // bucket counts the accepted answers of one bucketSpan; n is the bucket's number since
@@ -116,6 +138,10 @@ func New(lim *rate.Limiter, opts Options) *Controller {
 		c.maxIn = 64
 	}
 	c.start = c.now()
+	c.wake = make(chan struct{})
+	if opts.NoWindow {
+		c.mode = modeAIMD
+	}
 	c.limit = c.ceiling
 	c.stats.Lowest = c.ceiling
 	lim.SetLimitAt(c.start, rate.Limit(c.limit))
@@ -127,15 +153,32 @@ func New(lim *rate.Limiter, opts Options) *Controller {
 }
 
 // Throttled records a 429 or 503 answer with the wait the portal asked for (0 = none). The
-// first refusal of a congestion event cuts the limit to backoff x the rate accepted over the
-// window (Retry-After, within 1 s and 5 s), or halves it when nothing was accepted; the
-// refusals that follow within the window are the same event: requests already on their way
-// at the old pace.
+// first starts the learning of the portal's window (window.go); in the window, it is an
+// overrun or a limit that moved. Out of it (AIMD), the first refusal of a congestion event
+// cuts the limit to backoff x the rate accepted over the window (Retry-After, within 1 s and
+// 5 s), or halves it when nothing was accepted; the refusals that follow within the window
+// are the same event: requests already on their way at the old pace.
 func (c *Controller) Throttled(retryAfter time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	c.stats.Refused++
+	stale := c.logRefused()
+	switch c.mode {
+	case modeFree:
+		c.startLearning(now, retryAfter)
+		c.stats.Cuts++
+	case modeLearning:
+		// The same event: requests sent before the first refusal came back.
+	case modeWindow:
+		c.windowRefused(now, retryAfter, stale)
+	case modeAIMD:
+		c.cut(now, retryAfter)
+	}
+}
+
+// cut is the AIMD's answer to a refusal. c.mu is held.
+func (c *Controller) cut(now time.Time, retryAfter time.Duration) {
 	window := min(max(retryAfter, minWindow), maxWindow)
 	if now.Before(c.quietUntil) {
 		return
@@ -167,14 +210,17 @@ func (c *Controller) Succeeded(latency time.Duration) {
 	defer c.mu.Unlock()
 	now := c.now()
 	c.count(now)
+	c.logAccepted(now.Add(-latency))
+	c.clean(now)
 	if latency > 0 {
 		if c.rtt == 0 {
 			c.rtt = latency
 		} else {
+			c.rttVar += (abs(latency-c.rtt) - c.rttVar) / 4
 			c.rtt += (latency - c.rtt) / 8
 		}
 	}
-	if c.limit < c.ceiling && now.After(c.quietUntil) {
+	if c.mode == modeAIMD && c.limit < c.ceiling && now.After(c.quietUntil) {
 		from := c.lastRise
 		dt := min(now.Sub(from), time.Second).Seconds()
 		probes := int(now.Sub(c.quietUntil) / probeEvery)
@@ -185,10 +231,18 @@ func (c *Controller) Succeeded(latency time.Duration) {
 	c.resize()
 }
 
-// Limit is the limit now, requests per second.
+// Limit is the limit now, requests per second: the window's rate once one is learned.
 func (c *Controller) Limit() float64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.limitNow()
+}
+
+// limitNow is Limit. c.mu is held.
+func (c *Controller) limitNow() float64 {
+	if c.mode == modeWindow {
+		return min(c.limit, float64(c.win.n)/(c.win.span+c.win.margin).Seconds())
+	}
 	return c.limit
 }
 
@@ -197,7 +251,7 @@ func (c *Controller) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats
-	s.Limit = c.limit
+	s.Limit = c.limitNow()
 	s.Latency = c.rtt
 	if c.gate != nil {
 		s.InFlight = c.size
@@ -263,4 +317,11 @@ func (c *Controller) pause(now time.Time, d time.Duration) {
 	for range k {
 		c.lim.ReserveN(now, 1)
 	}
+}
+
+func abs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }

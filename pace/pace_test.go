@@ -1,9 +1,7 @@
 package pace
 
 import (
-	"container/heap"
 	"math"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -19,7 +17,7 @@ func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 func newController(ceiling float64, gate *Gate) (*Controller, *rate.Limiter, *clock) {
 	clk := &clock{t: time.Date(2024, 3, 15, 10, 0, 0, 0, time.UTC)}
 	lim := rate.NewLimiter(1, 1)
-	c := New(lim, Options{Ceiling: ceiling, Gate: gate, Now: clk.now})
+	c := New(lim, Options{Ceiling: ceiling, Gate: gate, NoWindow: true, Now: clk.now})
 	return c, lim, clk
 }
 
@@ -175,138 +173,4 @@ func TestGateSize(t *testing.T) {
 	if got := g.Size(); got != 64 {
 		t.Errorf("got %d slots at 300/s and 1 s, want the maximum 64", got)
 	}
-}
-
-// TestConvergesOnASlidingWindowPortal simulates a portal that accepts 50 requests in any
-// second (the emulator's rule) and a client configured at 200/s, with jittery latency, on a
-// simulated clock: the run must settle near 50/s and waste few requests.
-func TestConvergesOnASlidingWindowPortal(t *testing.T) {
-	for _, seed := range []uint64{1, 2, 3} {
-		sim := simulate(t, seed, 200, 50, 2000)
-		achieved := float64(sim.accepted) / sim.elapsed.Seconds()
-		refused := float64(sim.refused) / float64(sim.accepted+sim.refused)
-		t.Logf("seed %d: %d accepted, %d refused (%.1f %%) in %v: %.1f/s, limit %.1f, %d cuts",
-			seed, sim.accepted, sim.refused, 100*refused, sim.elapsed.Round(time.Millisecond), achieved, sim.limit, sim.cuts)
-		if achieved < 0.9*50 || achieved > 50.5 {
-			t.Errorf("seed %d: got %.1f accepted/s, want 45 to 50", seed, achieved)
-		}
-		if refused > 0.03 {
-			t.Errorf("seed %d: got %.1f %% refused, want 3 %% at most", seed, 100*refused)
-		}
-	}
-}
-
-type simResult struct {
-	accepted, refused, cuts int
-	elapsed                 time.Duration
-	limit                   float64
-}
-
-// event is an answer or an arrival at the portal in the simulation.
-type event struct {
-	at      time.Time
-	arrival bool // at the portal; else the answer at the client
-	ok      bool
-}
-
-type events []event
-
-func (e events) Len() int           { return len(e) }
-func (e events) Less(i, j int) bool { return e[i].at.Before(e[j].at) }
-func (e events) Swap(i, j int)      { e[i], e[j] = e[j], e[i] }
-func (e *events) Push(x any)        { *e = append(*e, x.(event)) }
-func (e *events) Pop() any {
-	old := *e
-	x := old[len(old)-1]
-	*e = old[:len(old)-1]
-	return x
-}
-
-// simulate sends rows requests paced by a rate.Limiter under a Controller, with at most 8 in
-// flight, each taking 25 to 45 ms; the portal accepts allowed per sliding second and
-// refuses the rest with Retry-After: 1, and a refused request is sent again a second later.
-func simulate(t *testing.T, seed uint64, ceiling, allowed float64, rows int) simResult {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 1))
-	clk := &clock{t: time.Date(2024, 3, 15, 10, 0, 0, 0, time.UTC)}
-	start := clk.t
-	lim := rate.NewLimiter(rate.Limit(ceiling), 1)
-	c := New(lim, Options{Ceiling: ceiling, Now: clk.now})
-
-	var (
-		q        events
-		window   []time.Time // accepted arrivals at the portal
-		retries  []time.Time // when refused requests may go again
-		inFlight int
-		res      simResult
-		next     = clk.t
-	)
-	answer := func(e event) {
-		inFlight--
-		latency := 30 * time.Millisecond
-		if e.ok {
-			res.accepted++
-			c.Succeeded(latency)
-		} else {
-			res.refused++
-			retries = append(retries, clk.t.Add(time.Second))
-			before := c.Limit()
-			c.Throttled(time.Second)
-			if testing.Verbose() && c.Limit() != before {
-				t.Logf("%v: cut %.1f -> %.1f (refused so far %d)", clk.t.Sub(start), before, c.Limit(), res.refused)
-			}
-		}
-	}
-	arrive := func(e event) {
-		for len(window) > 0 && clk.t.Sub(window[0]) >= time.Second {
-			window = window[1:]
-		}
-		ok := float64(len(window)) < allowed
-		if ok {
-			window = append(window, clk.t)
-		}
-		heap.Push(&q, event{at: clk.t.Add(time.Duration(5+rng.IntN(10)) * time.Millisecond), ok: ok})
-	}
-	sent := 0
-	for res.accepted < rows {
-		// The next send: the limiter's slot, once a worker is free and work is left.
-		canSend := inFlight < 8 && (sent < rows || (len(retries) > 0 && !retries[0].After(next)))
-		if canSend && (q.Len() == 0 || !q[0].at.Before(next)) {
-			// A worker reserves its slot and sleeps until then, as rate.Limiter.Wait does:
-			// a cut does not reach it.
-			clk.t = next
-			wait := lim.ReserveN(clk.t, 1).DelayFrom(clk.t)
-			if len(retries) > 0 && !retries[0].After(clk.t) {
-				retries = retries[1:]
-			} else if sent < rows {
-				sent++
-			}
-			inFlight++
-			heap.Push(&q, event{at: clk.t.Add(wait + time.Duration(20+rng.IntN(20))*time.Millisecond), arrival: true})
-			next = clk.t
-			continue
-		}
-		if q.Len() == 0 {
-			// Only retries are left, waiting out their Retry-After.
-			next = retries[0]
-			continue
-		}
-		e := heap.Pop(&q).(event)
-		clk.t = e.at
-		if next.Before(clk.t) {
-			next = clk.t
-		}
-		if e.arrival {
-			arrive(e)
-		} else {
-			answer(e)
-		}
-		if res.refused > 10*rows {
-			t.Fatalf("seed %d: %d refused, the simulation does not converge", seed, res.refused)
-		}
-	}
-	res.elapsed = clk.t.Sub(start)
-	st := c.Stats()
-	res.limit, res.cuts = st.Limit, st.Cuts
-	return res
 }

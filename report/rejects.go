@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,10 +20,14 @@ import (
 
 // Rejects writes the rows that were invalid or failed, in the input's own columns and
 // a last error column, so that a user fixes them in place and imports the file again
-// with the same mapping.
+// with the same mapping: whatever stood above the input's header (a title, notes, blank
+// rows: what header_row skips) stands above the rejects file's header too, on the same
+// rows.
 //
 // The file is created with the first rejected row: a run in which every row went in
-// leaves none behind. Not safe for concurrent use.
+// leaves none behind. It is 0600 (it holds the customer's data), in a folder made when
+// missing. Cells over MaxCell characters are cut with a marker. Not safe for concurrent
+// use.
 //
 // CSV (any path not ending in .xlsx): the input's delimiter, UTF-8 with a byte order
 // mark, so that Excel, where most users fix rows, opens accented text correctly and
@@ -30,14 +36,21 @@ import (
 // meant to be opened in a spreadsheet; the mapping drops that one quote again when the
 // fixed file is imported, so the values go in as they were read.
 //
-// XLSX (a path ending in .xlsx): every cell is stored as text (an inline string, never a
-// formula), values as read (raw: dates as serial numbers, which the mapping reads back).
+// XLSX (a path ending in .xlsx): the rows are spooled to a temporary file and the
+// workbook is written at Close, with columns as wide as their content, the header bold,
+// frozen and filtered. A value that reads back as itself from a number cell (1234.5,
+// 15583649431; not 00123 or 1.50) is a number; in a date column (RejectsDates) a date
+// serial or a YYYY-MM-DD [HH:mm[:ss]] value is a date cell, in the input's date system
+// (RejectsDate1904); anything else is text, an inline string that no spreadsheet runs.
 type Rejects struct {
 	path      string
 	header    []string // the input's columns and the error column
+	above     [][]string
 	delimiter rune
 	sheet     string
 	xlsx      bool
+	dates     map[int]bool
+	date1904  bool
 	count     int
 	closed    bool
 
@@ -47,10 +60,10 @@ type Rejects struct {
 	lastFlush time.Time
 	rec       []string
 
-	// XLSX, once the first row came
-	book *excelize.File
-	sw   *excelize.StreamWriter
-	vals []any
+	// XLSX, once the first row came: the spool and each column's widest cell
+	spool  *os.File
+	sw     *csv.Writer
+	widths []int
 }
 
 // RejectsOption adjusts a Rejects.
@@ -64,6 +77,31 @@ func RejectsSheet(name string) RejectsOption {
 			r.sheet = name
 		}
 	}
+}
+
+// RejectsAbove gives the rows that stand above the input's header, one per row from row
+// 1 (an empty one for a blank row), to be written above the rejects file's header so that
+// the mapping's header_row finds it.
+func RejectsAbove(rows [][]string) RejectsOption {
+	return func(r *Rejects) { r.above = rows }
+}
+
+// RejectsDates names the input's date columns (0-based): in an XLSX rejects file their
+// serials and ISO dates are date cells, shown as dates.
+func RejectsDates(cols ...int) RejectsOption {
+	return func(r *Rejects) {
+		for _, c := range cols {
+			if c >= 0 {
+				r.dates[c] = true
+			}
+		}
+	}
+}
+
+// RejectsDate1904 says that the input workbook counts dates from 1904, so that the
+// rejects workbook does too and its date serials keep their meaning.
+func RejectsDate1904(on bool) RejectsOption {
+	return func(r *Rejects) { r.date1904 = on }
 }
 
 // NewRejects prepares a rejects file at path for rows with the given header (the
@@ -87,9 +125,13 @@ func NewRejects(path string, header []string, delimiter rune, opts ...RejectsOpt
 		delimiter: delimiter,
 		sheet:     "rejects",
 		xlsx:      strings.EqualFold(filepath.Ext(path), ".xlsx"),
+		dates:     map[int]bool{},
 	}
 	for _, o := range opts {
 		o(r)
+	}
+	if err := makeFolder(path); err != nil {
+		return nil, fmt.Errorf("rejects %s: %w", path, err)
 	}
 	if err := checkWritable(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("rejects %s: %w", path, err)
@@ -155,7 +197,7 @@ func (r *Rejects) row(dst []string, cells []string, reason string) []string {
 
 func (r *Rejects) writeCSV(cells []string, reason string) error {
 	if r.file == nil {
-		f, err := os.Create(r.path)
+		f, err := createFile(r.path)
 		if err != nil {
 			return err
 		}
@@ -166,13 +208,19 @@ func (r *Rejects) writeCSV(cells []string, reason string) error {
 		if _, err := f.WriteString("\uFEFF"); err != nil {
 			return err
 		}
+		for _, row := range r.above {
+			// A blank row is an empty line, which keeps the row numbers and reads as no row.
+			if err := r.w.Write(safeCells(row)); err != nil {
+				return err
+			}
+		}
 		if err := r.w.Write(r.header); err != nil {
 			return err
 		}
 	}
-	r.rec = r.row(r.rec, cells, neutralise(reason))
+	r.rec = r.row(r.rec, cells, reason)
 	for i, c := range r.rec {
-		r.rec[i] = neutralise(c)
+		r.rec[i] = neutralise(clip(c))
 	}
 	if err := r.w.Write(r.rec); err != nil {
 		return err
@@ -185,58 +233,245 @@ func (r *Rejects) writeCSV(cells []string, reason string) error {
 	return nil
 }
 
-func (r *Rejects) writeXLSX(cells []string, reason string) error {
-	if r.book == nil {
-		if err := r.startXLSX(); err != nil {
-			return err
+// safeCells is a row above the header as the CSV rejects file holds it: neutralised,
+// cut, and nothing at all when blank.
+func safeCells(row []string) []string {
+	if blank(row) {
+		return nil
+	}
+	out := make([]string, len(row))
+	for i, c := range row {
+		out[i] = neutralise(clip(c))
+	}
+	return out
+}
+
+func blank(row []string) bool {
+	for _, c := range row {
+		if strings.TrimSpace(c) != "" {
+			return false
 		}
 	}
-	row := r.count + 2
-	if row > excelize.TotalRows {
+	return true
+}
+
+func (r *Rejects) writeXLSX(cells []string, reason string) error {
+	if r.spool == nil {
+		if err := makeFolder(r.path); err != nil {
+			return err
+		}
+		spool, err := os.CreateTemp(filepath.Dir(r.path), "."+filepath.Base(r.path)+".*.rows")
+		if err != nil {
+			return err
+		}
+		r.spool, r.sw = spool, csv.NewWriter(spool)
+		r.widths = make([]int, len(r.header))
+		for i, h := range r.header {
+			r.widths[i] = textWidth(h) + filterButton
+		}
+	}
+	if len(r.above)+r.count+2 > excelize.TotalRows {
 		return fmt.Errorf("an xlsx sheet holds at most %d rows", excelize.TotalRows)
 	}
 	r.rec = r.row(r.rec, cells, reason)
-	r.vals = r.vals[:0]
-	for _, c := range r.rec {
-		r.vals = append(r.vals, c)
+	for i, c := range r.rec {
+		r.rec[i] = clip(c)
+		r.widths[i] = max(r.widths[i], textWidth(r.rec[i]))
 	}
-	return r.sw.SetRow(cellName(1, row), r.vals)
+	if err := r.sw.Write(r.rec); err != nil {
+		return err
+	}
+	return r.sw.Error()
 }
 
-func (r *Rejects) startXLSX() error {
+// Widths of the rejects sheet's columns, in characters: the input's columns as wide as
+// their content up to maxRejectsWidth, the error column wider and wrapped.
+const (
+	maxRejectsWidth = 50
+	maxErrorWidth   = 80
+)
+
+// buildXLSX writes the rejects workbook from the spool.
+func (r *Rejects) buildXLSX() (err error) {
+	r.sw.Flush()
+	if err := r.sw.Error(); err != nil {
+		return err
+	}
+	if _, err := r.spool.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	book := excelize.NewFile()
-	if err := book.SetSheetName(book.GetSheetName(0), r.sheet); err != nil {
-		book.Close()
-		return err
-	}
-	r.book = book // closed by Close from here on
-	bold, err := book.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return err
-	}
-	if r.sw, err = book.NewStreamWriter(r.sheet); err != nil {
-		return err
-	}
-	n := len(r.header)
-	if n > 1 {
-		if err := r.sw.SetColWidth(1, n-1, 16); err != nil {
+	defer func() { err = errors.Join(err, book.Close()) }()
+	if r.date1904 {
+		if err := book.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: boolPtr(true)}); err != nil {
 			return err
 		}
 	}
-	if err := r.sw.SetColWidth(n, n, 80); err != nil {
+	st, err := newStyles(book)
+	if err != nil {
 		return err
 	}
-	if err := r.sw.SetPanes(&excelize.Panes{
-		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	wrap, err := book.NewStyle(&excelize.Style{
+		Font:      &excelize.Font{Family: st.font, Size: 11},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
+	})
+	if err != nil {
+		return err
+	}
+	dateTime, err := book.NewStyle(&excelize.Style{
+		Font: &excelize.Font{Family: st.font, Size: 11}, CustomNumFmt: strPtr("yyyy-mm-dd hh:mm"),
+		Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top"},
+	})
+	if err != nil {
+		return err
+	}
+	if err := book.SetSheetName(book.GetSheetName(0), r.sheet); err != nil {
+		return err
+	}
+	if err := setPrint(book, r.sheet, "landscape", false); err != nil {
+		return err
+	}
+	sw, err := book.NewStreamWriter(r.sheet)
+	if err != nil {
+		return err
+	}
+	n := len(r.header)
+	widths := make([]int, n)
+	for i, w := range r.widths {
+		widths[i] = min(w, maxRejectsWidth) + 2
+	}
+	widths[n-1] = min(r.widths[n-1], maxErrorWidth) + 2
+	if err := setColWidths(sw, widths); err != nil {
+		return err
+	}
+	headRow := len(r.above) + 1
+	if err := sw.SetPanes(&excelize.Panes{
+		Freeze: true, YSplit: headRow, TopLeftCell: cellName(1, headRow+1), ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: cellName(1, headRow+1), ActiveCell: cellName(1, headRow+1), Pane: "bottomLeft"}},
 	}); err != nil {
 		return err
 	}
+	for i, row := range r.above {
+		if blank(row) {
+			continue
+		}
+		vals := make([]any, len(row))
+		for j, c := range row {
+			vals[j] = excelize.Cell{StyleID: st.plain, Value: clip(c)}
+		}
+		if err := sw.SetRow(cellName(1, i+1), vals); err != nil {
+			return err
+		}
+	}
 	head := make([]any, n)
 	for i, h := range r.header {
-		head[i] = excelize.Cell{StyleID: bold, Value: h}
+		head[i] = excelize.Cell{StyleID: st.header, Value: h}
 	}
-	return r.sw.SetRow("A1", head)
+	if err := sw.SetRow(cellName(1, headRow), head); err != nil {
+		return err
+	}
+	rd := csv.NewReader(r.spool)
+	rd.FieldsPerRecord = n
+	rd.ReuseRecord = true
+	vals := make([]any, n)
+	row := headRow
+	for {
+		rec, err := rd.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading back the rows: %w", err)
+		}
+		row++
+		for i, c := range rec {
+			switch v := r.typed(i, c); {
+			case i == n-1:
+				vals[i] = excelize.Cell{StyleID: wrap, Value: c}
+			case v == nil:
+				vals[i] = nil
+			default:
+				style := st.plain
+				if t, ok := v.(dateValue); ok {
+					v, style = t.value, st.date
+					if t.time {
+						style = dateTime
+					}
+				}
+				vals[i] = excelize.Cell{StyleID: style, Value: v}
+			}
+		}
+		opts := excelize.RowOpts{}
+		if lines := wrappedLines(rec[n-1], textRoom(widths[n-1])); lines > 1 {
+			opts.Height = min(float64(lines)*lineHeight, excelize.MaxRowHeight)
+		}
+		if err := sw.SetRow(cellName(1, row), vals, opts); err != nil {
+			return err
+		}
+	}
+	if err := book.AutoFilter(r.sheet, cellName(1, headRow)+":"+cellName(n, row), nil); err != nil {
+		return err
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return replaceFile(r.path, func(f *os.File) error { return book.Write(f) })
+}
+
+// dateValue is a cell to be shown as a date: a serial number or a time.Time.
+type dateValue struct {
+	value any
+	time  bool // has a time of day
+}
+
+// typed is the value a rejected cell of column col goes into the XLSX rejects file as:
+// nil when empty, a number when the number reads back as the same text, a dateValue in
+// a date column, else the text.
+func (r *Rejects) typed(col int, c string) any {
+	if c == "" {
+		return nil
+	}
+	if r.dates[col] {
+		for _, layout := range []string{"2006-01-02", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05"} {
+			if t, err := time.Parse(layout, c); err == nil {
+				return dateValue{value: t, time: layout != "2006-01-02"}
+			}
+		}
+		if f, err := strconv.ParseFloat(c, 64); err == nil && f > 0 && f < 2958466 && strconv.FormatFloat(f, 'f', -1, 64) == c {
+			return dateValue{value: f, time: f != math.Trunc(f)}
+		}
+	}
+	if n, ok := number(c); ok {
+		return n
+	}
+	return c
+}
+
+// number is c as a number when a number cell holding it reads back as c: no leading
+// zero, plus sign, exponent or trailing zero of a fraction, and within float64's 15
+// exact digits.
+func number(c string) (any, bool) {
+	digits := strings.TrimPrefix(c, "-")
+	if digits == "" || len(strings.ReplaceAll(digits, ".", "")) > 15 {
+		return nil, false
+	}
+	for i, d := range digits {
+		if (d < '0' || d > '9') && d != '.' {
+			return nil, false
+		}
+		if i == 0 && d == '0' && len(digits) > 1 && digits[1] != '.' {
+			return nil, false
+		}
+	}
+	if !strings.Contains(digits, ".") {
+		n, err := strconv.ParseInt(c, 10, 64)
+		return n, err == nil && c != "-0"
+	}
+	f, err := strconv.ParseFloat(c, 64)
+	if err != nil || strconv.FormatFloat(f, 'f', -1, 64) != c {
+		return nil, false
+	}
+	return f, true
 }
 
 // Close writes out the rejects file, if any row was rejected. When none was, a rejects
@@ -255,13 +490,11 @@ func (r *Rejects) Close() error {
 		r.w.Flush()
 		err = errors.Join(r.w.Error(), r.file.Close())
 		r.file = nil
-	case r.book != nil:
-		err = r.sw.Flush()
-		if err == nil {
-			err = r.book.SaveAs(r.path)
-		}
-		err = errors.Join(err, r.book.Close())
-		r.book = nil
+	case r.spool != nil:
+		err = r.buildXLSX()
+		name := r.spool.Name()
+		err = errors.Join(err, r.spool.Close(), os.Remove(name))
+		r.spool = nil
 	case r.count == 0:
 		err = r.removeStale()
 	}
@@ -278,9 +511,15 @@ func (r *Rejects) removeStale() error {
 	}
 	var head []string
 	if r.xlsx {
-		head = firstXLSXRow(r.path, r.sheet)
+		head = xlsxRow(r.path, r.sheet, len(r.above)+1)
 	} else {
-		head = firstCSVRow(r.path, r.delimiter)
+		skip := 0
+		for _, row := range r.above {
+			if !blank(row) {
+				skip++
+			}
+		}
+		head = csvRecord(r.path, r.delimiter, skip)
 	}
 	if !slices.Equal(head, r.header) {
 		return nil
@@ -288,7 +527,9 @@ func (r *Rejects) removeStale() error {
 	return os.Remove(r.path)
 }
 
-func firstCSVRow(path string, delimiter rune) []string {
+// csvRecord is the record after the first skip records of a CSV file; nil when the file
+// has none.
+func csvRecord(path string, delimiter rune, skip int) []string {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil
@@ -301,6 +542,11 @@ func firstCSVRow(path string, delimiter rune) []string {
 	cr := csv.NewReader(br)
 	cr.Comma = delimiter
 	cr.FieldsPerRecord = -1
+	for ; skip > 0; skip-- {
+		if _, err := cr.Read(); err != nil {
+			return nil
+		}
+	}
 	rec, err := cr.Read()
 	if err != nil {
 		return nil
@@ -308,7 +554,8 @@ func firstCSVRow(path string, delimiter rune) []string {
 	return rec
 }
 
-func firstXLSXRow(path, sheet string) []string {
+// xlsxRow is row n of a workbook's sheet; nil when it has none.
+func xlsxRow(path, sheet string, n int) []string {
 	book, err := excelize.OpenFile(path)
 	if err != nil {
 		return nil
@@ -319,8 +566,10 @@ func firstXLSXRow(path, sheet string) []string {
 		return nil
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		return nil
+	for ; n > 0; n-- {
+		if !rows.Next() {
+			return nil
+		}
 	}
 	rec, err := rows.Columns()
 	if err != nil {

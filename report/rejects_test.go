@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -136,13 +137,18 @@ func TestRejectsErrorColumnName(t *testing.T) {
 }
 
 func TestRejectsXLSX(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "r.xlsx")
-	r, err := NewRejects(path, rejectsHeader, ';', RejectsSheet("Deals"))
+	r, err := NewRejects(path, []string{"Deal ID", "Deal Name", "Close Date", "Amount", "Created"}, ';',
+		RejectsSheet("Deals"), RejectsDates(2, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Write([]string{"00123", "=1+1", "45366.57"}, "=bad")
+	long := strings.Repeat("a long reason ", 20)
+	r.Write([]string{"00123", "=1+1", "45366", "1234.5", "2024-03-15 13:45"}, "=bad")
 	r.Write([]string{"7"}, "short")
+	r.Write([]string{"15583649431", "Müller 東京", "2024-03-15", "1.50", "45366.57"}, long)
+	r.Write([]string{"-8", "x", "soon", "1e5", "-1"}, "")
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -154,37 +160,147 @@ func TestRejectsXLSX(t *testing.T) {
 	if got := f.GetSheetList(); !cmp.Equal(got, []string{"Deals"}) {
 		t.Errorf("sheets %v, want [Deals]", got)
 	}
+	// Read back raw, as the source reader reads it: every value as it was written, dates
+	// as their serials (2024-03-15 is 45366).
 	got, err := f.GetRows("Deals", excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"Deal ID", "Deal Name", "Close Date", "error"},
-		{"00123", "=1+1", "45366.57", "=bad"},
-		{"7", "", "", "short"},
+		{"Deal ID", "Deal Name", "Close Date", "Amount", "Created", "error"},
+		{"00123", "=1+1", "45366", "1234.5", "45366.572916666664", "=bad"},
+		{"7", "", "", "", "", "short"},
+		{"15583649431", "Müller 東京", "45366", "1.50", "45366.57", long},
+		{"-8", "x", "soon", "1e5", "-1"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejects sheet (-want +got):\n%s", diff)
 	}
-	for _, cell := range []string{"A2", "B2", "C2", "D2"} {
-		if typ, _ := f.GetCellType("Deals", cell); typ != excelize.CellTypeInlineString {
-			t.Errorf("%s has type %v, want text", cell, typ)
+	// As a person sees them: dates shown as dates.
+	for cell, want := range map[string]string{"C2": "2024-03-15", "E2": "2024-03-15 13:45", "C4": "2024-03-15", "E4": "2024-03-15 13:40", "D2": "1234.5"} {
+		if shown, _ := f.GetCellValue("Deals", cell); shown != want {
+			t.Errorf("%s shows %q, want %q", cell, shown, want)
+		}
+	}
+	types := map[string]excelize.CellType{
+		"A2": excelize.CellTypeInlineString, "B2": excelize.CellTypeInlineString, "F2": excelize.CellTypeInlineString,
+		"C2": excelize.CellTypeUnset, "D2": excelize.CellTypeUnset, "E2": excelize.CellTypeUnset,
+		"A4": excelize.CellTypeUnset, "D4": excelize.CellTypeInlineString, "E4": excelize.CellTypeUnset,
+		"A5": excelize.CellTypeUnset, "C5": excelize.CellTypeInlineString, "D5": excelize.CellTypeInlineString, "E5": excelize.CellTypeUnset,
+	}
+	for cell, want := range types {
+		if typ, _ := f.GetCellType("Deals", cell); typ != want {
+			t.Errorf("%s has type %v, want %v", cell, typ, want)
 		}
 		if fx, _ := f.GetCellFormula("Deals", cell); fx != "" {
 			t.Errorf("%s holds formula %q", cell, fx)
 		}
 	}
+	if sheet := sheetXML(t, path, "xl/worksheets/sheet1.xml"); !strings.Contains(sheet, `<autoFilter ref="$A$1:$F$5"`) {
+		t.Errorf("no autofilter over the header and rows:\n%.3000s", sheet)
+	}
+	for col, want := range map[string]float64{"A": 13, "B": 14, "C": 15, "F": 82} {
+		if got, _ := f.GetColWidth("Deals", col); got != want {
+			t.Errorf("width of column %s is %v, want %v", col, got, want)
+		}
+	}
+	if panes, _ := f.GetPanes("Deals"); !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("panes %+v, want the header frozen", panes)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", info.Mode(), err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("the folder holds %d entries, want the rejects file alone", len(entries))
+	}
+}
+
+// What stands above the input's header stands above the rejects file's, on the same
+// rows, so that the mapping's header_row reads it; blank rows stay blank.
+func TestRejectsAbove(t *testing.T) {
+	t.Parallel()
+	above := [][]string{{"Deals export", "", ""}, nil, {"=evil()", "note"}}
+	for _, name := range []string{"r.csv", "r.xlsx"} {
+		path := filepath.Join(t.TempDir(), name)
+		r, err := NewRejects(path, rejectsHeader, ';', RejectsAbove(above))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Write([]string{"D-1", "Kitchen", "x"}, "bad")
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var got [][]string
+		if name == "r.csv" {
+			data, _ := os.ReadFile(path)
+			want := "\uFEFFDeals export;;\n\n'=evil();note\nDeal ID;Deal Name;Close Date;error\nD-1;Kitchen;x;bad\n"
+			if string(data) != want {
+				t.Errorf("csv: got %q, want %q", data, want)
+			}
+			continue
+		}
+		f, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err = f.GetRows("rejects")
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [][]string{{"Deals export"}, nil, {"=evil()", "note"}, {"Deal ID", "Deal Name", "Close Date", "error"}, {"D-1", "Kitchen", "x", "bad"}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("xlsx (-want +got):\n%s", diff)
+		}
+		if panes, _ := f.GetPanes("rejects"); panes.YSplit != 4 {
+			t.Errorf("xlsx: frozen at %d rows, want 4", panes.YSplit)
+		}
+	}
+	// With the same rows above, a later run that rejects nothing finds its header and
+	// removes the file.
+	for _, name := range []string{"s.csv", "s.xlsx"} {
+		path := filepath.Join(t.TempDir(), name)
+		r, _ := NewRejects(path, rejectsHeader, ';', RejectsAbove(above))
+		r.Write([]string{"D-1"}, "bad")
+		r.Close()
+		r, _ = NewRejects(path, rejectsHeader, ';', RejectsAbove(above))
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: the stale rejects file stayed", name)
+		}
+	}
+}
+
+func TestRejectsMode(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "new", "r.csv")
+	r, err := NewRejects(path, rejectsHeader, ',')
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write([]string{"1"}, "bad")
+	r.Close()
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", info.Mode(), err)
+	}
 }
 
 func TestNewRejectsErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	if _, err := NewRejects(filepath.Join(dir, "missing", "r.csv"), rejectsHeader, ','); err == nil {
-		t.Errorf("a rejects file in a missing folder was accepted")
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewRejects(filepath.Join(blocker, "r.csv"), rejectsHeader, ','); err == nil {
+		t.Errorf("a rejects file under a regular file was accepted")
 	}
 	if _, err := NewRejects(filepath.Join(dir, "r.csv"), rejectsHeader, '"'); err == nil {
 		t.Errorf(`delimiter '"' was accepted`)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("the folder holds %d entries, want none", len(entries))
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %d entries, want the blocker alone", len(entries))
 	}
 }

@@ -281,6 +281,7 @@ func makeFolder(path string) error {
 // renames it over path, so that path never holds half a file: a failed write (a full
 // disk) leaves what was there before, or nothing. The file gets fileMode.
 func replaceFile(path string, write func(*os.File) error) error {
+	path = followLinks(path) // a link to the report stays a link; its target gets the new file
 	if err := makeFolder(path); err != nil {
 		return err
 	}
@@ -320,6 +321,26 @@ func replaceFile(path string, write func(*os.File) error) error {
 	}
 	done = true
 	return nil
+}
+
+// followLinks is path, or the file its symbolic links end at, whether that exists yet
+// or not.
+func followLinks(path string) string {
+	for range 40 { // as many hops as Linux follows
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return path
 }
 
 // MaxCell is the most characters (UTF-16 code units, as Excel counts them) a cell of any

@@ -155,9 +155,7 @@ func (x *xlsxReport) build(s Summary) (err error) {
 		lines := 1
 		for i, v := range rec {
 			if wrapped[i] {
-				// A column's width counts digits; text in a proportional font is about a
-				// tenth narrower on average, which a few capitals do not undo.
-				lines = max(lines, wrappedLines(v, widths[i]*11/10-2))
+				lines = max(lines, wrappedLines(v, textRoom(widths[i])))
 			}
 		}
 		opts := excelize.RowOpts{}
@@ -204,6 +202,11 @@ func (x *xlsxReport) build(s Summary) (err error) {
 	}
 	return replaceFile(x.path, func(f *os.File) error { return book.Write(f) })
 }
+
+// textRoom is how many characters of text a column of the given width shows on a line:
+// a width counts digits, and text in a proportional font is about a fifth narrower on
+// average; the cell's padding takes two.
+func textRoom(width int) int { return width*6/5 - 2 }
 
 // lineHeight is the height of one line of 11-point text, in points.
 const lineHeight = 15
@@ -297,7 +300,7 @@ func newStyles(book *excelize.File) (*styles, error) {
 		id    *int
 		style excelize.Style
 	}{
-		{&st.plain, excelize.Style{Font: f(false, "", 11)}},
+		{&st.plain, excelize.Style{Font: f(false, "", 11), Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top"}}},
 		{&st.header, excelize.Style{
 			Font:      f(true, "", 11),
 			Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top"},
@@ -319,10 +322,16 @@ func newStyles(book *excelize.File) (*styles, error) {
 		{&st.dateTime, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("yyyy-mm-dd hh:mm:ss"), Alignment: &excelize.Alignment{Horizontal: "left"}}},
 		{&st.decimal, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("#,##0.0"), Alignment: &excelize.Alignment{Horizontal: "left"}}},
 		{&st.integer, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("#,##0"), Alignment: &excelize.Alignment{Horizontal: "left"}}},
-		{&st.date, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("yyyy-mm-dd")}},
+		{&st.date, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("yyyy-mm-dd"), Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top"}}},
 		{&st.wrap, excelize.Style{Font: f(false, "", 11), Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 	}
 	for _, d := range defs {
+		// Every cell sits at the top of its row, so that a label and its value, or a
+		// wrapped cell and its neighbours, read on one line.
+		if d.style.Alignment == nil {
+			d.style.Alignment = &excelize.Alignment{}
+		}
+		d.style.Alignment.Vertical = "top"
 		if *d.id, err = book.NewStyle(&d.style); err != nil {
 			return nil, err
 		}

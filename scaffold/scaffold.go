@@ -37,6 +37,7 @@ type Portal struct {
 	Stages       []Stage
 	Users        []User
 	CustomFields []string // labels of the opportunity custom fields
+	Currencies   []Currency
 }
 
 // Stage is one of the portal's stages. Type: 0 open, 1 won, 2 lost.
@@ -49,52 +50,6 @@ type Stage struct {
 // User is one of the portal's users.
 type User struct {
 	ID, UserName, DisplayName, Email string
-}
-
-// known maps a column name, folded by norm, to the API field it usually holds.
-var known = map[string]string{}
-
-func init() {
-	add := func(field string, names ...string) {
-		for _, n := range names {
-			known[norm(n)] = field
-		}
-	}
-	add("title", "Title", "Name", "Deal Name", "Deal", "Deal Title", "Opportunity Name", "Opportunity", "Opportunity Title", "Subject")
-	add("description", "Description", "Notes", "Note", "Details", "Comments", "Deal Description")
-	add("bidValue", "Amount", "Value", "Deal Value", "Deal Amount", "Bid Value", "Budget", "Opportunity Amount", "Amount (converted)", "Betrag", "Wert")
-	add("bidCurrencyAbbr", "Currency", "Deal Currency", "Opportunity Currency", "Currency Code", "Bid Currency", "Currency ISO Code", "Value Currency", "Währung")
-	add("bidType", "Bid Type", "Billing")
-	add("perPeriodValue", "Per Period Value", "Periods", "Number of Periods")
-	add("expectedCloseDate", "Close Date", "Closing Date", "Expected Close Date", "Expected Close", "Estimated Close Date", "Expected Close Date (Date)", "Due Date")
-	add("actualCloseDate", "Actual Close Date", "Won Time", "Date Closed", "Closed Date", "Actual Close")
-	add("stageid", "Stage", "Deal Stage", "Opportunity Stage", "Sales Stage", "Pipeline Stage", "Phase", "Milestone")
-	add("successProbability", "Probability", "Probability (%)", "Probability %", "Win Probability", "Deal Probability", "Success Probability", "Deal probability (%)")
-	add("responsibleid", "Owner", "Opportunity Owner", "Deal Owner", "Deal owner", "Responsible", "Assigned To", "Sales Rep", "Owner Name", "Salesperson", "User")
-	add("contactid", "Account Name", "Account", "Associated Company", "Organization", "Organisation", "Organization Name", "Company", "Client", "Customer", "Contact", "Contact Name", "Person", "Associated Contact", "Contact Person")
-	add("key", "ID", "Deal ID", "Opportunity ID", "Record ID", "Record Id", "Deal Id")
-	add("isPrivate", "Private", "Is Private")
-	// German and French exports (Pipedrive and Zoho write headers in the user's language).
-	add("title", "Titel", "Bezeichnung", "Titre", "Nom de l'affaire")
-	add("description", "Beschreibung", "Notizen", "Notes de l'affaire")
-	add("bidValue", "Montant", "Valeur")
-	add("bidCurrencyAbbr", "Devise")
-	add("expectedCloseDate", "Abschlussdatum", "Erwartetes Abschlussdatum", "Date de clôture", "Date de clôture prévue")
-	add("stageid", "Stufe", "Étape")
-	add("successProbability", "Wahrscheinlichkeit", "Probabilité")
-	add("responsibleid", "Besitzer", "Inhaber", "Verantwortlich", "Propriétaire", "Responsable")
-	add("contactid", "Firma", "Organisation", "Kontakt", "Société", "Entreprise")
-}
-
-// norm folds a column name for comparison: lower case, letters and digits only.
-func norm(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // GuessEncoding names the encoding of a CSV file's first bytes: "" for UTF-8 (with or
@@ -129,7 +84,10 @@ type proposal struct {
 	order    []string
 	used     map[int]bool
 	key      string
-	locale   string // the language of month names in the dates, when not English
+	keyNote  string   // why the key column was taken, when by its content
+	keyField string   // the key_field label to propose; "" = none
+	top      []string // top-level lines after fields: (tags:, created:)
+	locale   string   // the language of month names in the dates, when not English
 	customs  []string
 	unmapped []string
 }
@@ -164,34 +122,7 @@ func (p *proposal) set(field string, lines ...string) {
 func q(s string) string { return strconv.Quote(s) }
 
 func (p *proposal) propose() {
-	// Columns by name; the first column naming a field wins, a second contact column
-	// becomes members.
-	byField := map[string]*column{}
-	var extraContacts []*column
-	for i := range p.cols {
-		c := &p.cols[i]
-		field, ok := known[norm(c.name)]
-		if !ok {
-			continue
-		}
-		if field == "key" {
-			if p.key == "" {
-				p.key = c.name
-				p.used[c.index] = true
-			}
-			continue
-		}
-		if _, taken := byField[field]; taken {
-			if field == "contactid" {
-				extraContacts = append(extraContacts, c)
-				p.used[c.index] = true
-			}
-			continue
-		}
-		byField[field] = c
-		p.used[c.index] = true
-	}
-
+	byField, extraContacts := p.classify()
 	for _, field := range []string{"title", "description", "contactid", "responsibleid", "bidType", "bidValue", "bidCurrencyAbbr",
 		"perPeriodValue", "stageid", "successProbability", "actualCloseDate", "expectedCloseDate", "isPrivate"} {
 		c := byField[field]
@@ -214,9 +145,17 @@ func (p *proposal) propose() {
 			p.probability(c)
 		case "bidType":
 			p.bidType(c)
+		case "bidCurrencyAbbr":
+			p.currency(c)
 		default:
 			p.set(field, "  "+field+": { column: "+q(c.name)+" }")
 		}
+	}
+	if c := byField["tags"]; c != nil {
+		p.tags(c)
+	}
+	if c := byField["created"]; c != nil {
+		p.created(c)
 	}
 	if len(extraContacts) > 0 {
 		c := extraContacts[0]
@@ -302,10 +241,14 @@ func (p *proposal) bidType(c *column) {
 			continue
 		}
 		found := ""
+		words := strings.FieldsFunc(strings.ToLower(v), func(r rune) bool { return !unicode.IsLetter(r) })
+	find:
 		for _, w := range bidTypeWords {
-			if strings.HasPrefix(strings.ToLower(v), w.word) {
-				found = w.bidType
-				break
+			for _, word := range words {
+				if word != "per" && strings.HasPrefix(word, w.word) {
+					found = w.bidType
+					break find
+				}
 			}
 		}
 		if found == "" {
@@ -565,7 +508,7 @@ var numericDate = regexp.MustCompile(`^(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})
 func (p *proposal) date(field string, c *column) {
 	plain := "  " + field + ": { column: " + q(c.name) + " }"
 	var dayFirst, monthFirst, yearFirst, ambiguous int
-	sep, yearLen, withTime, seconds := "", 4, false, false
+	sep, yearLen, withTime, seconds, spaced := "", 4, false, false, false
 	for _, v := range c.values {
 		m := numericDate.FindStringSubmatch(v)
 		if m == nil {
@@ -580,21 +523,20 @@ func (p *proposal) date(field string, c *column) {
 		sep = m[2]
 		withTime = withTime || m[6] != ""
 		seconds = seconds || m[8] != ""
-		a, _ := strconv.Atoi(m[1])
-		b, _ := strconv.Atoi(m[3])
-		switch {
-		case len(m[1]) == 4:
+		spaced = spaced || m[6] != "" && strings.Contains(v, " ")
+		switch order := dateOrder(m); order {
+		case 'Y':
 			yearFirst++
-		case a > 12:
+		case 'D':
 			dayFirst++
-		case b > 12:
+		case 'M':
 			monthFirst++
 		default:
 			ambiguous++
 		}
 		yearLen = len(m[5])
 	}
-	if sep == "" || yearFirst > 0 && sep == "-" && dayFirst+monthFirst+ambiguous == 0 && !withTime {
+	if sep == "" || yearFirst > 0 && sep == "-" && dayFirst+monthFirst+ambiguous == 0 && !spaced {
 		p.set(field, plain) // ISO, serials, month names: read without a format
 		return
 	}
@@ -620,6 +562,10 @@ func (p *proposal) date(field string, c *column) {
 		format = "D" + sep + "M" + sep + y
 	case monthFirst > 0:
 		format = "M" + sep + "D" + sep + y
+	case p.fileOrder(sep) == 'D':
+		format = "D" + sep + "M" + sep + y // the file's other date columns say day first
+	case p.fileOrder(sep) == 'M':
+		format = "M" + sep + "D" + sep + y
 	default:
 		// Every sample fits both orders: a dot is European, a slash more often American.
 		format = "M" + sep + "D" + sep + y
@@ -635,6 +581,50 @@ func (p *proposal) date(field string, c *column) {
 		return
 	}
 	p.set(field, rule)
+}
+
+// dateOrder tells from one numeric date's parts which comes first: 'Y' the year, 'D' the
+// day (the first part is above 12), 'M' the month (the second is), 0 when both fit.
+func dateOrder(m []string) byte {
+	a, _ := strconv.Atoi(m[1])
+	b, _ := strconv.Atoi(m[3])
+	switch {
+	case len(m[1]) == 4:
+		return 'Y'
+	case a > 12:
+		return 'D'
+	case b > 12:
+		return 'M'
+	}
+	return 0
+}
+
+// fileOrder is what every column of the sample says of dates written with sep: 'D' when
+// they put the day first, 'M' the month, 0 when they do not tell or disagree. An export
+// writes all its dates one way, so a column whose own dates fit both orders follows it.
+func (p *proposal) fileOrder(sep string) byte {
+	var day, month int
+	for _, c := range p.in.Rows {
+		for _, v := range c {
+			m := numericDate.FindStringSubmatch(strings.TrimSpace(v))
+			if m == nil || m[2] != sep {
+				continue
+			}
+			switch dateOrder(m) {
+			case 'D':
+				day++
+			case 'M':
+				month++
+			}
+		}
+	}
+	switch {
+	case day > 0 && month == 0:
+		return 'D'
+	case month > 0 && day == 0:
+		return 'M'
+	}
+	return 0
 }
 
 func (p *proposal) render() string {
@@ -664,7 +654,13 @@ func (p *proposal) render() string {
 		b.WriteString("locale: " + p.locale + "  # the dates name their months in this language\n")
 	}
 	if p.key != "" {
+		if p.keyNote != "" {
+			b.WriteString("# The key column was " + p.keyNote + ".\n")
+		}
 		b.WriteString("key: [" + q(p.key) + "]  # identifies a row across runs\n")
+		b.WriteString("# The portal keeps each deal's key in this text custom field, so that a run on a new or lost state\n")
+		b.WriteString("# database still finds what was imported; the import creates the field when an administrator runs it.\n")
+		b.WriteString("key_field: " + q(p.keyField) + "\n")
 	} else {
 		b.WriteString("# key: [\"ID\"]  # TODO: decide: no id column found; a key column makes re-runs update instead of duplicate\n")
 	}
@@ -673,6 +669,9 @@ func (p *proposal) render() string {
 		for _, line := range p.fields[f] {
 			b.WriteString(line + "\n")
 		}
+	}
+	for _, line := range p.top {
+		b.WriteString(line + "\n")
 	}
 	if len(p.customs) > 0 {
 		b.WriteString("custom_fields:\n" + strings.Join(p.customs, "\n") + "\n")

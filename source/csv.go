@@ -23,7 +23,15 @@ import (
 // for invalid UTF-8.
 const bufSize = 1 << 20
 
-const notUTF8 = `row %d is not valid UTF-8: if the file is in a legacy encoding, set "encoding: windows-1252" (or the file's encoding) in the mapping`
+// notUTF8 says a row is not UTF-8 and which encodings its bytes most likely are in.
+func notUTF8(row int, sample []byte) string {
+	guesses := GuessEncodings(sample)
+	also := ""
+	if len(guesses) > 1 {
+		also = " (else " + strings.Join(guesses[1:], " or ") + ")"
+	}
+	return fmt.Sprintf(`row %d is not valid UTF-8: it is most likely %s%s: set "encoding: %s" in the mapping's input (nothing is read as mojibake)`, row, guesses[0], also, guesses[0])
+}
 
 const binaryData = `row %d holds a NUL byte: this is a binary file, not CSV text (if it is UTF-16 text without a byte order mark, set "encoding: utf-16le" in the mapping)`
 
@@ -66,9 +74,41 @@ func openCSV(src io.Reader, name string, opts Options) (*Reader, error) {
 		st.checkUTF8 = true
 	}
 
+	// Every record is bounded (encoding/csv holds a whole one in memory), and the rest reads
+	// what the guard lets through.
+	guard := &recordGuard{r: st.in, row: 1}
+	st.in = bufio.NewReaderSize(guard, bufSize)
 	head, err := st.in.Peek(bufSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, r.errorf("%v", err)
+	}
+	// Excel's "sep=;" first line names the delimiter and is no row: Excel does not show it.
+	sep := rune(0)
+	if len(head) >= 5 && strings.EqualFold(string(head[:4]), "sep=") {
+		c, size := utf8.DecodeRune(head[4:])
+		rest := head[4+size:]
+		eol := 0
+		switch {
+		case bytes.HasPrefix(rest, []byte("\r\n")):
+			eol = 2
+		case len(rest) == 0 || rest[0] == '\n' || rest[0] == '\r':
+			eol = min(len(rest), 1)
+		}
+		if c != utf8.RuneError && c != '"' && (eol > 0 || len(rest) == 0) {
+			sep = c
+			st.in.Discard(4 + size + eol)
+			guard.row--
+			if head, err = st.in.Peek(bufSize); err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+				return nil, r.errorf("%v", err)
+			}
+		}
+	}
+	// Classic Mac OS ends lines with a CR alone.
+	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
+		st.in = bufio.NewReaderSize(crToLF{st.in}, bufSize)
+		if head, err = st.in.Peek(bufSize); err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			return nil, r.errorf("%v", err)
+		}
 	}
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
@@ -83,7 +123,7 @@ func openCSV(src io.Reader, name string, opts Options) (*Reader, error) {
 		}
 		if !utf8.Valid(head) {
 			if i := invalidUTF8(head, err == io.EOF); i >= 0 {
-				return nil, r.errorf(notUTF8, rowAt(head, i))
+				return nil, r.errorf("%s", notUTF8(rowAt(head, i), head))
 			}
 		}
 		st.checked = int64(len(head) - utf8.UTFMax) // a rune cut at the end was not checked
@@ -91,6 +131,9 @@ func openCSV(src io.Reader, name string, opts Options) (*Reader, error) {
 
 	headerRow := max(opts.HeaderRow, 1)
 	comma := opts.Delimiter
+	if comma == 0 {
+		comma = sep
+	}
 	if comma == 0 {
 		comma = detectDelimiter(head, headerRow)
 	} else if comma == '"' || comma == '\r' || comma == '\n' || comma == utf8.RuneError || !utf8.ValidRune(comma) {
@@ -112,7 +155,8 @@ func openCSV(src io.Reader, name string, opts Options) (*Reader, error) {
 		case err != nil:
 			return nil, err
 		case row.Number < headerRow:
-			continue // rows above the header: titles and notes
+			r.keepAbove(row.Number, row.Cells) // rows above the header: titles and notes
+			continue
 		case row.Number > headerRow:
 			return nil, r.errorf("header row %d is empty; the next row with data is %d", headerRow, row.Number)
 		case row.Err != nil:
@@ -176,11 +220,46 @@ func (r *Reader) readCSV() (Row, error) {
 	if st.checkUTF8 && st.r.InputOffset() > st.checked {
 		for _, c := range rec {
 			if !utf8.ValidString(c) {
-				return Row{}, r.errorf(notUTF8, row.Number)
+				return Row{}, r.errorf("%s", notUTF8(row.Number, []byte(strings.Join(rec, " "))))
 			}
 		}
 	}
+	if row.Err == nil {
+		row.Err = checkCells(row.Number, rec)
+	}
 	return row, nil
+}
+
+// checkCells finds what no text cell holds: a NUL byte (binary data), or more than Excel's
+// 32,767 characters. Such a cell is cut to that many, so that the row in flight stays
+// small; the row is then invalid.
+func checkCells(number int, cells []string) error {
+	var err error
+	for i, c := range cells {
+		if err == nil && strings.IndexByte(c, 0) >= 0 {
+			err = fmt.Errorf("row %d: column %s holds a NUL byte: binary data, not text", number, column(i))
+		}
+		if len(c) > maxCellChars {
+			if n := utf8.RuneCountInString(c); n > maxCellChars {
+				if err == nil {
+					err = fmt.Errorf("row %d: column %s holds %d characters, over 32,767 (Excel's limit for a cell)", number, column(i), n)
+				}
+				cells[i] = cutRunes(c, maxCellChars)
+			}
+		}
+	}
+	return err
+}
+
+// cutRunes returns the first n characters of s.
+func cutRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 func (r *Reader) atEOF() bool {
@@ -279,6 +358,64 @@ func invalidUTF8(b []byte, atEOF bool) int {
 		i += n
 	}
 	return -1
+}
+
+// recordGuard fails a read once a record (a line outside quotes; CR, LF or CRLF) passes
+// maxRecordBytes: encoding/csv would hold any record whole, however long.
+type recordGuard struct {
+	r      io.Reader
+	quoted bool
+	cr     bool // the last byte was a CR
+	n      int  // bytes of the current record
+	row    int  // lines outside quotes so far + 1: the row being read
+}
+
+func (g *recordGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	for b := p[:n]; len(b) > 0; {
+		var i int
+		if g.quoted {
+			i = bytes.IndexByte(b, '"')
+		} else {
+			i = bytes.IndexAny(b, "\"\n\r")
+		}
+		if i < 0 {
+			g.n += len(b)
+			g.cr = false
+			break
+		}
+		if g.n += i + 1; g.n > maxRecordBytes {
+			break
+		}
+		switch c := b[i]; {
+		case c == '"':
+			g.quoted = !g.quoted
+		case c == '\n' && g.cr && i == 0:
+			g.n = 0
+		default:
+			g.n = 0
+			g.row++
+		}
+		g.cr = b[i] == '\r'
+		b = b[i+1:]
+	}
+	if g.n > maxRecordBytes {
+		return 0, fmt.Errorf("row %d is over %d MiB long: a row of deals is far shorter (a cell holds at most 32,767 characters); is this a CSV file?", g.row, maxRecordBytes>>20)
+	}
+	return n, err
+}
+
+// crToLF reads CR line ends as LF.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
 }
 
 type countingReader struct {

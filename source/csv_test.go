@@ -234,7 +234,7 @@ func TestCSVFatal(t *testing.T) {
 		{name: "empty", data: "", wantOpen: "the file is empty"},
 		{name: "only a BOM", data: "\uFEFF", wantOpen: "the file is empty"},
 		{name: "only blank lines", data: "\n\r\n\n", wantOpen: "the file is empty"},
-		{name: "invalid UTF-8, sniffed", data: "a,b\n\"x\ny\",1\nM\xfcller,2\n", wantOpen: `row 3 is not valid UTF-8: if the file is in a legacy encoding, set "encoding: windows-1252"`},
+		{name: "invalid UTF-8, sniffed", data: "a,b\n\"x\ny\",1\nM\xfcller,2\n", wantOpen: `row 3 is not valid UTF-8: it is most likely windows-1252 (else`},
 		{name: "invalid UTF-8 in the header", data: "K\xfcnde\n", wantOpen: "row 1 is not valid UTF-8"},
 		{name: "invalid UTF-8, utf-8 named", data: "a\nK\xfcnde\n", opts: Options{Encoding: "UTF-8"}, wantOpen: "row 2 is not valid UTF-8"},
 		{name: "invalid UTF-8 past the sniffed part", data: "a,b\n" + long + "M\xfcller,2\n", wantNext: `row 104859 is not valid UTF-8`},
@@ -245,6 +245,9 @@ func TestCSVFatal(t *testing.T) {
 		{name: "a picture named .csv", data: "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", wantOpen: "row 3 holds a NUL byte: this is a binary file, not CSV text"},
 		{name: "all zeros", data: "\x00\x00\x00\x00", wantOpen: "row 1 holds a NUL byte"},
 		{name: "UTF-16 without a BOM", data: "a\x00,\x00b\x00\n\x00", wantOpen: `set "encoding: utf-16le"`},
+		{name: "a record over the bound", data: "a,b\n1," + strings.Repeat("x", maxRecordBytes) + "\n", wantNext: "row 2 is over 16 MiB long"},
+		{name: "a header line over the bound", data: strings.Repeat("y", 2*maxRecordBytes) + "\n", wantOpen: "row 1 is over 16 MiB long"},
+		{name: "a quoted record over the bound", data: "a,b\n1,\"" + strings.Repeat("x\n", maxRecordBytes) + "\"\n", wantNext: "row 2 is over 16 MiB long"},
 		{name: "parse error in the header", data: "a,b\"c\n1,2\n", wantOpen: "header row 1: parse error on line 1, column 4: bare \""},
 	}
 	for _, tt := range tests {
@@ -296,8 +299,8 @@ func TestCSVStdin(t *testing.T) {
 	if diff := cmp.Diff([]got{{2, []string{"1", "2"}, ""}}, readAll(t, r)); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
-	if done, total := r.Progress(); done != 8 || total != 0 {
-		t.Errorf("Progress() = %d, %d; want 8, 0", done, total)
+	if done, total := r.Progress(); done != 8 || total != 8 {
+		t.Errorf("Progress() = %d, %d; want 8, 8 (stdin is spooled: its size is known)", done, total)
 	}
 	if ref := r.CellRef(2, 0); ref != "" {
 		t.Errorf("CellRef = %q, want \"\"", ref)

@@ -23,6 +23,14 @@ type Options struct {
 	HeaderRow int    // 1-based row holding the column names; 0 = 1
 	Delimiter rune   // CSV; 0 = detected from the header line among , ; \t |
 	Encoding  string // CSV; "" = UTF-8 (a BOM selects UTF-8 or UTF-16); else a golang.org/x/text name such as windows-1252
+	Name      string // what errors call the file; "" = its path (a spooled stdin is "stdin")
+}
+
+func (o Options) name(path string) string {
+	if o.Name != "" {
+		return o.Name
+	}
+	return path
 }
 
 // Row is one data row. Number is the row number a spreadsheet shows (a quoted multi-line
@@ -48,13 +56,17 @@ type Reader struct {
 	err    error        // sticky: io.EOF or the fatal error Next returned
 	closer io.Closer    // the file Open opened; nil for OpenReader
 
+	above []Row // the rows above the header, blank ones left out
+
+	opts  Options
+	path  string   // CSV: the file Open opened, "" when read from a spool
+	spool *os.File // CSV read through OpenReader: the unlinked copy of the stream
+
 	csv *csvState
 
-	xlsx     *excelize.File
-	rows     *excelize.Rows
+	x        *xlsxState
 	sheet    string
 	date1904 bool
-	row      int // XLSX: the row last read
 }
 
 // Open opens the file at path: XLSX when its extension is .xlsx or .xlsm, otherwise CSV;
@@ -66,35 +78,96 @@ func Open(path string, opts Options) (*Reader, error) {
 		return OpenReader(os.Stdin, "stdin", opts)
 	}
 	if opts.HeaderRow < 0 {
-		return nil, errorf(path, "header row %d: want 1 or more", opts.HeaderRow)
+		return nil, errorf(opts.name(path), "header row %d: want 1 or more", opts.HeaderRow)
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx", ".xlsm":
 		return openXLSX(path, opts)
 	case ".xls":
-		return nil, errorf(path, "old .xls workbooks cannot be read: save it as .xlsx")
+		return nil, errorf(opts.name(path), "old .xls workbooks cannot be read: save it as .xlsx")
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // *fs.PathError names the file
 	}
-	r, err := openCSV(f, path, opts)
+	r, err := openCSV(f, opts.name(path), opts)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	r.closer = f
+	r.closer, r.path, r.opts = f, path, opts
 	return r, nil
 }
 
-// OpenReader reads CSV from in, naming it name in errors, as Open does a CSV file. It reads
-// up to 1 MiB ahead before returning, to sniff the delimiter and the encoding. Progress has
-// a total only when in is a regular *os.File. Close does not close in.
+// OpenReader reads CSV from in, naming it name in errors, as Open does a CSV file. It first
+// copies in to its end into an unlinked temporary file (gone with the process however it
+// ends), so that a pipe is read through before anything is done with it, can be counted
+// (Count) and has a size for Progress. Close does not close in.
 func OpenReader(in io.Reader, name string, opts Options) (*Reader, error) {
 	if opts.HeaderRow < 0 {
 		return nil, errorf(name, "header row %d: want 1 or more", opts.HeaderRow)
 	}
-	return openCSV(in, name, opts)
+	f, err := os.CreateTemp("", "oppimport-stdin-")
+	if err != nil {
+		return nil, errorf(name, "spooling to a temporary file: %v", err)
+	}
+	os.Remove(f.Name()) // Windows refuses while it is open: removed on Close instead
+	fail := func(err error) (*Reader, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	if _, err := io.Copy(f, in); err != nil {
+		return fail(errorf(name, "spooling to a temporary file: %v", err))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(errorf(name, "%v", err))
+	}
+	r, err := openCSV(f, name, opts)
+	if err != nil {
+		return fail(err)
+	}
+	r.spool, r.opts = f, opts
+	return r, nil
+}
+
+// Count reads the input through a second time from its start, without moving r, and
+// returns the number of data rows Next will deliver, or the error that would stop Next
+// part way (a damaged workbook, invalid UTF-8, a quote never closed): reading is far
+// faster than posting, so a run refuses such a file before anything is posted. An XLSX
+// workbook is not opened again: the second pass reuses its shared strings and styles.
+// Count must not run while Next does.
+func (r *Reader) Count() (int64, error) {
+	var c *Reader
+	var err error
+	switch {
+	case r.x != nil:
+		c, err = r.cloneXLSX()
+	case r.spool != nil:
+		st, serr := r.spool.Stat()
+		if serr != nil {
+			return 0, r.errorf("%v", serr)
+		}
+		c, err = openCSV(io.NewSectionReader(r.spool, 0, st.Size()), r.name, r.opts)
+	case r.path != "":
+		c, err = Open(r.path, r.opts)
+	default:
+		return 0, r.errorf("reader closed")
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	var n int64
+	for {
+		if _, err := c.Next(); err != nil {
+			if err == io.EOF {
+				return n, nil
+			}
+			return n, err
+		}
+		n++
+	}
 }
 
 // Header returns the column names as in the file, trimmed of spaces and BOM, without
@@ -128,19 +201,40 @@ func (r *Reader) Close() error {
 		r.err = r.errorf("reader closed")
 	}
 	var errs []error
-	if r.rows != nil {
-		r.rows.Close() // its only other error is Error(), already returned by Next
-		r.rows = nil
-	}
-	if r.xlsx != nil {
-		errs = append(errs, r.xlsx.Close())
-		r.xlsx = nil
+	if r.x != nil {
+		errs = append(errs, r.x.Close())
+		r.x = nil
 	}
 	if r.closer != nil {
 		errs = append(errs, r.closer.Close())
 		r.closer = nil
 	}
+	if r.spool != nil {
+		errs = append(errs, r.spool.Close())
+		os.Remove(r.spool.Name())
+		r.spool = nil
+	}
 	return errors.Join(errs...)
+}
+
+// Above returns the rows that stand above the header row (titles, notes, an export's
+// date), each with its number and its cells as read, blank rows left out: a rejects file
+// written with them above its header keeps the header in the same row, so that it imports
+// with the same mapping (header_row). The caller may modify them.
+func (r *Reader) Above() []Row {
+	out := make([]Row, len(r.above))
+	for i, row := range r.above {
+		out[i] = Row{Number: row.Number, Cells: slices.Clone(row.Cells)}
+	}
+	return out
+}
+
+// keepAbove keeps a row above the header.
+func (r *Reader) keepAbove(number int, cells []string) {
+	if blank(cells) {
+		return
+	}
+	r.above = append(r.above, Row{Number: number, Cells: slices.Clone(cells)})
 }
 
 // Kind returns "csv" or "xlsx".

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/oppimport/oppimport/emulator"
+)
+
+// No output is ever the input, the mapping, the state or another output, whatever name it
+// goes by: the run is refused before anything is opened for writing or posted.
+func TestOutputsNeverOverwriteInputs(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	const content = "Title\nKitchen\nRoof\n"
+	in := writeFile(t, dir, "deals.csv", content)
+	mp := writeFile(t, dir, "m.yaml", keyedTitleMapping)
+	hard := filepath.Join(dir, "hard.csv")
+	if err := os.Link(in, hard); err != nil {
+		t.Fatal(err)
+	}
+	soft := filepath.Join(dir, "soft.csv")
+	if err := os.Symlink(in, soft); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"report is the input", []string{"--report", in}, "the input and the report (--report) are the same file"},
+		{"rejects is the input", []string{"--rejects", in}, "the input and the rejects file (--rejects) are the same file"},
+		{"rejects is the report", []string{"--report", filepath.Join(dir, "r.csv"), "--rejects", filepath.Join(dir, "r.csv")}, "the report (--report) and the rejects file (--rejects) are the same file"},
+		{"report is a hard link of the input", []string{"--report", hard}, "the input and the report (--report) are the same file under another name"},
+		{"report is a symbolic link to the input", []string{"--report", soft}, "the input and the report (--report) are the same file"},
+		{"report through another spelling", []string{"--report", filepath.Join(dir, ".", "sub", "..", "deals.csv")}, "the input and the report (--report) are the same file"},
+		{"state is the input", []string{"--state", in}, "the input and the state database (--state) are the same file"},
+		{"report is the mapping", []string{"--report", mp}, "the mapping (--mapping) and the report (--report) are the same file"},
+	}
+	for _, tt := range tests {
+		args := append([]string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never"}, tt.args...)
+		res := runCmd(t, append(args, in)...)
+		if res.code != exitNothing {
+			t.Errorf("%s: exit %d, want 2:\n%s", tt.name, res.code, res.stderr)
+		}
+		if !strings.Contains(res.stderr, tt.want) || !strings.Contains(res.stderr, "nothing was posted") {
+			t.Errorf("%s: stderr %q, want it to say %q and that nothing was posted", tt.name, res.stderr, tt.want)
+		}
+		if got, _ := os.ReadFile(in); string(got) != content {
+			t.Errorf("%s: the input now holds %q", tt.name, got)
+		}
+		if got, _ := os.ReadFile(mp); string(got) != keyedTitleMapping {
+			t.Errorf("%s: the mapping now holds %q", tt.name, got)
+		}
+	}
+	if n := len(srv.Opportunities()); n != 0 {
+		t.Errorf("the portal holds %d deals, want none", n)
+	}
+	// validate alike, though it has no state database.
+	res := runCmd(t, "validate", "--mapping", mp, "--report", in, in)
+	if res.code != exitNothing || !strings.Contains(res.stderr, "are the same file") {
+		t.Errorf("validate --report INPUT: exit %d, want 2:\n%s", res.code, res.stderr)
+	}
+}
+
+// Reports and rejects hold the customer's data: 0600, never executable, in a folder the
+// run makes; the report names each deal's title and its page on the portal.
+func TestOutputsModesFolderTitleURL(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	in := writeFile(t, dir, "deals.csv", "Title,Close\nKitchen,2024-03-15\nRoof,31.02.2024\n")
+	mp := writeFile(t, dir, "m.yaml", keyedTitleMapping+"  expectedCloseDate: { column: Close }\n")
+	for _, ext := range []string{"csv", "xlsx"} {
+		out := filepath.Join(dir, "reports-"+ext, "nightly")
+		report := filepath.Join(out, "run."+ext)
+		res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
+			"--state", filepath.Join(dir, ext+".state.db"), "--report", report, in)
+		if res.code != exitRows {
+			t.Fatalf("%s: exit %d, want 1:\n%s", ext, res.code, res.stderr)
+		}
+		for _, f := range []string{report, filepath.Join(out, "deals.rejects.csv")} {
+			info, err := os.Stat(f)
+			if err != nil {
+				t.Errorf("%s: %v", ext, err)
+				continue
+			}
+			if got := info.Mode().Perm(); got != 0o600 {
+				t.Errorf("%s: mode %v, want 0600", f, got)
+			}
+		}
+		if info, err := os.Stat(out); err != nil || info.Mode().Perm() != 0o700 {
+			t.Errorf("%s: folder %v (%v), want made 0700", out, info.Mode(), err)
+		}
+		if ext != "csv" {
+			continue
+		}
+		rows := readReport(t, report)
+		id := rows[1][3]
+		want := [][]string{
+			{"row", "key", "status", "opportunity_id", "attempts", "http_status", "error", "title", "url"},
+			{"2", "Kitchen", "created", id, "1", "201", "", "Kitchen", url + "/Products/CRM/Deals.aspx?id=" + id},
+		}
+		if got := rows[:2]; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("report rows %q, want %q", got, want)
+		}
+		if got := rows[2]; got[2] != "invalid" || got[7] != "Roof" || got[8] != "" {
+			t.Errorf("invalid row %q, want its title and no url", got)
+		}
+	}
+}
+
+// A report that cannot be written stops the run: no new row starts, exit 3, and the state
+// keeps every id, so that the next run creates only the rest, none twice.
+func TestReportWriteFailureStops(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("a FIFO stands for the full disk")
+	}
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	const rows = 400
+	var b strings.Builder
+	b.WriteString("Title\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "Deal %04d with a long enough title to fill the report's buffer soon\n", i)
+	}
+	in := writeFile(t, dir, "deals.csv", b.String())
+	mp := writeFile(t, dir, "m.yaml", keyedTitleMapping)
+	// The report is a pipe whose reader leaves after the header: every later write fails,
+	// as on a full disk.
+	fifo := filepath.Join(dir, "r.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = bufio.NewReader(f).ReadString('\n')
+		f.Close()
+		done <- err
+	}()
+	res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--rate", "400", "--report", fifo, in)
+	if err := <-done; err != nil {
+		t.Fatalf("the pipe's reader: %v", err)
+	}
+	if res.code != exitStopped {
+		t.Fatalf("exit %d, want 3:\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "the report could not be written") {
+		t.Errorf("stderr does not say why the run stopped:\n%s", res.stderr)
+	}
+	posted := len(srv.Opportunities())
+	if posted == 0 || posted >= rows {
+		t.Fatalf("the portal holds %d deals, want some but not all %d: the run went on after the report failed", posted, rows)
+	}
+	os.Remove(fifo)
+	res = runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--rate", "1000", "--report", fifo, in)
+	if res.code != exitOK {
+		t.Fatalf("the second run: exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	created, skipped := 0, 0
+	for _, r := range readReport(t, fifo)[1:] {
+		switch r[2] {
+		case "created":
+			created++
+		case "skipped":
+			skipped++
+		}
+	}
+	if created != rows-posted || skipped != posted {
+		t.Errorf("the second run created %d and skipped %d, want %d and %d", created, skipped, rows-posted, posted)
+	}
+	if n := len(srv.Opportunities()); n != rows {
+		t.Errorf("the portal holds %d deals, want %d: a row was created twice or never", n, rows)
+	}
+}
