@@ -37,3 +37,16 @@ func (p *poster) AddTag(ctx context.Context, id int64, tag string) (int, error) 
 func (p *poster) RemoveTag(ctx context.Context, id int64, tag string) (int, error) {
 	return p.client.RemoveTag(ctx, id, tag)
 }
+
+// The steps after a create, for the deals Settle adopts (importer.Extras).
+func (p *poster) TagMany(ctx context.Context, tag string, ids []int64) (int, error) {
+	return p.client.TagMany(ctx, tag, ids)
+}
+
+func (p *poster) SetCreationDate(ctx context.Context, id int64, date string) (int, error) {
+	return p.client.SetCreationDate(ctx, id, date)
+}
+
+func (p *poster) DealTags(ctx context.Context, id int64) ([]string, int, error) {
+	return p.client.DealTags(ctx, id)
+}

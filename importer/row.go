@@ -290,6 +290,9 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 			return adopted, forgotten, doubtful, ctx.Err()
 		case ferr == nil && len(ids) == 1:
 			err = l.DB.Answer(ctx, row.IntentRun, l.Portal, row.Key, state.Answer{OpportunityID: ids[0], Outcome: Created, Hash: row.IntentHash})
+			if x, ok := f.(Extras); ok && err == nil {
+				err = adoptExtras(ctx, l, x, row.IntentRun, row.Key, rec, ids[0])
+			}
 			adopted++
 		case ferr == nil && len(ids) == 0:
 			err = l.DB.Forget(ctx, l.Portal, row.Key)

@@ -173,3 +173,27 @@ func join(a, b string) string {
 	}
 	return a + "; " + b
 }
+
+// adoptExtras takes, for a deal an earlier run created and never saw answered (adopted by
+// Settle), the steps that run never took: its creation date and its tags, one request each.
+// What the portal refuses is logged in the state as tags not written (the next sync writes
+// them again); a creation date refused is left, as the deal's own date. The error is the
+// state database's.
+func adoptExtras(ctx context.Context, l *Ledger, x Extras, run int64, key string, rec mapping.Record, id int64) error {
+	if rec.Created != "" {
+		x.SetCreationDate(ctx, id, rec.Created) // best effort: the row was reported long ago
+	}
+	if len(rec.Tags) == 0 {
+		return nil
+	}
+	change := state.TagChange{Complete: true}
+	for _, t := range rec.Tags {
+		if _, err := x.AddTag(ctx, id, t); err != nil {
+			change.Complete = false
+			continue
+		}
+		change.Synced = append(change.Synced, t)
+		change.Added = append(change.Added, t)
+	}
+	return l.DB.SetTags(ctx, run, l.Portal, key, change)
+}
