@@ -129,6 +129,22 @@ func stored(srv *emulator.Server) []opp {
 	return out
 }
 
+// withKeys adds to want the key init-mapping's key_field ("Legacy ID") writes into each deal:
+// the portal itself remembers which row each deal came from.
+func withKeys(t *testing.T, srv *emulator.Server, want []opp, keys ...string) {
+	t.Helper()
+	f, ok := srv.CustomFieldByLabel("Legacy ID")
+	if !ok {
+		t.Fatal(`the import did not create the key field "Legacy ID"`)
+	}
+	for i, k := range keys {
+		if want[i].Custom == nil {
+			want[i].Custom = map[int]string{}
+		}
+		want[i].Custom[int(f.ID)] = k
+	}
+}
+
 const (
 	anna  = "3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41"
 	maria = "8a1d4e7b-2c3f-4a5b-8c9d-0e1f2a3b4c5d"
@@ -154,6 +170,7 @@ func TestImportPipedriveGerman(t *testing.T) {
 		{Title: "Rahmenvertrag Acme", Responsible: zoe, BidValue: "12500", Currency: "EUR", Expected: "2025-01-15", Contact: 1, Stage: 7, Probability: 90},
 		{Title: "Wartung Initech", Responsible: maria, BidValue: "980", Currency: "CHF", Expected: "2025-02-01", Contact: 3, Stage: 5, Probability: 50},
 	}
+	withKeys(t, srv, want, "PD-1", "PD-2", "PD-3")
 	if diff := cmp.Diff(want, stored(srv), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("the portal's opportunities (-want +got):\n%s", diff)
 	}
@@ -181,6 +198,7 @@ func TestImportSalesforce(t *testing.T) {
 		{Title: "Initech pilot", Responsible: john, BidValue: "950", Currency: "USD", Expected: "2025-02-03", Contact: 3, Stage: 1, Probability: 10,
 			Custom: map[int]string{12: "Trade show"}},
 	}
+	withKeys(t, srv, want, "006A1", "006A2", "006A3")
 	if diff := cmp.Diff(want, stored(srv), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("the portal's opportunities (-want +got):\n%s", diff)
 	}
