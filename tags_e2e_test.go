@@ -102,7 +102,10 @@ func TestRequestsPerTaggedRow(t *testing.T) {
 	m := writeFile(t, dir, "deals.yaml", tagsMapping)
 	var b strings.Builder
 	b.WriteString("Deal ID,Title,Labels,Created\n")
-	const n = 1000
+	n := 1000
+	if raceOn {
+		n = 250 // the same property, at a quarter of the race detector's cost
+	}
 	for i := range n {
 		fmt.Fprintf(&b, "D%d,Deal %d,\"EMEA,%s\",\n", i, i, []string{"hot", "cold"}[i%2])
 	}
@@ -116,7 +119,7 @@ func TestRequestsPerTaggedRow(t *testing.T) {
 	if got := st.ByRoute["POST crm/opportunity"]; got != n {
 		t.Fatalf("%d creates, want %d", got, n)
 	}
-	perRow := float64(st.Total) / n
+	perRow := float64(st.Total) / float64(n)
 	t.Logf("%d requests for %d created rows with three tags each: %.3f a row (%d taglist)", st.Total, n, perRow, st.ByRoute["POST crm/opportunity/taglist"])
 	if perRow > 1.1 {
 		t.Errorf("%.3f requests a created row (%v), want at most 1.1", perRow, st.ByRoute)

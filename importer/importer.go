@@ -146,9 +146,10 @@ type item struct {
 	fatal error
 	// The tags to add to opportunity tagID once it was written (see tags.go), and what the
 	// state database was told of them.
-	tagID   int64
-	addTags []string
-	tagged  *state.TagChange
+	tagID    int64
+	addTags  []string
+	tagged   *state.TagChange
+	tagLater bool // tagged is recorded by the run's tagLog, not by the worker
 }
 
 // Run reads every row, maps and validates it, posts the valid ones with Concurrency workers
@@ -194,9 +195,13 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		defer context.AfterFunc(cfg.Abort, cancel)()
 	}
 	var stageErr error // what a delivery from the stage stopped the run with
+	log := tagLog{l: cfg.Ledger}
 	tags := tagging.NewStage(tagCtx, cfg.Extras, tagging.Options{}, func(it item, o tagging.Outcome) {
 		tagged(tagCtx, &cfg, &it, o)
 		err := it.fatal
+		if lerr := log.add(tagCtx, &it); err == nil {
+			err = lerr
+		}
 		if derr := deliver(it); err == nil {
 			err = derr
 		}
@@ -213,6 +218,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	feed := func(ctx context.Context, emit func(item, bool) bool) error { return read(ctx, cfg, emit, seen) }
 	stopped, readErr := pool.Run(ctx, pool.Options{Workers: workers, Abort: cfg.Abort}, feed, work, put)
 	tags.Close()
+	if err := log.flush(tagCtx); stageErr == nil {
+		stageErr = err
+	}
 	if stopped == nil {
 		stopped = stageErr
 	}

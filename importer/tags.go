@@ -49,8 +49,9 @@ func afterCreate(ctx context.Context, cfg *Config, it *item, id int64) {
 		return
 	}
 	it.tagID, it.addTags = id, all
-	it.tagged = &state.TagChange{Synced: it.rec.Tags, Added: all, Complete: true}
-	setTags(ctx, cfg, it)
+	// Recorded once the tags were sent, with other rows' (see tagLog): a run that dies before
+	// leaves the row's tags unknown, and the next sync adds them all.
+	it.tagged, it.tagLater = &state.TagChange{Synced: it.rec.Tags, Added: all, Complete: true}, true
 }
 
 // afterUpdate takes off opportunity id the tags the export removed since the last run and
@@ -130,8 +131,48 @@ func tagged(ctx context.Context, cfg *Config, it *item, o tagging.Outcome) {
 	it.tagged.Synced = minus(it.tagged.Synced, o.Failed)
 	it.tagged.Added = o.Added
 	it.tagged.Complete = false
-	setTags(ctx, cfg, it)
+	if !it.tagLater {
+		setTags(ctx, cfg, it)
+	}
 }
+
+// tagLog gathers the tag changes of created rows as they leave the tagging stage and
+// records them many at a time: one write for many rows where one each would double the
+// state database's writes.
+type tagLog struct {
+	l       *Ledger
+	changes map[string]state.TagChange
+}
+
+// add takes a row leaving the stage; it returns the state database's error, if a write failed.
+func (g *tagLog) add(ctx context.Context, it *item) error {
+	if g.l == nil || !it.tagLater || it.tagged == nil {
+		return nil
+	}
+	if g.changes == nil {
+		g.changes = map[string]state.TagChange{}
+	}
+	g.changes[it.key] = *it.tagged
+	if len(g.changes) < tagLogBatch {
+		return nil
+	}
+	return g.flush(ctx)
+}
+
+func (g *tagLog) flush(ctx context.Context) error {
+	if g.l == nil || len(g.changes) == 0 {
+		return nil
+	}
+	err := g.l.DB.SetTagsMany(ctx, g.l.Run, g.l.Portal, g.changes)
+	clear(g.changes)
+	if err != nil {
+		return Fatal(err)
+	}
+	return nil
+}
+
+// tagLogBatch is how many rows' tag changes are recorded in one write.
+const tagLogBatch = 256
 
 // setTags records the row's tag change in the state database; failing that, the run stops.
 func setTags(ctx context.Context, cfg *Config, it *item) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Tags: what a sync needs to tell the tags the export added or removed since the last sync
@@ -71,6 +72,34 @@ func (db *DB) Tags(ctx context.Context, portal, key string) (tags []string, know
 // SetTags records what run did to key's tags. A run that writes a row's tags again (the
 // correction after a batch failed) keeps the first prev.
 func (db *DB) SetTags(ctx context.Context, run int64, portal, key string, c TagChange) error {
+	return db.SetTagsMany(ctx, run, portal, map[string]TagChange{key: c})
+}
+
+// SetTagsMany records what run did to the tags of many keys, in one transaction.
+func (db *DB) SetTagsMany(ctx context.Context, run int64, portal string, changes map[string]TagChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(changes))
+	for k := range changes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for _, key := range keys {
+			if err := setTags(tx, run, portal, key, changes[key]); err != nil {
+				return fmt.Errorf("key %q: %w", key, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record tags: %w", err)
+	}
+	return nil
+}
+
+func setTags(tx *sql.Tx, run int64, portal, key string, c TagChange) error {
 	list := func(l []string) string {
 		if l == nil {
 			l = []string{}
@@ -78,29 +107,23 @@ func (db *DB) SetTags(ctx context.Context, run int64, portal, key string, c TagC
 		b, _ := json.Marshal(l) // strings: never fails
 		return string(b)
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		var prev sql.NullString
-		err := tx.QueryRow(`SELECT tags FROM row_tags WHERE portal = ? AND key = ?`, portal, key).Scan(&prev)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO row_tags (portal, key, tags) VALUES (?, ?, ?)
+	var prev sql.NullString
+	err := tx.QueryRow(`SELECT tags FROM row_tags WHERE portal = ? AND key = ?`, portal, key).Scan(&prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO row_tags (portal, key, tags) VALUES (?, ?, ?)
 ON CONFLICT (portal, key) DO UPDATE SET tags = excluded.tags`, portal, key, list(c.Synced)); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO run_row_tags (run_id, key, added, removed, prev) VALUES (?, ?, ?, ?, ?)
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO run_row_tags (run_id, key, added, removed, prev) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (run_id, key) DO UPDATE SET added = excluded.added, removed = excluded.removed`,
-			run, key, list(c.Added), list(c.Removed), prev); err != nil {
-			return err
-		}
-		if !c.Complete {
-			_, err := tx.Exec(`UPDATE rows SET hash = '' WHERE portal = ? AND key = ?`, portal, key)
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("record the tags of key %q: %w", key, err)
+		run, key, list(c.Added), list(c.Removed), prev); err != nil {
+		return err
+	}
+	if !c.Complete {
+		_, err := tx.Exec(`UPDATE rows SET hash = '' WHERE portal = ? AND key = ?`, portal, key)
+		return err
 	}
 	return nil
 }
