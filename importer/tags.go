@@ -56,16 +56,18 @@ func afterCreate(ctx context.Context, cfg *Config, it *item, id int64) {
 
 // afterUpdate takes off opportunity id the tags the export removed since the last run and
 // queues the ones it added, with the run's own; the deal's tags are read first so that an
-// undo takes back only what this run changed.
-func afterUpdate(ctx context.Context, cfg *Config, it *item, id int64) {
+// undo takes back only what this run changed. It reports whether the deal's tags are to
+// change: a sync whose fields are all as the portal holds them has still updated the deal
+// when they are.
+func afterUpdate(ctx context.Context, cfg *Config, it *item, id int64) (changes bool) {
 	l := cfg.Ledger
 	if cfg.Extras == nil || l == nil {
-		return
+		return false
 	}
 	last, _, err := l.DB.Tags(ctx, l.Portal, it.key)
 	if err != nil {
 		fail(it, Fatal(err))
-		return
+		return false
 	}
 	now := it.rec.Tags
 	add := mapping.WithTags(minus(now, last), cfg.Tags)
@@ -76,14 +78,14 @@ func afterUpdate(ctx context.Context, cfg *Config, it *item, id int64) {
 			it.tagged = &state.TagChange{Synced: now, Complete: true}
 			setTags(ctx, cfg, it)
 		}
-		return
+		return false
 	}
 	current, n, err := cfg.Extras.DealTags(ctx, id)
 	it.res.Attempts += n
 	if err != nil {
 		it.res.Status = Failed
 		it.res.Error = join(it.res.Error, fmt.Sprintf("opportunity %d was updated, but its tags could not be read: %v", id, err))
-		return
+		return true
 	}
 	change := &state.TagChange{Synced: append([]string(nil), now...), Added: minus(add, current), Complete: true}
 	var reasons []string
@@ -110,6 +112,7 @@ func afterUpdate(ctx context.Context, cfg *Config, it *item, id int64) {
 		it.tagID, it.addTags = id, change.Added
 	}
 	setTags(ctx, cfg, it)
+	return len(change.Added)+len(change.Removed)+len(reasons) > 0
 }
 
 // tagged takes what became of a row's queued tags, on the ordered output's goroutine: tags
