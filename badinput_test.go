@@ -110,6 +110,7 @@ var badCases = []badCase{
 // TestBadInput runs validate and import on every bad input: the exit code, a message naming
 // the file (and row, column or line), never a panic, nothing posted from a broken file.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	for _, tc := range badCases {
 		t.Run(tc.name, func(t *testing.T) {

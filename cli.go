@@ -1,18 +1,23 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/oppimport/oppimport/progress"
 )
 
 // Exit codes, as PRODUCT.md and every command's help give them.
@@ -32,21 +37,206 @@ const exitCodesHelp = `Exit codes:
      --max-errors reached, interrupted; the report holds what was done
 `
 
-// streams is the process's standard streams; tests build one with buffers.
+// failure is how a command's run function says it failed: its kind decides the exit code,
+// in exitCode's one switch, and err what the user is told ("" when the command has said
+// it already, as a run that ends with bad rows has, in its summary).
+type failure struct {
+	kind failKind
+	err  error
+}
+
+type failKind int
+
+const (
+	failRows    failKind = iota + 1 // the run finished with invalid or failed rows
+	failUsage                       // bad flags or arguments: the message points at --help
+	failNothing                     // nothing was posted (or changed)
+	failStopped                     // the run stopped early
+)
+
+func (f *failure) Error() string {
+	if f.err == nil {
+		return ""
+	}
+	return f.err.Error()
+}
+
+func (f *failure) Unwrap() error { return f.err }
+
+func usagef(format string, a ...any) error {
+	return &failure{failUsage, fmt.Errorf(format, a...)}
+}
+
+func nothingf(format string, a ...any) error {
+	return &failure{failNothing, fmt.Errorf(format, a...)}
+}
+
+func stoppedf(format string, a ...any) error {
+	return &failure{failStopped, fmt.Errorf(format, a...)}
+}
+
+// codeFailure is err as a failure of the kind that exit code code means, for the helpers
+// that say why they failed by an exit code (identity.go).
+func codeFailure(code int, err error) error {
+	switch code {
+	case exitOK:
+		return nil
+	case exitStopped:
+		return &failure{failStopped, err}
+	case exitRows:
+		return &failure{failRows, err}
+	}
+	return &failure{failNothing, err}
+}
+
+// errRows ends a run whose summary has said that rows are invalid or failed.
+var errRows = &failure{kind: failRows}
+
+// exitCode is the one place where errors become exit codes.
+func exitCode(err error) int {
+	var f *failure
+	switch {
+	case err == nil:
+		return exitOK
+	case !errors.As(err, &f):
+		return exitNothing
+	}
+	switch f.kind {
+	case failRows:
+		return exitRows
+	case failStopped:
+		return exitStopped
+	}
+	return exitNothing
+}
+
+// streams is the process's standard streams and what is known of them; tests build one
+// with buffers.
 type streams struct {
 	in       io.Reader
 	out      io.Writer
 	err      io.Writer
 	errIsTTY bool
-	// signals, when set, replaces SIGINT/SIGTERM delivery (tests).
-	signals <-chan os.Signal
+	inIsTTY  bool                // stdin is a terminal: a person can answer a question
+	noColor  bool                // NO_COLOR is set
+	width    func() int          // the terminal's width; nil: 80
+	signals  <-chan os.Signal    // when set, replaces SIGINT/SIGTERM delivery (tests)
+	getenv   func(string) string // the environment: ONLYOFFICE_URL, ONLYOFFICE_TOKEN...
 }
 
 func stdio() streams {
-	return streams{in: os.Stdin, out: os.Stdout, err: os.Stderr, errIsTTY: term.IsTerminal(int(os.Stderr.Fd()))}
+	errTTY := term.IsTerminal(int(os.Stderr.Fd()))
+	return streams{
+		in: os.Stdin, out: os.Stdout, err: os.Stderr, errIsTTY: errTTY, getenv: os.Getenv,
+		inIsTTY: term.IsTerminal(int(os.Stdin.Fd())),
+		noColor: os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb",
+		width: func() int {
+			w, _, err := term.GetSize(int(os.Stderr.Fd()))
+			if err != nil {
+				return 0
+			}
+			return w
+		},
+	}
 }
 
-const usage = `oppimport moves opportunities (deals) from CSV and XLSX spreadsheets into an ONLYOFFICE CRM portal.
+// app is one invocation of oppimport: its streams, and once a command has set them up
+// from its flags, the terminal and the logger that everything on stderr goes through.
+type app struct {
+	ios  streams
+	term *progress.Terminal // nil until setupLog
+	log  *slog.Logger       // nil until setupLog
+	json bool               // --log-format json: every line on stderr is one JSON object
+	// said carries what say writes with JSON: the summary and the files written, which
+	// --quiet does not silence.
+	said *slog.Logger
+}
+
+// stderr is where plain lines go: through the terminal once there is one.
+func (a *app) stderr() io.Writer {
+	if a.term != nil {
+		return a.term
+	}
+	return a.ios.err
+}
+
+// setupLog builds the terminal and the logger of a command's log flags. On a terminal the
+// text format is sentences (progress.Handler); elsewhere slog's text or JSON. With JSON the
+// terminal draws no bar, so that every line on stderr stays one object.
+func (a *app) setupLog(f logFlags) *slog.Logger {
+	var lv slog.Level
+	lv.UnmarshalText([]byte(f.level.value)) // the flag allows only valid levels
+	if f.quiet {
+		lv = slog.LevelError
+	}
+	a.json = f.format.value == "json"
+	tty := a.ios.errIsTTY && !a.json
+	a.term = progress.NewTerminal(a.ios.err, tty, !a.ios.noColor, a.ios.width)
+	opts := &slog.HandlerOptions{Level: lv}
+	switch {
+	case a.json:
+		a.log = slog.New(slog.NewJSONHandler(a.term, opts))
+		a.said = slog.New(slog.NewJSONHandler(a.term, nil))
+	case tty:
+		a.log = slog.New(progress.NewHandler(a.term, lv))
+	default:
+		a.log = slog.New(slog.NewTextHandler(a.term, opts))
+	}
+	return a.log
+}
+
+// ask puts question (nothing when "") to the person at the terminal and goes on only on a
+// yes. Without a terminal on stdin and stderr (cron), or with --yes, nothing is asked. A no
+// is a failure: nothing changed.
+func (a *app) ask(f askFlags, question string) error {
+	if question == "" || f.yes || !a.ios.inIsTTY || !a.ios.errIsTTY {
+		return nil
+	}
+	fmt.Fprintf(a.stderr(), "%s [y/N] ", question)
+	answer, _ := bufio.NewReader(a.ios.in).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return nothingf("not confirmed; nothing was changed (--yes skips the question)")
+}
+
+// progressMode is --progress, off with --quiet.
+func progressMode(f logFlags) string {
+	if f.quiet {
+		return "never"
+	}
+	return f.progress.value
+}
+
+// say prints a line for the user on stderr: a log record at info with JSON, else the line.
+// --quiet does not silence it: say carries the summary and the files written.
+func (a *app) say(msg string, attrs ...slog.Attr) {
+	if a.said != nil {
+		a.said.LogAttrs(context.Background(), slog.LevelInfo, msg, attrs...)
+		return
+	}
+	fmt.Fprintln(a.stderr(), msg)
+}
+
+// fail tells the user why command cmd failed: one line (with JSON, one object).
+func (a *app) fail(cmd *cobra.Command, err error) {
+	msg := err.Error()
+	if msg == "" {
+		return
+	}
+	var f *failure
+	if errors.As(err, &f) && f.kind == failUsage {
+		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
+	}
+	if a.json && a.log != nil {
+		a.log.Error(msg, "command", cmd.Name(), "exit", exitCode(err))
+		return
+	}
+	fmt.Fprintf(a.stderr(), "%s: %s\n", cmd.CommandPath(), msg)
+}
+
+const rootLong = `oppimport moves opportunities (deals) from CSV and XLSX spreadsheets into an ONLYOFFICE CRM portal.
 
 Usage:
   oppimport import   --mapping M.yaml --url URL --token TOKEN INPUT   read, map, validate, post, report
@@ -54,108 +244,296 @@ Usage:
   oppimport init-mapping INPUT > M.yaml                               a starting mapping for INPUT's columns
   oppimport demo                                                      the bundled samples into the built-in emulator
   oppimport emulator --addr 127.0.0.1:8089                            a local ONLYOFFICE CRM emulator
-  oppimport status   --mapping M.yaml [--run N]                       runs, counts and rows in doubt from the state database
+  oppimport status   --mapping M.yaml [--run N] [--json]              runs, counts and rows in doubt from the state database
   oppimport undo     --mapping M.yaml --run N [--dry-run]             take back run N: delete what it created, restore what it updated
   oppimport dedupe   --mapping M.yaml [--dry-run]                     delete the later copies of deals that share one key_field value
+  oppimport unlock   --mapping M.yaml                                 release the state database's lock when its holder is gone
+  oppimport version                                                   the version, commit and Go version
+  oppimport completion bash|zsh|fish|powershell                       a shell completion script
 
 INPUT is a .csv, .tsv, .txt or .xlsx file, or - for CSV on stdin.
-Run 'oppimport COMMAND --help' for a command's flags and examples.
+Run 'oppimport help COMMAND' (or 'oppimport COMMAND --help') for a command's flags and examples.
+`
 
-` + exitCodesHelp
+// commands lists the constructor of each command of oppimport; a new command adds its
+// own here.
+func commands() []func(*app) *cobra.Command {
+	return []func(*app) *cobra.Command{
+		newImportCmd, newValidateCmd, newInitCmd, newDemoCmd, newEmulatorCmd, newStatusCmd,
+		newUndoCmd, newDedupeCmd, newUnlockCmd, newVersionCmd,
+	}
+}
+
+// newRoot builds the command tree of one invocation.
+func newRoot(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "oppimport",
+		Long:          rootLong,
+		Version:       version(),
+		Args:          cobra.ArbitraryArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				fmt.Fprint(a.ios.err, rootLong+"\n"+exitCodesHelp)
+				return &failure{kind: failUsage}
+			}
+			return unknownCommand(c, args[0])
+		},
+	}
+	root.SetOut(a.ios.out)
+	root.SetErr(a.ios.err)
+	root.SetIn(a.ios.in)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetHelpFunc(func(c *cobra.Command, _ []string) { writeHelp(c.OutOrStdout(), c) })
+	root.SetFlagErrorFunc(flagError)
+	root.SuggestionsMinimumDistance = 2
+	root.CompletionOptions.HiddenDefaultCmd = false
+	for _, newCmd := range commands() {
+		c := newCmd(a)
+		c.Flags().SortFlags = false
+		c.Flags().BoolP("help", "h", false, "this help")
+		completeFlags(c)
+		root.AddCommand(c)
+	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Long = "Writes a shell completion script to stdout, e.g.\n\n" +
+				"  oppimport completion bash > /etc/bash_completion.d/oppimport\n" +
+				"  oppimport completion zsh > \"${fpath[1]}/_oppimport\"\n" +
+				"  oppimport completion fish > ~/.config/fish/completions/oppimport.fish\n" +
+				"  oppimport completion powershell | Out-String | Invoke-Expression\n"
+		}
+	}
+	return root
+}
 
 // run is the whole program: it parses args, runs one command and returns its exit code.
 func run(args []string, ios streams) int {
-	if len(args) == 0 {
-		fmt.Fprint(ios.err, usage)
-		return exitNothing
+	if ios.getenv == nil {
+		ios.getenv = func(string) string { return "" }
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "import", "validate":
-		return runImport(cmd, rest, ios)
-	case "emulator":
-		return runEmulator(rest, ios)
-	case "demo":
-		return runDemo(rest, ios)
-	case "init-mapping":
-		return runInit(rest, ios)
-	case "status":
-		return runStatus(rest, ios)
-	case "undo":
-		return runUndo(rest, ios)
-	case "dedupe":
-		return runDedupe(rest, ios)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(ios.out, usage)
-		return exitOK
-	default:
-		fmt.Fprintf(ios.err, "oppimport: unknown command %q\n\n%s", cmd, usage)
-		return exitNothing
+	a := &app{ios: ios}
+	root := newRoot(a)
+	// cobra adds the shell completion's own __complete when it executes.
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && !strings.HasPrefix(args[0], "__complete") {
+		if c, _, _ := root.Find(args); c == root {
+			err := unknownCommand(root, args[0])
+			a.fail(root, err)
+			return exitCode(err)
+		}
 	}
+	root.SetArgs(longFlags(root, args))
+	cmd, err := root.ExecuteC()
+	if err != nil {
+		a.fail(cmd, err)
+	}
+	return exitCode(err)
 }
 
-// parseFlags parses flags that may stand before or after the positional arguments, as users
-// type them (`oppimport import deals.csv --mapping m.yaml`). It returns the positionals, or
-// flag.ErrHelp when help was asked for.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+// longFlags lets the Go style of one dash before a long flag (-mapping M.yaml), which the
+// standard flag package takes and earlier versions of oppimport took, keep working: it
+// becomes --mapping when the command has a flag of that name.
+func longFlags(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == nil {
+		return args
 	}
+	out := make([]string, len(args))
+	for i, arg := range args {
+		out[i] = arg
+		if arg == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		if len(arg) < 3 || arg[0] != '-' || arg[1] == '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(arg[1:], "=")
+		if len(name) > 1 && (cmd.Flags().Lookup(name) != nil || name == "help" || name == "version") {
+			out[i] = "-" + arg
+		}
+	}
+	return out
 }
 
-// newFlagSet returns a FlagSet whose usage prints the command's synopsis, its flags and the
-// exit codes.
-func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(w)
-	fs.Usage = func() {
-		fmt.Fprintf(w, "%s\n\nFlags:\n", strings.TrimSpace(synopsis))
-		fs.VisitAll(func(f *flag.Flag) {
-			name, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(w, "  --%s\n    \t%s", strings.TrimSpace(f.Name+" "+name), strings.ReplaceAll(usage, "\n", "\n    \t"))
-			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
-				fmt.Fprintf(w, " (default %s)", f.DefValue)
+// unknownCommand is the one line for a mistyped command, with the nearest ones.
+func unknownCommand(root *cobra.Command, name string) error {
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		return usagef("unknown command %q; did you mean %q?", name, s[0])
+	}
+	return usagef("unknown command %q", name)
+}
+
+// flagError words a flag that could not be parsed in one line, with the nearest flag for
+// an unknown one, and the allowed values for a bad one.
+func flagError(c *cobra.Command, err error) error {
+	var (
+		notExist *pflag.NotExistError
+		invalid  *pflag.InvalidValueError
+		required *pflag.ValueRequiredError
+	)
+	switch {
+	case errors.As(err, &notExist):
+		name := notExist.GetSpecifiedName()
+		if short := notExist.GetSpecifiedShortnames(); short != "" {
+			return usagef("unknown flag -%s in -%s", name[:1], short)
+		}
+		if near := nearestFlag(c, name); near != "" {
+			return usagef("unknown flag --%s; did you mean --%s?", name, near)
+		}
+		return usagef("unknown flag --%s", name)
+	case errors.As(err, &invalid):
+		f := invalid.GetFlag()
+		reason := invalid.Unwrap().Error()
+		switch f.Value.Type() {
+		case "float64":
+			reason = "want a number"
+		case "int", "int64":
+			reason = "want a whole number"
+		case "duration":
+			reason = "want a duration such as 30s, 2m or 1h"
+		case "bool":
+			reason = "want true or false"
+		}
+		return usagef("--%s %q: %s", f.Name, invalid.GetValue(), reason)
+	case errors.As(err, &required):
+		return usagef("--%s needs a value", required.GetSpecifiedName())
+	}
+	return usagef("%v", err)
+}
+
+// nearestFlag is the command's flag nearest to name: within two edits, or one that starts
+// with it.
+func nearestFlag(c *cobra.Command, name string) string {
+	best, bestD := "", 3
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		d := editDistance(name, f.Name)
+		if strings.HasPrefix(f.Name, name) {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
 			}
-			fmt.Fprintln(w)
-		})
-		if name == "import" || name == "validate" {
-			// The other commands say their own exit codes in their synopsis.
-			fmt.Fprintf(w, "\n%s", exitCodesHelp)
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// writeHelp is a command's help: its text, its flags by group, and its footer (the exit
+// codes, when its text does not give them).
+func writeHelp(w io.Writer, c *cobra.Command) {
+	fmt.Fprintln(w, strings.TrimSpace(c.Long))
+	if !c.HasParent() {
+		fmt.Fprintf(w, "\n%s", exitCodesHelp)
+		return
+	}
+	groups := map[string]*pflag.FlagSet{}
+	other := pflag.NewFlagSet("other", pflag.ContinueOnError)
+	other.SortFlags = false
+	c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		g := f.Annotations[groupKey]
+		if len(g) == 0 {
+			other.AddFlag(f)
+			return
+		}
+		if groups[g[0]] == nil {
+			groups[g[0]] = pflag.NewFlagSet(g[0], pflag.ContinueOnError)
+			groups[g[0]].SortFlags = false
+		}
+		groups[g[0]].AddFlag(f)
+	})
+	if other.HasFlags() {
+		fmt.Fprintf(w, "\nFlags:\n%s", other.FlagUsagesWrapped(100))
+	}
+	for _, g := range groupOrder {
+		if fs := groups[g]; fs != nil {
+			fmt.Fprintf(w, "\n%s flags:\n%s", g, fs.FlagUsagesWrapped(100))
 		}
 	}
-	return fs
+	if footer := c.Annotations["footer"]; footer != "" {
+		fmt.Fprintf(w, "\n%s", footer)
+	}
 }
 
-// flagExit turns a flag parsing error into the exit code: help is a success.
-func flagExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+// version is the version, the commit and the Go version the binary was built with, from
+// its build information: "oppimport v1.2.0 (commit 0123abcdef12, 2026-11-30T10:00:00Z) go1.26.8".
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "oppimport (no build information)"
 	}
-	return exitNothing
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var commit, when, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = ", modified"
+			}
+		}
+	}
+	out := "oppimport " + v
+	if commit != "" {
+		out += fmt.Sprintf(" (commit %.12s, %s%s)", commit, when, dirty)
+	}
+	return out + " " + info.GoVersion
 }
 
-// newLogger builds the stderr logger of --log-format and --log-level.
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+func newVersionCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "the version, commit and Go version oppimport was built with",
+		Long:  "Usage: oppimport version\n\nThe version, commit and Go version oppimport was built with (also oppimport --version).",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.ios.out, version())
+			return nil
+		},
 	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
+
+// noArgs refuses positional arguments in one line.
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return nil
 }
 
 // signalContexts returns a context cancelled by the first SIGINT or SIGTERM (stop taking new

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"strings"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
-	"golang.org/x/term"
+	"github.com/spf13/cobra"
 
 	"github.com/oppimport/oppimport/dedupe"
 	"github.com/oppimport/oppimport/mapping"
@@ -37,72 +34,76 @@ was deleted (bad flags, no key_field, the state locked, the question answered no
 stopped early (the portal refused or could not be reached, interrupted).
 `
 
-// dedupeFlags are the import flags that a dedupe takes too, by name.
-var dedupeFlags = []string{"mapping", "state", "url", "token", "user", "password-file", "rate",
-	"burst", "retries", "timeout", "log-format", "log-level", "allow-http", "insecure-skip-verify"}
+// dedupeOptions are the flags of dedupe, by group, and its own.
+type dedupeOptions struct {
+	state stateFlags
+	conn  connFlags
+	rate  rateFlags
+	log   logFlags
+	dry   bool
+	ask   askFlags
+}
 
-func runDedupe(args []string, ios streams) int {
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(ios.err, "oppimport dedupe: %s\n", fmt.Sprintf(format, a...))
-		return code
+func newDedupeCmd(a *app) *cobra.Command {
+	o := &dedupeOptions{rate: defaultRate()}
+	c := &cobra.Command{
+		Use:   "dedupe --mapping M.yaml [flags]",
+		Short: "delete the later copies of deals that share one key_field value",
+		Long:  dedupeSynopsis,
+		Args:  noArgs,
+		RunE:  func(*cobra.Command, []string) error { return runDedupe(a, o) },
 	}
-	flags := newFlagSet("dedupe", dedupeSynopsis, ios.err)
-	var o importOptions
-	all := flag.NewFlagSet("import", flag.ContinueOnError)
-	o.register(all, false)
-	for _, name := range dedupeFlags {
-		f := all.Lookup(name)
-		flags.Var(f.Value, name, f.Usage)
-	}
-	dry := flags.Bool("dry-run", false, "list the copies that would be deleted; delete nothing")
-	yes := flags.Bool("yes", false, "do not ask for confirmation on a terminal")
-	pos, err := parseFlags(flags, args)
-	if err != nil {
-		return flagExit(err)
-	}
+	fs := c.Flags()
+	fs.BoolVar(&o.dry, "dry-run", false, "list the copies that would be deleted; delete nothing")
+	o.ask.register(fs)
+	o.state.register(fs, "the mapping `FILE`: its key_field names the custom field that holds the keys", true)
+	o.conn.register(fs, "portal base `URL` (env ONLYOFFICE_URL)", a.ios.getenv)
+	o.rate.register(fs, false)
+	o.log.register(fs, false)
+	return c
+}
+
+func runDedupe(a *app, o *dedupeOptions) error {
+	ios := a.ios
 	switch {
-	case len(pos) != 0:
-		return fail(exitNothing, "unexpected argument %q", pos[0])
-	case o.mapping == "":
-		return fail(exitNothing, "--mapping M.yaml is required: its key_field names the custom field that holds the keys")
-	case o.url == "":
-		return fail(exitNothing, "--url (or ONLYOFFICE_URL) is required; nothing was deleted")
+	case o.state.mapping == "":
+		return usagef("--mapping M.yaml is required: its key_field names the custom field that holds the keys")
+	case o.conn.url == "":
+		return usagef("--url (or ONLYOFFICE_URL) is required; nothing was deleted")
 	}
-	log, err := newLogger(ios.err, o.logFormat, o.logLevel)
+	log := a.setupLog(o.log)
+	m, err := mapping.Load(o.state.mapping)
 	if err != nil {
-		return fail(exitNothing, "%v", err)
-	}
-	m, err := mapping.Load(o.mapping)
-	if err != nil {
-		return fail(exitNothing, "the mapping has errors; nothing was deleted:\n%v", err)
+		return nothingf("the mapping has errors; nothing was deleted:\n%v", err)
 	}
 	if m.KeyField == "" {
-		return fail(exitNothing, "%s has no key_field: without it the portal does not say which row a deal came from; nothing was deleted", o.mapping)
+		return nothingf("%s has no key_field: without it the portal does not say which row a deal came from; nothing was deleted", o.state.mapping)
 	}
-	p, code, err := undoConnect(&o, log)
-	if err != nil {
-		return fail(code, "%v; nothing was deleted", err)
-	}
-	defer p.client.CloseIdleConnections()
 	ctx := context.Background()
+	conn, err := connect(ctx, o.conn, o.rate, log, probeStages)
+	if err != nil {
+		return notDeleted(err)
+	}
+	p := conn.poster
+	defer p.client.CloseIdleConnections()
 	def, found, err := findKeyField(ctx, p.client, m.KeyField)
 	switch {
 	case err != nil:
-		return fail(exitStopped, "%v; nothing was deleted", err)
+		return stoppedf("%v; nothing was deleted", err)
 	case !found:
 		fmt.Fprintf(ios.out, "the portal has no opportunity custom field %q: no deal holds a key, nothing to do\n", m.KeyField)
-		return exitOK
+		return nil
 	}
 
-	db, err := openState(o.statePath(), log)
+	db, err := openState(o.state.path(), log)
 	if err != nil {
-		return fail(exitNothing, "%v; nothing was deleted", err)
+		return nothingf("%v; nothing was deleted", err)
 	}
 	defer db.Close()
 	if err := db.CheckKey(ctx, state.KeyDef{Columns: m.Key, Field: m.KeyField}); err != nil {
-		return fail(exitNothing, "%v; nothing was deleted", err)
+		return nothingf("%v; nothing was deleted", err)
 	}
-	portal := state.Portal(o.url)
+	portal := state.Portal(o.conn.url)
 	soft, _, stopSignals := signalContexts(ctx, ios, log)
 	defer stopSignals()
 
@@ -121,28 +122,24 @@ func runDedupe(args []string, ios streams) int {
 	st, err := dedupe.Run(soft, cfg)
 	w.Flush()
 	if err != nil {
-		return fail(exitStopped, "%v; nothing was deleted", err)
+		return stoppedf("%v; nothing was deleted", err)
 	}
 	copies := st.Counts[dedupe.WouldDelete]
 	if copies == 0 {
 		fmt.Fprintf(ios.out, "no two deals hold one key (%s read in %s)\n", plural(st.Requests, "request"), st.Elapsed.Round(time.Millisecond))
-		return exitOK
+		return nil
 	}
 	fmt.Fprintf(ios.out, "%d keys held by more than one deal: %d later copies to delete, the oldest of each kept\n", st.Keys, copies)
-	if *dry {
-		return exitOK
+	if o.dry {
+		return nil
 	}
-	if !*yes && ios.errIsTTY && stdinIsTerminal(ios) {
-		fmt.Fprintf(ios.err, "Delete these %d copies? Their records are kept for oppimport undo. [y/N] ", copies)
-		answer, _ := bufio.NewReader(ios.in).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			return fail(exitNothing, "nothing was deleted")
-		}
+	if err := a.ask(o.ask, fmt.Sprintf("Delete these %d copies? Their records are kept for oppimport undo.", copies)); err != nil {
+		return nothingf("nothing was deleted")
 	}
 
-	run, err := db.StartRun(ctx, state.Run{Portal: portal, Input: o.mapping, Mode: "dedupe"})
+	run, err := db.StartRun(ctx, state.Run{Portal: portal, Input: o.state.mapping, Mode: "dedupe"})
 	if err != nil {
-		return fail(exitNothing, "%v; nothing was deleted", err)
+		return nothingf("%v; nothing was deleted", err)
 	}
 	cfg.DryRun, cfg.Run = false, run
 	w = tabwriter.NewWriter(ios.out, 0, 0, 2, ' ', 0)
@@ -160,22 +157,28 @@ func runDedupe(args []string, ios streams) int {
 	if ferr := db.FinishRun(context.Background(), run, st.Counts, time.Now(), stopped); ferr != nil {
 		log.Error("recording the end of the run", "error", ferr)
 	}
-	fmt.Fprintf(ios.err, "run %d (dedupe) finished in %s: %d deleted, %d kept, %d failed, %d gone already\n", run,
-		st.Elapsed.Round(100*time.Millisecond), st.Counts[dedupe.Deleted], st.Counts[dedupe.Kept], st.Counts[dedupe.Failed], st.Counts[dedupe.Gone])
+	a.say(fmt.Sprintf("run %d (dedupe) finished in %s: %d deleted, %d kept, %d failed, %d gone already", run,
+		st.Elapsed.Round(100*time.Millisecond), st.Counts[dedupe.Deleted], st.Counts[dedupe.Kept], st.Counts[dedupe.Failed], st.Counts[dedupe.Gone]),
+		slog.Any("counts", st.Counts))
 	switch {
 	case stopped != "":
-		return fail(exitStopped, "stopped early: %s", stopped)
+		return stoppedf("stopped early: %s", stopped)
 	case st.Counts[dedupe.Failed] > 0:
-		return exitRows
+		return errRows
 	}
-	return exitOK
+	return nil
 }
 
-func stdinIsTerminal(ios streams) bool {
-	f, ok := ios.in.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// notDeleted words a failure to connect: nothing was deleted.
+func notDeleted(err error) error {
+	var f *failure
+	if errors.As(err, &f) {
+		return &failure{f.kind, fmt.Errorf("%v; nothing was deleted", f.err)}
+	}
+	return nothingf("%v; nothing was deleted", err)
 }
 
+// plural is "1 row", "2 rows".
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word

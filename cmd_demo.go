@@ -4,14 +4,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/oppimport/oppimport/emulator"
 	"github.com/oppimport/oppimport/samples"
 )
 
 const demoSynopsis = `
-Usage: oppimport demo [--out DIR] [--progress auto|always|never]
+Usage: oppimport demo [--out DIR] [--rate R] [--progress auto|always|never]
 
 Runs the whole main job on the bundled samples (a legacy CRM's export of deals, with a few
 deliberately bad rows) against the built-in emulator, in-process, and tells you where the
@@ -20,37 +23,49 @@ report is. Nothing leaves this machine.
 Exit 0 when the demo ran as meant: its bad sample rows are part of the show.
 `
 
-func runDemo(args []string, ios streams) int {
-	flags := newFlagSet("demo", demoSynopsis, ios.err)
-	out := flags.String("out", "", "`DIR` for the samples, the report and the rejects (default a new temporary folder)")
-	progressMode := flags.String("progress", "auto", "progress on stderr: auto, always or never")
-	pos, err := parseFlags(flags, args)
-	if err != nil {
-		return flagExit(err)
+type demoOptions struct {
+	out      string
+	rate     float64
+	progress enumValue
+}
+
+func newDemoCmd(a *app) *cobra.Command {
+	o := &demoOptions{progress: enum("auto", "auto", "always", "never")}
+	c := &cobra.Command{
+		Use:   "demo [--out DIR]",
+		Short: "the bundled samples into the built-in emulator",
+		Long:  demoSynopsis,
+		Args:  noArgs,
+		RunE:  func(*cobra.Command, []string) error { return runDemo(a, o) },
 	}
-	if len(pos) != 0 {
-		fmt.Fprintf(ios.err, "oppimport demo: unexpected argument %q\n", pos[0])
-		return exitNothing
+	fs := c.Flags()
+	fs.StringVar(&o.out, "out", "", "`DIR` for the samples, the report and the rejects (default a new temporary folder)")
+	fs.Float64Var(&o.rate, "rate", 100, "requests per second at most, as import's --rate (the emulator takes any)")
+	fs.Var(&o.progress, "progress", "progress on stderr: auto, always or never")
+	return c
+}
+
+func runDemo(a *app, o *demoOptions) error {
+	ios := a.ios
+	var err error
+	if o.rate <= 0 {
+		return usagef("--rate %v: want more than 0", o.rate)
 	}
-	dir := *out
+	dir := o.out
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "oppimport-demo-"); err != nil {
-			fmt.Fprintf(ios.err, "oppimport demo: %v\n", err)
-			return exitNothing
+			return nothingf("%v", err)
 		}
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		fmt.Fprintf(ios.err, "oppimport demo: %v\n", err)
-		return exitNothing
+		return nothingf("%v", err)
 	}
 	if err := os.CopyFS(dir, samples.FS); err != nil && !os.IsExist(err) {
-		fmt.Fprintf(ios.err, "oppimport demo: writing the samples: %v\n", err)
-		return exitNothing
+		return nothingf("writing the samples: %v", err)
 	}
 	srv := emulator.New(emulator.Options{})
 	url, err := srv.Start("127.0.0.1:0")
 	if err != nil {
-		fmt.Fprintf(ios.err, "oppimport demo: starting the emulator: %v\n", err)
-		return exitNothing
+		return nothingf("starting the emulator: %v", err)
 	}
 	defer srv.Close()
 	fmt.Fprintf(ios.err, "demo: an ONLYOFFICE emulator is listening at %s\n", url)
@@ -59,23 +74,24 @@ func runDemo(args []string, ios streams) int {
 	for _, input := range []string{"deals.csv", "deals.xlsx"} {
 		srv.Reset()
 		report := filepath.Join(dir, "deals.report"+filepath.Ext(input))
-		fmt.Fprintf(ios.err, "\ndemo: oppimport import --mapping %s --url %s --token *** --report %s %s\n",
-			filepath.Join(dir, "mapping.yaml"), url, report, filepath.Join(dir, input))
+		rate := strconv.FormatFloat(o.rate, 'f', -1, 64)
+		fmt.Fprintf(ios.err, "\ndemo: oppimport import --mapping %s --url %s --token %s --rate %s --report %s %s\n",
+			filepath.Join(dir, "mapping.yaml"), url, srv.Token(), rate, report, filepath.Join(dir, input))
 		code := run([]string{"import",
 			"--mapping", filepath.Join(dir, "mapping.yaml"),
 			"--url", url, "--token", srv.Token(),
+			"--rate", rate,
 			"--report", report,
 			"--state", filepath.Join(dir, strings.TrimSuffix(input, filepath.Ext(input))+filepath.Ext(input)[1:]+".state.db"),
-			"--progress", *progressMode,
+			"--progress", o.progress.value,
 			filepath.Join(dir, input),
 		}, ios)
 		if code != exitOK && code != exitRows {
-			fmt.Fprintf(ios.err, "oppimport demo: the import of %s exited %d, want 0 or 1\n", input, code)
-			return code
+			return &failure{kind: failNothing, err: fmt.Errorf("the import of %s exited %d, want 0 or 1", input, code)}
 		}
 		fmt.Fprintf(ios.err, "demo: the emulator now holds %d opportunities from %s\n", len(srv.Opportunities()), input)
 	}
 	fmt.Fprintf(ios.err, "\ndemo: the samples, reports and rejects are in %s\n", dir)
 	fmt.Fprintf(ios.out, "%s\n", dir)
-	return exitOK
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/oppimport/oppimport/emulator"
 )
 
@@ -24,10 +26,19 @@ Examples:
 Exit codes: 0 stopped by Ctrl-C or SIGTERM; 2 bad flags or the address cannot be listened on.
 `
 
-func runEmulator(args []string, ios streams) int {
-	fs := newFlagSet("emulator", emulatorSynopsis, ios.err)
+func newEmulatorCmd(a *app) *cobra.Command {
 	var opts emulator.Options
-	addr := fs.String("addr", "127.0.0.1:8089", "`HOST:PORT` to listen on; port 0 picks a free port")
+	var addr string
+	c := &cobra.Command{
+		Use:   "emulator [--addr 127.0.0.1:8089] [faults]",
+		Short: "a local ONLYOFFICE CRM emulator",
+		Long:  emulatorSynopsis,
+		Args:  noArgs,
+		RunE:  func(*cobra.Command, []string) error { return runEmulator(a, addr, opts) },
+	}
+	fs := c.Flags()
+	// The emulator's flags: one line each, with emulator.Options.
+	fs.StringVar(&addr, "addr", "127.0.0.1:8089", "`HOST:PORT` to listen on; port 0 picks a free port")
 	fs.StringVar(&opts.Token, "token", "", "the API token to accept (default a random one)")
 	fs.DurationVar(&opts.Latency, "latency", 0, "added to every answer")
 	fs.Float64Var(&opts.RateLimit, "rate-limit", 0, "requests per second allowed, 503 with Retry-After beyond (default unlimited)")
@@ -39,38 +50,31 @@ func runEmulator(args []string, ios streams) int {
 	fs.BoolVar(&opts.NotAdmin, "no-admin", false, "the token's user is an ordinary user, not a portal administrator")
 	fs.BoolVar(&opts.EncodeTitles, "encode-titles", false, "echo opportunity titles HTML-encoded, as some portals do")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the fault dice")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(pos) != 0 {
-		fmt.Fprintf(ios.err, "oppimport emulator: unexpected argument %q\n", pos[0])
-		return exitNothing
-	}
+	return c
+}
+
+func runEmulator(a *app, addr string, opts emulator.Options) error {
 	for name, v := range map[string]float64{"--fail": opts.FailRate, "--drop": opts.DropRate,
 		"--gateway": opts.GatewayRate, "--html": opts.HTMLRate} {
 		if v < 0 || v > 1 {
-			fmt.Fprintf(ios.err, "oppimport emulator: %s %v: want a share between 0 and 1\n", name, v)
-			return exitNothing
+			return usagef("%s %v: want a share between 0 and 1", name, v)
 		}
 	}
 	if opts.RateLimitStatus != 503 && opts.RateLimitStatus != 429 {
-		fmt.Fprintf(ios.err, "oppimport emulator: --rate-limit-status %d: want 503 or 429\n", opts.RateLimitStatus)
-		return exitNothing
+		return usagef("--rate-limit-status %d: want 503 or 429", opts.RateLimitStatus)
 	}
 	srv := emulator.New(opts)
-	url, err := srv.Start(*addr)
+	url, err := srv.Start(addr)
 	if err != nil {
-		fmt.Fprintf(ios.err, "oppimport emulator: %v\n", err)
-		return exitNothing
+		return nothingf("%v", err)
 	}
 	defer srv.Close()
-	fmt.Fprintf(ios.out, "%s %s\n", url, srv.Token())
-	fmt.Fprintf(ios.err, "emulator listening at %s; Ctrl-C stops it\n", url)
+	fmt.Fprintf(a.ios.out, "%s %s\n", url, srv.Token())
+	fmt.Fprintf(a.ios.err, "emulator listening at %s; Ctrl-C stops it\n", url)
 
-	log, _ := newLogger(ios.err, "text", "info")
-	ctx, _, stop := signalContexts(context.Background(), ios, log)
+	log := a.setupLog(logFlags{format: enum("text"), level: enum("info")})
+	ctx, _, stop := signalContexts(context.Background(), a.ios, log)
 	defer stop()
 	<-ctx.Done()
-	return exitOK
+	return nil
 }

@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/oppimport/oppimport/lookup"
 	"github.com/oppimport/oppimport/scaffold"
@@ -37,28 +38,30 @@ refused the token or could not be reached.
 // initSample is how many data rows init-mapping reads.
 const initSample = 1000
 
-func runInit(args []string, ios streams) int {
-	fs := newFlagSet("init-mapping", initSynopsis, ios.err)
-	var o importOptions
-	var sheet string
-	fs.StringVar(&sheet, "sheet", "", "XLSX: the sheet `NAME` (default the first sheet)")
-	fs.StringVar(&o.url, "url", os.Getenv("ONLYOFFICE_URL"), "portal base `URL` to propose look-ups from (env ONLYOFFICE_URL); read-only")
-	fs.StringVar(&o.token, "token", "", "API `TOKEN` (env ONLYOFFICE_TOKEN); or --user and a password")
-	fs.StringVar(&o.user, "user", os.Getenv("ONLYOFFICE_USER"), "user `NAME` for POST api/2.0/authentication (env ONLYOFFICE_USER)")
-	fs.StringVar(&o.passwordFile, "password-file", "", "`FILE` holding the password (env ONLYOFFICE_PASSWORD holds the password itself)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return flagExit(err)
+type initOptions struct {
+	sheet string
+	conn  connFlags
+}
+
+func newInitCmd(a *app) *cobra.Command {
+	o := &initOptions{}
+	c := &cobra.Command{
+		Use:   "init-mapping [flags] INPUT",
+		Short: "a starting mapping for INPUT's columns",
+		Long:  initSynopsis,
+		Args:  oneInput,
+		RunE:  func(_ *cobra.Command, args []string) error { return runInit(a, o, args[0]) },
 	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(ios.err, "oppimport init-mapping: %s\n", fmt.Sprintf(format, a...))
-		return code
-	}
-	if len(pos) != 1 {
-		return fail(exitNothing, "want exactly one INPUT file, got %d", len(pos))
-	}
-	input := pos[0]
-	log, _ := newLogger(ios.err, "text", "warn")
+	fs := c.Flags()
+	fs.StringVar(&o.sheet, "sheet", "", "XLSX: the sheet `NAME` (default the first sheet)")
+	o.conn.register(fs, "portal base `URL` to propose look-ups from (env ONLYOFFICE_URL); read-only", a.ios.getenv)
+	return c
+}
+
+func runInit(a *app, o *initOptions, input string) error {
+	ios, sheet := a.ios, o.sheet
+	var err error
+	log := a.setupLog(logFlags{format: enum("text"), level: enum("warn")})
 
 	in := scaffold.Input{Name: filepath.Base(input), Kind: "csv"}
 	opts := source.Options{Sheet: sheet}
@@ -71,7 +74,7 @@ func runInit(args []string, ios streams) int {
 		head := make([]byte, 64<<10)
 		f, err := os.Open(input)
 		if err != nil {
-			return fail(exitNothing, "%v", err)
+			return nothingf("%v", err)
 		}
 		n, _ := io.ReadFull(f, head)
 		f.Close()
@@ -85,7 +88,7 @@ func runInit(args []string, ios streams) int {
 		src, err = source.Open(input, opts)
 	}
 	if err != nil {
-		return fail(exitNothing, "%v", err)
+		return nothingf("%v", err)
 	}
 	defer src.Close()
 	in.Kind, in.Sheet, in.Delimiter, in.Header = src.Kind(), src.Sheet(), src.Delimiter(), src.Header()
@@ -95,23 +98,24 @@ func runInit(args []string, ios streams) int {
 			break
 		}
 		if err != nil {
-			return fail(exitNothing, "%v", err)
+			return nothingf("%v", err)
 		}
 		in.Rows = append(in.Rows, row.Cells)
 	}
 
 	var portal *scaffold.Portal
-	if o.url != "" {
-		link, code, err := o.connect(context.Background(), true, log)
+	if o.conn.url != "" {
+		link, err := connectPortal(context.Background(), o.conn, defaultRate(), log)
 		if err != nil {
-			return fail(code, "%v", err)
+			return err
 		}
+		defer link.close()
 		portal = scaffoldPortal(link.portal)
 	}
 	if err := scaffold.Write(ios.out, in, portal); err != nil {
-		return fail(exitNothing, "%v", err)
+		return nothingf("%v", err)
 	}
-	return exitOK
+	return nil
 }
 
 // scaffoldPortal hands the portal's reference data to the scaffold.

@@ -2,159 +2,295 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/state"
 )
 
 const statusSynopsis = `
-Usage: oppimport status [--mapping M.yaml | --state FILE] [--run N]
+Usage: oppimport status [--mapping M.yaml | --state FILE] [--run N] [--json]
 
 What the state database knows: where it is, every run with its counts, and the rows in doubt
 (a create was sent and its answer lost, and the portal holds several candidates, or could not
-be asked) with the candidate opportunity ids. With --run N, what run N did to each row.
+be asked) with the candidate opportunity ids. With --run N, what run N did to each row. With
+--json, the same as one JSON object on stdout, for scripts.
 
 Examples:
   oppimport status --mapping deals.yaml
   oppimport status --state deals.state.db --run 3
+  oppimport status --mapping deals.yaml --json | jq '.runs[-1].counts'
 
 Exit codes: 0 shown; 2 bad flags, no state database, or no such run.
 `
 
-func runStatus(args []string, ios streams) int {
-	flags := newFlagSet("status", statusSynopsis, ios.err)
-	var o importOptions
-	flags.StringVar(&o.mapping, "mapping", "", "the mapping `FILE`: its state database lies beside it")
-	flags.StringVar(&o.state, "state", "", "the state database `FILE`")
-	runN := flags.Int64("run", 0, "list what run `N` did to each row")
-	pos, err := parseFlags(flags, args)
-	if err != nil {
-		return flagExit(err)
+type statusOptions struct {
+	state stateFlags
+	run   int64
+	json  bool
+}
+
+func newStatusCmd(a *app) *cobra.Command {
+	o := &statusOptions{}
+	c := &cobra.Command{
+		Use:   "status [--mapping M.yaml | --state FILE] [--run N]",
+		Short: "runs, counts and rows in doubt from the state database",
+		Long:  statusSynopsis,
+		Args:  noArgs,
+		RunE:  func(*cobra.Command, []string) error { return runStatus(a, o) },
 	}
-	if len(pos) != 0 || (o.mapping == "" && o.state == "") {
-		fmt.Fprintln(ios.err, "oppimport status: give --mapping M.yaml or --state FILE")
-		return exitNothing
+	fs := c.Flags()
+	o.state.register(fs, "the mapping `FILE`: its state database lies beside it", true)
+	fs.Int64Var(&o.run, "run", 0, "list what run `N` did to each row")
+	fs.BoolVar(&o.json, "json", false, "write one JSON object to stdout")
+	return c
+}
+
+func runStatus(a *app, o *statusOptions) error {
+	if o.state.mapping == "" && o.state.state == "" {
+		return usagef("give --mapping M.yaml or --state FILE")
 	}
-	path := o.statePath()
+	path := o.state.path()
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(ios.err, "oppimport status: %s does not exist: no import has run with this mapping yet\n", path)
-		return exitNothing
+		return nothingf("%s does not exist: no import has run with this mapping yet", path)
 	}
 	db, err := state.Open(path)
 	if err != nil {
-		fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
-		return exitNothing
+		return nothingf("%v", err)
 	}
 	defer db.Close()
 	ctx := context.Background()
-	if *runN > 0 {
-		return statusRun(ctx, db, *runN, ios)
-	}
-
-	runs, err := db.Runs(ctx)
-	if err != nil {
-		fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
-		return exitNothing
-	}
 	holder, held, live, err := db.Holder(ctx)
 	if err != nil {
-		fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
-		return exitNothing
+		return nothingf("%v", err)
 	}
 	running := held && live
 	if n := db.LeftoverWAL(); n > 0 && !running {
-		fmt.Fprintf(ios.err, "warning: %s-wal (%d bytes) was left beside the state database with no run holding it: "+
+		fmt.Fprintf(a.ios.err, "warning: %s-wal (%d bytes) was left beside the state database with no run holding it: "+
 			"the last run died before folding its journal into the file. It is folded in now; a copy of the file made "+
 			"before now without its -wal misses those changes.\n", db.Path(), n)
 	}
-	fmt.Fprintf(ios.out, "state: %s\n\n", db.Path())
-	w := tabwriter.NewWriter(ios.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "run\tstarted\tmode\tinput\tportal\telapsed\toutcome")
-	for _, r := range runs {
-		var elapsed string
-		switch {
-		case !r.Ended.IsZero():
-			elapsed = r.Ended.Sub(r.Started).Round(100 * time.Millisecond).String()
-		case running && holder.RunID == r.ID:
-			elapsed = "running"
-		default:
-			elapsed = "died"
-		}
+	// A run without an end is running when it holds the lock and its process lives.
+	runningRun := int64(0)
+	if running {
+		runningRun = holder.RunID
+	}
+	if o.run > 0 {
+		return statusRun(ctx, a, db, o, runningRun)
+	}
+	runs, err := db.Runs(ctx)
+	if err != nil {
+		return nothingf("%v", err)
+	}
+	doubt, err := db.InDoubt(ctx)
+	if err != nil {
+		return nothingf("%v", err)
+	}
+	for i, r := range runs {
 		if r.Ended.IsZero() && r.Counts == nil {
 			// What the journal shows it did; "pending": sent, answer never recorded.
-			if r.Counts, err = db.JournalCounts(ctx, r.ID); err != nil {
-				fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
-				return exitNothing
+			if runs[i].Counts, err = db.JournalCounts(ctx, r.ID); err != nil {
+				return nothingf("%v", err)
 			}
+		}
+	}
+	if o.json {
+		out := statusJSON{State: db.Path(), Runs: []runJSON{}, InDoubt: []doubtJSON{}}
+		for _, r := range runs {
+			out.Runs = append(out.Runs, jsonRun(r, runningRun))
+		}
+		for _, r := range doubt {
+			out.InDoubt = append(out.InDoubt, doubtJSON{Key: mapping.ShowKey(r.Key), Run: r.IntentRun, SentAt: r.IntentAt,
+				Candidates: append([]int64{}, r.Candidates...), Why: r.Doubt})
+		}
+		return writeJSON(a, out)
+	}
+	statusText(a.ios.out, db.Path(), runs, doubt, runningRun)
+	return nil
+}
+
+// statusText is status as a person reads it: the runs, then the rows in doubt.
+func statusText(w io.Writer, path string, runs []state.Run, doubt []state.Row, runningRun int64) {
+	fmt.Fprintf(w, "state: %s\n\n", path)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\tstarted\tmode\tinput\tportal\telapsed\toutcome")
+	for _, r := range runs {
+		elapsed := runState(r, runningRun)
+		if elapsed == "finished" {
+			elapsed = measured(r.Ended.Sub(r.Started)).String()
 		}
 		outcome := counts(r.Counts)
 		if r.Stopped != "" {
 			outcome += "; stopped: " + r.Stopped
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"),
 			r.Mode, r.Input, r.Portal, elapsed, outcome)
 	}
-	w.Flush()
+	tw.Flush()
 	if len(runs) == 0 {
-		fmt.Fprintln(ios.out, "no runs yet")
-	}
-
-	doubt, err := db.InDoubt(ctx)
-	if err != nil {
-		fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
-		return exitNothing
+		fmt.Fprintln(w, "no runs yet")
 	}
 	if len(doubt) == 0 {
-		fmt.Fprintln(ios.out, "\nno rows in doubt")
-		return exitOK
+		fmt.Fprintln(w, "\nno rows in doubt")
+		return
 	}
-	fmt.Fprintf(ios.out, "\n%d rows in doubt: a create was sent and its answer lost; they are never posted again until settled.\n", len(doubt))
-	fmt.Fprintln(ios.out, "Check the candidates on the portal, delete the extra ones, and run the import again: it adopts a single match.")
-	w = tabwriter.NewWriter(ios.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "key\trun\tsent at\tcandidates\twhy")
+	fmt.Fprintf(w, "\n%s in doubt: a create was sent and its answer lost; they are never posted again until settled.\n", plural(len(doubt), "row"))
+	fmt.Fprintln(w, "Check the candidates on the portal, delete the extra ones, and run the import again: it adopts a single match.")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "key\trun\tsent at\tcandidates\twhy")
 	for _, r := range doubt {
-		fmt.Fprintf(w, "%s\t%d\t%s\t%v\t%s\n", mapping.ShowKey(r.Key), r.IntentRun, r.IntentAt.Local().Format("2006-01-02 15:04:05"), r.Candidates, r.Doubt)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%s\n", mapping.ShowKey(r.Key), r.IntentRun, r.IntentAt.Local().Format("2006-01-02 15:04:05"), r.Candidates, r.Doubt)
 	}
-	w.Flush()
-	return exitOK
+	tw.Flush()
 }
 
-// statusRun lists what one run did to each row.
-func statusRun(ctx context.Context, db *state.DB, n int64, ios streams) int {
-	run, ok, err := db.Run(ctx, n)
+// statusJSON is status --json: the state database, its runs and the rows in doubt.
+type statusJSON struct {
+	State   string      `json:"state"`
+	Runs    []runJSON   `json:"runs"`
+	InDoubt []doubtJSON `json:"in_doubt"`
+}
+
+type runJSON struct {
+	Run            int64          `json:"run"`
+	State          string         `json:"state"` // finished, running or died
+	Mode           string         `json:"mode"`  // create, sync or undo, as in the table
+	UndoOf         int64          `json:"undo_of,omitempty"`
+	Input          string         `json:"input"`
+	Portal         string         `json:"portal"`
+	Started        time.Time      `json:"started"`
+	Ended          *time.Time     `json:"ended"` // null: still running, or it died
+	ElapsedSeconds *float64       `json:"elapsed_seconds"`
+	Counts         map[string]int `json:"counts"`
+	Stopped        string         `json:"stopped"`
+}
+
+type doubtJSON struct {
+	Key        string    `json:"key"`
+	Run        int64     `json:"run"`
+	SentAt     time.Time `json:"sent_at"`
+	Candidates []int64   `json:"candidates"`
+	Why        string    `json:"why"`
+}
+
+type runRowJSON struct {
+	Key           string `json:"key"`
+	Title         string `json:"title"`
+	Outcome       string `json:"outcome"`
+	OpportunityID *int64 `json:"opportunity_id"`
+}
+
+// runState says whether run r finished, is running (runningRun, the lock's holder, whose
+// process lives) or died.
+func runState(r state.Run, runningRun int64) string {
+	switch {
+	case !r.Ended.IsZero():
+		return "finished"
+	case r.ID == runningRun:
+		return "running"
+	}
+	return "died"
+}
+
+func jsonRun(r state.Run, runningRun int64) runJSON {
+	out := runJSON{Run: r.ID, State: runState(r, runningRun), Mode: r.Mode, UndoOf: r.UndoOf, Input: r.Input, Portal: r.Portal, Started: r.Started,
+		Counts: r.Counts, Stopped: r.Stopped}
+	if out.Counts == nil {
+		out.Counts = map[string]int{}
+	}
+	if !r.Ended.IsZero() {
+		ended := r.Ended
+		secs := r.Ended.Sub(r.Started).Seconds()
+		out.Ended, out.ElapsedSeconds = &ended, &secs
+	}
+	return out
+}
+
+func writeJSON(a *app, v any) error {
+	enc := json.NewEncoder(a.ios.out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nothingf("writing the status: %v", err)
+	}
+	return nil
+}
+
+// statusRun lists what one run did to each row, with the title it sent.
+func statusRun(ctx context.Context, a *app, db *state.DB, o *statusOptions, runningRun int64) error {
+	run, ok, err := db.Run(ctx, o.run)
 	if err != nil {
-		fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
-		return exitNothing
+		return nothingf("%v", err)
 	}
 	if !ok {
-		fmt.Fprintf(ios.err, "oppimport status: %s has no run %d\n", db.Path(), n)
-		return exitNothing
+		return nothingf("%s has no run %d", db.Path(), o.run)
 	}
-	fmt.Fprintf(ios.out, "run %d: %s of %s into %s, started %s: %s\n\n", run.ID, run.Mode, run.Input, run.Portal,
-		run.Started.Local().Format("2006-01-02 15:04:05"), counts(run.Counts))
-	w := tabwriter.NewWriter(ios.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "key\toutcome\topportunity_id")
-	err = db.RunRows(ctx, n, func(r state.RunRow) error {
-		id := ""
+	var rows []runRowJSON
+	err = db.RunRows(ctx, o.run, func(r state.RunRow) error {
+		row := runRowJSON{Key: mapping.ShowKey(r.Key), Title: sentTitle(r.Sent), Outcome: r.Outcome}
 		if r.OpportunityID != 0 {
-			id = fmt.Sprint(r.OpportunityID)
+			id := r.OpportunityID
+			row.OpportunityID = &id
 		}
-		_, err := fmt.Fprintf(w, "%s\t%s\t%s\n", mapping.ShowKey(r.Key), r.Outcome, id)
-		return err
+		rows = append(rows, row)
+		return nil
 	})
-	w.Flush()
 	if err != nil {
-		fmt.Fprintf(ios.err, "oppimport status: %v\n", err)
-		return exitNothing
+		return nothingf("%v", err)
 	}
-	return exitOK
+	if o.json {
+		if rows == nil {
+			rows = []runRowJSON{}
+		}
+		return writeJSON(a, struct {
+			State string       `json:"state"`
+			Run   runJSON      `json:"run"`
+			Rows  []runRowJSON `json:"rows"`
+		}{db.Path(), jsonRun(run, runningRun), rows})
+	}
+	w := a.ios.out
+	fmt.Fprintf(w, "run %d: %s of %s into %s, started %s: %s\n\n", run.ID, run.Mode, run.Input, run.Portal,
+		run.Started.Local().Format("2006-01-02 15:04:05"), counts(run.Counts))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "key\toutcome\topportunity_id\ttitle")
+	for _, r := range rows {
+		id := ""
+		if r.OpportunityID != nil {
+			id = fmt.Sprint(*r.OpportunityID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Key, r.Outcome, id, r.Title)
+	}
+	tw.Flush()
+	return nil
+}
+
+// sentTitle is the title in a body the run sent, "" when none.
+func sentTitle(sent []byte) string {
+	var rec struct{ Title string }
+	if len(sent) == 0 || json.Unmarshal(sent, &rec) != nil {
+		return ""
+	}
+	return rec.Title
+}
+
+// measured rounds a duration to what was measured: 444ms and 357ms stay apart; 12.34s; 2m3s.
+func measured(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second)
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
 }
 
 // counts words a run's counts, in the report's order of statuses.

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/oppimport/oppimport/importer"
 	"github.com/oppimport/oppimport/mapping"
@@ -45,197 +48,257 @@ Examples:
   oppimport undo --mapping deals.yaml --run 3
 `
 
-// undoFlags are the import flags that an undo takes too, by name.
-var undoFlags = []string{"mapping", "state", "url", "token", "user", "password-file", "concurrency", "rate",
-	"burst", "retries", "timeout", "report", "progress", "log-format", "log-level", "allow-http", "insecure-skip-verify"}
+// undoOptions are the flags of undo, by group, and its own.
+type undoOptions struct {
+	state stateFlags
+	conn  connFlags
+	rate  rateFlags
+	out   outputFlags
+	log   logFlags
+	run   int64
+	dry   bool
+	force bool
+	ask   askFlags
+}
 
-func runUndo(args []string, ios streams) int {
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(ios.err, "oppimport undo: %s\n", fmt.Sprintf(format, a...))
-		return code
+func newUndoCmd(a *app) *cobra.Command {
+	o := &undoOptions{rate: defaultRate()}
+	c := &cobra.Command{
+		Use:   "undo --run N [flags]",
+		Short: "take back run N: delete what it created, restore what it updated",
+		Long:  undoSynopsis,
+		Args:  noArgs,
+		RunE:  func(*cobra.Command, []string) error { return runUndo(a, o) },
 	}
-	flags := newFlagSet("undo", undoSynopsis, ios.err)
-	var o importOptions
-	all := flag.NewFlagSet("import", flag.ContinueOnError)
-	o.register(all, false)
-	for _, name := range undoFlags {
-		f := all.Lookup(name)
-		usage := f.Usage
-		switch name {
-		case "mapping":
-			usage = "the mapping `FILE` of run N: its state database lies beside it (or give --state)"
-		case "url":
-			usage = "the portal `URL` of run N (env ONLYOFFICE_URL); required, but for a --dry-run from the state alone"
-		case "report":
-			usage = "results report `FILE`: .csv, .json or .xlsx (default undo-run-N.report.csv, in the current folder)"
-		}
-		flags.Var(f.Value, name, usage)
-	}
-	runN := flags.Int64("run", 0, "the run `N` to take back (see oppimport status)")
-	dry := flags.Bool("dry-run", false, "list what would be deleted, restored and left alone; change nothing")
-	force := flags.Bool("force", false, "undo opportunities changed on the portal since the run, too")
-	pos, err := parseFlags(flags, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	switch {
-	case len(pos) != 0:
-		return fail(exitNothing, "unexpected argument %q: the run is given with --run N", pos[0])
-	case *runN <= 0:
-		return fail(exitNothing, "--run N is required: the run to take back (see oppimport status)")
-	case o.mapping == "" && o.state == "":
-		return fail(exitNothing, "give --mapping M.yaml or --state FILE")
-	case o.url == "" && !*dry:
-		return fail(exitNothing, "--url (or ONLYOFFICE_URL) is required; nothing was changed")
-	}
-	switch o.progress {
-	case "auto", "always", "never":
-	default:
-		return fail(exitNothing, "--progress %q: want auto, always or never", o.progress)
-	}
-	log, err := newLogger(ios.err, o.logFormat, o.logLevel)
-	if err != nil {
-		return fail(exitNothing, "%v", err)
-	}
-	path := o.statePath()
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fail(exitNothing, "%s does not exist: no import has run with this mapping yet", path)
-	}
+	fs := c.Flags()
+	fs.Int64Var(&o.run, "run", 0, "the run `N` to take back (see oppimport status)")
+	fs.BoolVar(&o.dry, "dry-run", false, "list what would be deleted, restored and left alone; change nothing")
+	fs.BoolVar(&o.force, "force", false, "undo opportunities changed on the portal since the run, too")
+	o.ask.register(fs)
+	o.state.register(fs, "the mapping `FILE` of run N: its state database lies beside it (or give --state)", true)
+	o.conn.register(fs, "the portal `URL` of run N (env ONLYOFFICE_URL); required, but for a --dry-run from the state alone", a.ios.getenv)
+	o.rate.register(fs, true)
+	o.out.register(fs, "results report `FILE`: .csv, .json or .xlsx (default undo-run-N.report.csv, in the current folder)", false)
+	o.log.register(fs, true)
+	return c
+}
 
+// runUndo takes back run N.
+func runUndo(a *app, o *undoOptions) error {
+	log := a.setupLog(o.log)
+	if err := o.check(); err != nil {
+		return err
+	}
+	soft, hard, stopSignals := signalContexts(context.Background(), a.ios, log)
+	defer stopSignals()
 	// The portal first: a bad token must not leave an undo run behind.
-	var live *poster
-	if o.url != "" {
-		p, code, err := undoConnect(&o, log)
-		if err != nil {
-			return fail(code, "%v; nothing was changed", err)
+	var conn *connection
+	if o.conn.url != "" {
+		var err error
+		if conn, err = connect(soft, o.conn, o.rate, log, probeStages); err != nil {
+			return notChanged(err)
 		}
-		defer p.client.CloseIdleConnections()
-		live = p
+		defer conn.poster.client.CloseIdleConnections()
 	}
-
-	// A dry run changes nothing in the state either: no lock, no run recorded.
-	var db *state.DB
-	if *dry {
-		db, err = state.Open(path)
-	} else {
-		db, err = openState(path, log)
-	}
+	db, err := openUndoState(o.state.path(), o.dry, log)
 	if err != nil {
-		return fail(exitNothing, "%v; nothing was changed", err)
+		return err
 	}
 	defer db.Close()
-	ctx := context.Background()
-	target, ok, err := db.Run(ctx, *runN)
-	switch {
-	case err != nil:
-		return fail(exitNothing, "%v; nothing was changed", err)
-	case !ok:
-		return fail(exitNothing, "%s has no run %d (see oppimport status); nothing was changed", path, *runN)
-	case target.Mode == "undo":
-		return fail(exitNothing, "run %d is itself an undo (of run %d): import again to redo; nothing was changed", target.ID, target.UndoOf)
-	case o.url != "" && state.Portal(o.url) != target.Portal:
-		return fail(exitNothing, "run %d was against %s, not %s; nothing was changed", target.ID, target.Portal, state.Portal(o.url))
+	target, plan, err := undoTarget(db, o)
+	if err != nil {
+		return err
 	}
-	total := int64(0)
-	if err := db.RunRows(ctx, *runN, func(state.RunRow) error { total++; return nil }); err != nil {
-		return fail(exitNothing, "%v; nothing was changed", err)
+	if !o.dry {
+		if err := a.ask(o.ask, plan.question(target)); err != nil {
+			return err
+		}
 	}
-
-	cfg := undo.Config{
-		DB:          db,
-		Portal:      target.Portal,
-		Of:          target.ID,
-		DryRun:      *dry,
-		Force:       *force,
-		Concurrency: max(o.workers, 1),
-	}
-	if live != nil {
-		cfg.Client = undoPortal{live}
+	cfg := undo.Config{DB: db, Portal: target.Portal, Of: target.ID, DryRun: o.dry, Force: o.force, Abort: hard, Concurrency: 1}
+	if conn != nil {
+		cfg.Client, cfg.Concurrency = undoPortal{conn.poster}, conn.workers
 	} else {
 		log.Warn("no --url: listed from the state database only; nothing was compared with the portal")
 	}
-	if !*dry {
-		cfg.Run, err = db.StartRun(ctx, state.Run{Portal: target.Portal, Input: fmt.Sprintf("run %d", target.ID), Mode: "undo", UndoOf: target.ID})
-		if err != nil {
-			return fail(exitNothing, "%v; nothing was changed", err)
+	if !o.dry {
+		if cfg.Run, err = db.StartRun(soft, state.Run{Portal: target.Portal, Input: fmt.Sprintf("run %d", target.ID), Mode: "undo", UndoOf: target.ID}); err != nil {
+			return nothingf("%v; nothing was changed", err)
 		}
 	}
-
-	reportPath := o.report
-	if reportPath == "" {
-		reportPath = fmt.Sprintf("undo-run-%d.report.csv", target.ID)
-	}
-	rep, err := report.NewWriter(reportPath)
+	s, err := undoSink(a, o, target.ID, plan.rows)
 	if err != nil {
 		if cfg.Run > 0 {
-			db.FinishRun(ctx, cfg.Run, nil, time.Now(), "the report could not be written: "+err.Error())
+			db.FinishRun(context.Background(), cfg.Run, nil, time.Now(), "the report could not be written: "+err.Error())
 		}
-		return fail(exitNothing, "%v; nothing was changed", err)
+		return nothingf("%v; nothing was changed", err)
 	}
+	cfg.OnResult = s.addUndo
+	started := time.Now()
+	var st undo.Stats
+	settleErr := undoSettle(soft, db, target.Portal, cfg.Run, conn, o.rate.timeout, log)
+	if settleErr == nil {
+		st, err = undo.Run(soft, cfg)
+	}
+	return a.endUndo(o, target, cfg, conn, s, started, st, settleErr, err)
+}
 
-	bar := progress.New(ios.err, o.progress, ios.errIsTTY, total, log, progress.Word("undone"))
-	soft, hard, stopSignals := signalContexts(ctx, ios, log)
-	defer stopSignals()
+// check refuses flags that cannot make an undo.
+func (o *undoOptions) check() error {
+	switch {
+	case o.run <= 0:
+		return usagef("--run N is required: the run to take back (see oppimport status)")
+	case o.state.mapping == "" && o.state.state == "":
+		return usagef("give --mapping M.yaml or --state FILE")
+	case o.conn.url == "" && !o.dry:
+		return usagef("--url (or ONLYOFFICE_URL) is required; nothing was changed")
+	}
+	if _, err := os.Stat(o.state.path()); errors.Is(err, fs.ErrNotExist) {
+		return nothingf("%s does not exist: no import has run with this mapping yet", o.state.path())
+	}
+	return nil
+}
 
-	var settleErr error
-	if cfg.Run > 0 {
-		// Requests an earlier run (an import, or this undo killed halfway) left unanswered are
-		// settled first, as an import settles them: then every row's state is known.
-		ledger := &importer.Ledger{DB: db, Portal: target.Portal, Run: cfg.Run, SettleAfter: 2 * o.timeout}
-		adopted, forgotten, doubtful, err := importer.Settle(soft, ledger, live)
-		if adopted+forgotten+doubtful > 0 {
-			log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,
-				"never_created", forgotten, "still_in_doubt", doubtful)
+// openUndoState opens the state database, locked unless dry: a dry run changes nothing in
+// the state either (no lock, no run recorded).
+func openUndoState(path string, dry bool, log *slog.Logger) (*state.DB, error) {
+	open := openState
+	if dry {
+		open = func(path string, _ *slog.Logger) (*state.DB, error) { return state.Open(path) }
+	}
+	db, err := open(path, log)
+	if err != nil {
+		return nil, nothingf("%v; nothing was changed", err)
+	}
+	return db, nil
+}
+
+// addUndo is the undo's undo.Config.OnResult.
+func (s *sink) addUndo(r undo.Result) {
+	warn := ""
+	if r.Status == undo.Failed {
+		warn = "left alone"
+	}
+	s.add(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
+		Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error}, warn, nil)
+}
+
+// notChanged words a failure to connect: nothing was changed.
+func notChanged(err error) error {
+	var f *failure
+	if errors.As(err, &f) {
+		return &failure{f.kind, fmt.Errorf("%v; nothing was changed", f.err)}
+	}
+	return nothingf("%v; nothing was changed", err)
+}
+
+// undoPlan is what an undo of a run is about to do, from the state database alone.
+type undoPlan struct {
+	rows     int64
+	deletes  int      // rows the run created
+	restores int      // rows the run updated, with what they held before
+	titles   []string // the first few of them
+}
+
+// undoTarget finds run N and what undoing it would touch.
+func undoTarget(db *state.DB, o *undoOptions) (state.Run, undoPlan, error) {
+	ctx := context.Background()
+	var plan undoPlan
+	target, ok, err := db.Run(ctx, o.run)
+	switch {
+	case err != nil:
+		return target, plan, nothingf("%v; nothing was changed", err)
+	case !ok:
+		return target, plan, nothingf("%s has no run %d (see oppimport status); nothing was changed", db.Path(), o.run)
+	case target.Mode == "undo":
+		return target, plan, nothingf("run %d is itself an undo (of run %d): import again to redo; nothing was changed", target.ID, target.UndoOf)
+	case o.conn.url != "" && state.Portal(o.conn.url) != target.Portal:
+		return target, plan, nothingf("run %d was against %s, not %s; nothing was changed", target.ID, target.Portal, state.Portal(o.conn.url))
+	}
+	err = db.RunRows(ctx, o.run, func(r state.RunRow) error {
+		plan.rows++
+		switch {
+		case r.Outcome == importer.Created && r.OpportunityID > 0:
+			plan.deletes++
+		case r.Method == "PUT" && r.Before != nil:
+			plan.restores++
+		default:
+			return nil
 		}
-		settleErr = err
-	}
-
-	var counts progress.Counts
-	var writeErr error
-	shown := 0
-	cfg.Abort = hard
-	cfg.OnResult = func(r undo.Result) {
-		counts.Done++
-		switch r.Status {
-		case undo.Deleted, undo.Restored, undo.WouldDelete, undo.WouldRestore:
-			counts.Created++ // the bar's word for them is "undone"
-		case undo.Failed:
-			counts.Failed++
-			if shown++; shown <= maxShown {
-				log.Warn("row left alone", "key", mapping.ShowKey(r.Key), "opportunity", r.OpportunityID, "error", r.Error)
-			} else if shown == maxShown+1 {
-				log.Warn("more rows are left alone: see the report", "report", reportPath)
+		if len(plan.titles) < 3 {
+			var rec struct{ Title string }
+			if json.Unmarshal(r.Sent, &rec) == nil && rec.Title != "" {
+				plan.titles = append(plan.titles, strconv.Quote(rec.Title))
 			}
 		}
-		err := rep.Write(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
-			Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error})
-		if err != nil && writeErr == nil {
-			writeErr = err
-		}
-		bar.Update(counts)
+		return nil
+	})
+	if err != nil {
+		return target, plan, nothingf("%v; nothing was changed", err)
 	}
-	var st undo.Stats
-	var runErr error
-	started := time.Now()
-	if settleErr == nil {
-		st, runErr = undo.Run(soft, cfg)
-	}
-	bar.Finish()
+	return target, plan, nil
+}
 
-	sum := report.Summary{
-		Started: started,
-		Run:     int(cfg.Run),
-		Mode:    "undo",
-		Input:   fmt.Sprintf("run %d", target.ID),
-		Counts:  st.Counts,
-		Rows:    st.Rows,
-		Elapsed: st.Elapsed,
-		Rate:    o.rate,
+// question is what an undo asks before it deletes or restores anything, "" when it would
+// do neither.
+func (plan undoPlan) question(target state.Run) string {
+	if plan.deletes+plan.restores == 0 {
+		return ""
 	}
-	if live != nil {
-		sum.Requests = st.Requests
-		sum.Refused = int(live.refused.Load())
-		sum.RateReached = live.pace.Limit()
+	var what []string
+	if plan.deletes > 0 {
+		what = append(what, "delete "+plural(plan.deletes, "deal"))
+	}
+	if plan.restores > 0 {
+		what = append(what, "restore "+plural(plan.restores, "deal"))
+	}
+	titles := strings.Join(plan.titles, ", ")
+	if plan.deletes+plan.restores > len(plan.titles) {
+		titles += ", …"
+	}
+	return fmt.Sprintf("undo of run %d on %s: %s (%s)?", target.ID, target.Portal, strings.Join(what, " and "), titles)
+}
+
+// undoSink opens the undo's report and starts the progress display.
+func undoSink(a *app, o *undoOptions, of int64, total int64) (*sink, error) {
+	path := o.out.report
+	if path == "" {
+		path = fmt.Sprintf("undo-run-%d.report.csv", of)
+	}
+	rep, err := report.NewWriter(path)
+	if err != nil {
+		return nil, err
+	}
+	bar := progress.New(a.term, progressMode(o.log), total, a.log,
+		progress.Outcomes(undo.Deleted, undo.Restored, undo.WouldDelete, undo.WouldRestore, undo.Skipped, undo.Failed))
+	return &sink{log: a.log, report: rep, bar: bar}, nil
+}
+
+// undoSettle settles the requests an earlier run (an import, or this undo killed halfway)
+// left unanswered, as an import settles them: then every row's state is known.
+func undoSettle(ctx context.Context, db *state.DB, portal string, run int64, conn *connection, timeout time.Duration, log *slog.Logger) error {
+	if run == 0 {
+		return nil
+	}
+	ledger := &importer.Ledger{DB: db, Portal: portal, Run: run, SettleAfter: 2 * timeout}
+	var finder importer.Finder
+	if conn != nil {
+		finder = conn.poster
+	}
+	adopted, forgotten, doubtful, err := importer.Settle(ctx, ledger, finder)
+	if adopted+forgotten+doubtful > 0 {
+		log.Info("settled the requests an earlier run left unanswered", "found_on_portal", adopted,
+			"never_created", forgotten, "still_in_doubt", doubtful)
+	}
+	return err
+}
+
+// endUndo records the end of the undo, writes its summary and says how it went.
+func (a *app) endUndo(o *undoOptions, target state.Run, cfg undo.Config, conn *connection, s *sink, started time.Time,
+	st undo.Stats, settleErr, runErr error) error {
+	sum := report.Summary{Started: started, Run: int(cfg.Run), Mode: "undo", Input: fmt.Sprintf("run %d", target.ID),
+		Counts: st.Counts, Rows: st.Rows, Elapsed: st.Elapsed, Rate: o.rate.rate}
+	if conn != nil {
+		sum.Requests, sum.Refused, sum.RateReached = st.Requests, int(conn.poster.refused.Load()), conn.poster.pace.Limit()
 	}
 	switch {
 	case settleErr != nil:
@@ -246,48 +309,23 @@ func runUndo(args []string, ios streams) int {
 		sum.Stopped = stopReason(st.Stopped)
 	}
 	if cfg.Run > 0 {
-		if err := db.FinishRun(context.Background(), cfg.Run, st.Counts, time.Now(), sum.Stopped); err != nil {
-			log.Error("recording the end of the run", "error", err)
+		if err := cfg.DB.FinishRun(context.Background(), cfg.Run, st.Counts, time.Now(), sum.Stopped); err != nil {
+			a.log.Error("recording the end of the run", "error", err)
 		}
 	}
-	if err := rep.Close(sum); err != nil && writeErr == nil {
-		writeErr = err
-	}
-
-	fmt.Fprintln(ios.err, undoSummary(sum, target.ID, *dry))
-	fmt.Fprintf(ios.err, "report: %s\n", reportPath)
-
+	writeErr := s.close(sum)
+	a.summary(undoSummary(sum, target.ID, o.dry), sum, s)
 	switch {
 	case writeErr != nil:
-		return fail(exitStopped, "writing the report: %v", writeErr)
+		return stoppedf("writing the report: %v", writeErr)
 	case sum.Stopped != "" && st.Requests == 0 && st.Counts[undo.Deleted]+st.Counts[undo.Restored] == 0:
-		return fail(exitStopped, "stopped before anything was changed: %s", sum.Stopped)
+		return stoppedf("stopped before anything was changed: %s", sum.Stopped)
 	case sum.Stopped != "":
-		return fail(exitStopped, "stopped early: %s; run the same undo again to finish", sum.Stopped)
+		return stoppedf("stopped early: %s; run the same undo again to finish", sum.Stopped)
 	case st.Counts[undo.Failed] > 0:
-		return exitRows
+		return errRows
 	}
-	return exitOK
-}
-
-// undoConnect builds the client from the connection flags, logs in when a user is given,
-// and proves the token and the address with one cheap read.
-func undoConnect(o *importOptions, log *slog.Logger) (*poster, int, error) {
-	p, err := o.poster(log)
-	if err != nil {
-		return nil, exitNothing, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout*time.Duration(o.retries+1))
-	defer cancel()
-	if o.user != "" && o.token == "" {
-		if err := p.client.Authenticate(ctx); err != nil {
-			return nil, exitStopped, fmt.Errorf("authentication refused: %v", err)
-		}
-	}
-	if _, err := p.client.ListStages(ctx); err != nil {
-		return nil, exitStopped, fmt.Errorf("the portal refused or could not be reached: %v", err)
-	}
-	return p, exitOK, nil
+	return nil
 }
 
 // undoSummary is the undo's line on stderr, e.g.
@@ -320,7 +358,7 @@ func undoSummary(s report.Summary, of int64, dry bool) string {
 		fmt.Fprintf(&b, " (%d rows)", s.Rows)
 	}
 	if s.Requests > 0 {
-		fmt.Fprintf(&b, "; %d requests, %.1f requests/s", s.Requests, s.RequestRate())
+		fmt.Fprintf(&b, "; %s, %.1f requests/s", plural(s.Requests, "request"), s.RequestRate())
 		if s.Refused > 0 {
 			fmt.Fprintf(&b, ", %d refused (429/503)", s.Refused)
 		}

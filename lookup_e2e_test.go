@@ -48,6 +48,7 @@ func initMapping(t *testing.T, url, token, input string, edits ...string) string
 // without the portal; where the export holds nothing the proposal left undecided, every
 // row is valid.
 func TestInitMappingExports(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	tests := []struct {
 		file     string
@@ -155,6 +156,7 @@ const (
 // A German Pipedrive export (semicolons, Windows-1252, 1.234,50, 31.12.2024, owner names)
 // imports with init-mapping's proposal and one edit: the stage it could not match.
 func TestImportPipedriveGerman(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	input := copyTestdata(t, dir, "exports", "pipedrive_de.csv")
@@ -179,6 +181,7 @@ func TestImportPipedriveGerman(t *testing.T) {
 // A Salesforce export (owner and stage names, not ids; US dates and dollar amounts)
 // imports with init-mapping's proposal and one edit.
 func TestImportSalesforce(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	input := copyTestdata(t, dir, "exports", "salesforce.csv")
@@ -206,6 +209,7 @@ func TestImportSalesforce(t *testing.T) {
 
 // Every encoding the issue names reads end to end: the portal gets the right letters.
 func TestImportEncodings(t *testing.T) {
+	t.Parallel()
 	const title = "Zoë Müller Straße"
 	utf16 := func(big bool, s string) []byte {
 		var b []byte
@@ -284,6 +288,7 @@ func TestImportEncodings(t *testing.T) {
 // A UTF-8 file with invalid bytes and no encoding: stops before anything is posted, naming
 // the first bad row and suggesting the encoding, even when the bad row is far into the file.
 func TestImportInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	var b bytes.Buffer
 	b.WriteString("Title;Owner\n")
@@ -322,6 +327,7 @@ fields:
 // What the portal would refuse, and what it would accept and silently corrupt, is caught
 // before posting; only the good row reaches the portal.
 func TestImportOnlineValidation(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	input := filepath.Join(dir, "in.csv")

@@ -208,6 +208,7 @@ func portalDiff(srv *emulator.Server, want []emulator.Opportunity) string {
 }
 
 func TestImportForeignCSV(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "zoho.csv", zohoExport)
@@ -259,6 +260,7 @@ func TestImportForeignCSV(t *testing.T) {
 }
 
 func TestImportXLSX(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	in := filepath.Join(dir, "deals.xlsx")
@@ -334,7 +336,8 @@ fields:
 }
 
 func TestImportRetriesAndFaults(t *testing.T) {
-	const n = 40
+	t.Parallel()
+	const n = 20
 	var b strings.Builder
 	b.WriteString("Title\n")
 	for i := range n {
@@ -351,6 +354,7 @@ func TestImportRetriesAndFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			srv, url := startEmulator(t, tt.opts)
 			dir := t.TempDir()
 			in := writeFile(t, dir, "in.csv", b.String())
@@ -382,6 +386,7 @@ func TestImportRetriesAndFaults(t *testing.T) {
 }
 
 func TestImportRefusedConnectionsRetried(t *testing.T) {
+	t.Parallel()
 	// Take a free port, leave it closed for a moment, then start the portal on it.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -391,19 +396,29 @@ func TestImportRefusedConnectionsRetried(t *testing.T) {
 	l.Close()
 	srv := emulator.New(emulator.Options{Token: "tok"})
 	t.Cleanup(func() { srv.Close() })
-	go func() {
-		time.Sleep(700 * time.Millisecond)
-		if _, err := srv.Start(addr); err != nil {
-			t.Error(err)
-		}
-	}()
 	dir := t.TempDir()
 	in := writeFile(t, dir, "in.csv", "Title\nOne\nTwo\n")
 	mp := writeFile(t, dir, "m.yaml", titleMapping)
-	res := runCmd(t, "import", "--mapping", mp, "--url", "http://"+addr, "--token", "tok", "--concurrency", "1",
-		"--report", filepath.Join(dir, "r.csv"), "--progress", "never", in)
-	if res.code != exitOK {
-		t.Fatalf("got exit %d, want 0:\n%s", res.code, res.stderr)
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run([]string{"import", "--mapping", mp, "--url", "http://" + addr, "--token", "tok", "--concurrency", "1",
+			"--log-level", "debug", "--report", filepath.Join(dir, "r.csv"), "--progress", "never", in},
+			streams{in: strings.NewReader(""), out: &out, err: &errb, signals: make(chan os.Signal)})
+	}()
+	// The portal comes up once the client has been refused and is retrying.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(errb.String(), "connection refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no refused connection logged within 10s:\n%s", errb.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := srv.Start(addr); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != exitOK {
+		t.Fatalf("got exit %d, want 0:\n%s", code, errb.String())
 	}
 	if got := len(srv.Opportunities()); got != 2 {
 		t.Errorf("the portal holds %d opportunities, want 2", got)
@@ -411,6 +426,7 @@ func TestImportRefusedConnectionsRetried(t *testing.T) {
 }
 
 func TestImportDroppedAnswersSettledNeverDuplicated(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{DropRate: 0.25, Seed: 3})
 	var b strings.Builder
 	b.WriteString("Title\n")
@@ -460,6 +476,7 @@ func TestImportDroppedAnswersSettledNeverDuplicated(t *testing.T) {
 }
 
 func TestImportClientErrorsNotRetried(t *testing.T) {
+	t.Parallel()
 	// The portal refuses two titles as the real server refuses what it cannot take; the
 	// importer's own checks would catch the usual causes first, so the refusal is staged.
 	srv := emulator.New(emulator.Options{})
@@ -517,6 +534,7 @@ func TestImportClientErrorsNotRetried(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good.csv", "Title\nOne\n")
@@ -537,7 +555,8 @@ func TestExitCodes(t *testing.T) {
 		{"help", []string{"import", "--help"}, exitOK, "Exit codes"},
 		{"no command", nil, exitNothing, "Usage"},
 		{"unknown command", []string{"imprt"}, exitNothing, `unknown command "imprt"`},
-		{"unknown flag", []string{"import", "--mappin", mp, good}, exitNothing, "flag provided but not defined"},
+		{"unknown flag", []string{"import", "--mappin", mp, good}, exitNothing, "unknown flag --mappin; did you mean --mapping?"},
+		{"one-dash long flags", []string{"validate", "-mapping", mp, "-report=" + rep, good}, exitOK, "1 valid"},
 		{"no mapping", append([]string{"import", good}, common...), exitNothing, "--mapping is required"},
 		{"missing mapping", append([]string{"import", "--mapping", filepath.Join(dir, "nope.yaml"), good}, common...), exitNothing, "nope.yaml"},
 		{"mapping errors", append([]string{"import", "--mapping", badMapping, good}, common...), exitNothing, "bad.yaml:3"},
@@ -548,8 +567,6 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("ONLYOFFICE_URL", "")
-			t.Setenv("ONLYOFFICE_TOKEN", "")
 			before := srv.Stats().ByRoute["POST crm/opportunity"]
 			res := runCmd(t, tt.args...)
 			if res.code != tt.want {
@@ -579,7 +596,10 @@ func TestImportInterrupted(t *testing.T) {
 	rep := filepath.Join(dir, "r.csv")
 	sigs := make(chan os.Signal, 1)
 	go func() {
-		for len(srv.Opportunities()) < 10 {
+		// Interrupt once some rows are in; the run has 2000, so a slow machine gets there
+		// too, and a broken run that creates nothing fails at the deadline instead of hanging.
+		deadline := time.Now().Add(30 * time.Second)
+		for len(srv.Opportunities()) < 10 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		sigs <- syscall.SIGINT
@@ -606,6 +626,7 @@ func TestImportInterrupted(t *testing.T) {
 }
 
 func TestValidatePostsNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := writeFile(t, dir, "zoho.csv", zohoExport)
 	m := writeFile(t, dir, "zoho.yaml", zohoMapping)
@@ -620,8 +641,9 @@ func TestValidatePostsNothing(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	res := runCmd(t, "demo", "--out", dir, "--progress", "never")
+	res := runCmd(t, "demo", "--out", dir, "--progress", "never", "--rate", "1000")
 	if res.code != exitOK {
 		t.Fatalf("got exit %d, want 0:\n%s", res.code, res.stderr)
 	}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/oppimport/oppimport/emulator"
 )
@@ -186,5 +189,101 @@ func TestReportWriteFailureStops(t *testing.T) {
 	}
 	if n := len(srv.Opportunities()); n != rows {
 		t.Errorf("the portal holds %d deals, want %d: a row was created twice or never", n, rows)
+	}
+}
+
+// The rejects file keeps what stands above the header, so that it imports with the same
+// mapping (header_row: 3); fixed in place it goes in; its own rejects are -2, not
+// .rejects.rejects.
+func TestRejectsImportWithTheSameMapping(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	mapping := "version: 1\ninput: { header_row: 3, sheet: Deals }\n" + strings.TrimPrefix(keyedTitleMapping, "version: 1\n") +
+		"  expectedCloseDate: { column: Close, format: DD.MM.YYYY }\n"
+	mp := writeFile(t, dir, "m.yaml", mapping)
+
+	csvIn := writeFile(t, dir, "deals.csv", "Deals export 2024-11-30;\n;\nTitle;Close\nKitchen;15.03.2024\nRoof;31.02.2024\n")
+	book := excelize.NewFile()
+	book.SetSheetName("Sheet1", "Deals")
+	dateStyle, _ := book.NewStyle(&excelize.Style{NumFmt: 14})
+	book.SetCellValue("Deals", "A1", "Deals export 2024-11-30")
+	book.SetSheetRow("Deals", "A3", &[]any{"Title", "Close"})
+	book.SetSheetRow("Deals", "A4", &[]any{"Kitchen", time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC)})
+	book.SetSheetRow("Deals", "A5", &[]any{"Roof", "31.02.2024"})
+	book.SetSheetRow("Deals", "A6", &[]any{"Garden", time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)})
+	book.SetCellStyle("Deals", "B4", "B6", dateStyle)
+	xlsxIn := filepath.Join(dir, "deals.xlsx")
+	if err := book.SaveAs(xlsxIn); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, in := range []string{csvIn, xlsxIn} {
+		ext := filepath.Ext(in)
+		out := filepath.Join(dir, "out"+ext)
+		state := filepath.Join(dir, ext+".state.db")
+		imp := func(input string) cmdResult {
+			return runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
+				"--state", state, "--report", filepath.Join(out, "r.csv"), input)
+		}
+		if res := imp(in); res.code != exitRows {
+			t.Fatalf("%s: exit %d, want 1:\n%s", ext, res.code, res.stderr)
+		}
+		rejects := filepath.Join(out, "deals.rejects"+ext)
+		// As it is, the rejects file gives the same error on the same row.
+		res := runCmd(t, "validate", "--mapping", mp, "--report", filepath.Join(dir, "v.csv"), rejects)
+		if res.code != exitRows {
+			t.Fatalf("%s: validate of the rejects: exit %d, want 1:\n%s", ext, res.code, res.stderr)
+		}
+		rows := readReport(t, filepath.Join(dir, "v.csv"))
+		if len(rows) != 2 || rows[1][0] != "4" || !strings.Contains(rows[1][6], `"31.02.2024" is not a date`) {
+			t.Errorf("%s: the rejects validate as %q, want row 4 with the date's error", ext, rows)
+		}
+		// Its own rejects are named -2.
+		if res := imp(rejects); res.code != exitRows || !strings.Contains(res.stderr, "deals.rejects-2"+ext) {
+			t.Errorf("%s: importing the rejects as they are: exit %d, want 1 and rejects at deals.rejects-2%s:\n%s", ext, res.code, ext, res.stderr)
+		}
+		// Fixed in place, it goes in.
+		fix(t, rejects, "31.02.2024", "28.02.2024")
+		if res := imp(rejects); res.code != exitOK {
+			t.Errorf("%s: importing the fixed rejects: exit %d, want 0:\n%s", ext, res.code, res.stderr)
+		}
+	}
+	titles := map[string]int{}
+	for _, o := range srv.Opportunities() {
+		titles[o.Title]++
+	}
+	if want := map[string]int{"Kitchen": 2, "Roof": 2, "Garden": 1}; fmt.Sprint(titles) != fmt.Sprint(want) {
+		t.Errorf("the portal holds %v, want %v (each input once)", titles, want)
+	}
+}
+
+// fix replaces old by new in a CSV or XLSX file, as a user fixing a cell does.
+func fix(t *testing.T, path, old, new string) {
+	t.Helper()
+	if filepath.Ext(path) == ".csv" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	book, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	cells, err := book.SearchSheet(book.GetSheetName(0), old)
+	if err != nil || len(cells) != 1 {
+		t.Fatalf("%s: %q found in %v (%v)", path, old, cells, err)
+	}
+	if err := book.SetCellStr(book.GetSheetName(0), cells[0], new); err != nil {
+		t.Fatal(err)
+	}
+	if err := book.Save(); err != nil {
+		t.Fatal(err)
 	}
 }

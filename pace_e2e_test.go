@@ -16,6 +16,7 @@ import (
 // allows, wasting few requests, and the summary must say so. The bounds are loose: this is a
 // test of behaviour on a busy machine, not a measurement (go run ./bench measures).
 func TestImportAdaptsToThePortalsRate(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("about 6 s")
 	}
@@ -71,6 +72,7 @@ func TestImportAdaptsToThePortalsRate(t *testing.T) {
 }
 
 func TestParseConcurrency(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		workers int

@@ -112,9 +112,12 @@ func (p *secProxy) secrets() []string {
 }
 
 // TestSecretsNeverLeak runs imports through secProxy with a token and with a user and a
-// password, at every log level in both formats, and looks for any piece of a secret in
-// stdout, stderr, and every file the run wrote (report in each format, rejects, state).
+// password, at the debug level (which logs every record any other level logs) in each of
+// the three ways stderr is written: slog's text, JSON, and the sentences of a terminal under
+// a live bar; and looks for any piece of a secret in stdout, stderr, and every file the run
+// wrote (report in each format, rejects, state).
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	user := emulator.New(emulator.Options{}).Users()[0]
 	formats := []string{".csv", ".json", ".xlsx"}
 	type auth struct {
@@ -132,58 +135,61 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	i := 0
 	for _, a := range auths {
-		for _, level := range []string{"debug", "info", "warn", "error"} {
-			for _, format := range []string{"text", "json"} {
-				ext := formats[i%len(formats)]
-				i++
-				t.Run(fmt.Sprintf("%s/%s/%s/%s", a.name, level, format, ext[1:]), func(t *testing.T) {
-					t.Parallel() // each waits out the settling of its dropped create
-					srv := emulator.New(emulator.Options{Token: secToken})
-					defer srv.Close()
-					proxy := &secProxy{srv: srv, echoLogin: a.echoLogin}
-					ts := httptest.NewServer(proxy)
-					defer ts.Close()
-					dir := t.TempDir()
-					input := filepath.Join(dir, "deals.csv")
-					mappingPath := filepath.Join(dir, "m.yaml")
-					secWrite(t, input, secInput)
-					secWrite(t, mappingPath, secMapping)
-					args := []string{"import", "--mapping", mappingPath, "--url", ts.URL, "--concurrency", "1", "--retries", "1",
-						"--timeout", "1s", "--log-level", level, "--log-format", format, "--progress", "always",
-						"--report", filepath.Join(dir, "run.report"+ext), "--rejects", filepath.Join(dir, "run.rejects.csv")}
-					secrets := []string{}
-					if a.password == "" {
-						args = append(args, "--token", secToken)
-					} else {
-						pw := filepath.Join(dir, "password")
-						secWrite(t, pw, a.password+"\n")
-						args = append(args, "--user", user.Email, "--password-file", pw)
-						secrets = append(secrets, a.password)
-					}
-					code, stdout, stderr := badRun(t, append(args, input)...)
-					if code != a.wantCode || !strings.Contains(stderr, a.wantErr) {
-						t.Errorf("exit code %d, want %d with %q; stderr:\n%s", code, a.wantCode, a.wantErr, stderr)
-					}
-					if a.password != "" && !a.echoLogin && a.name == "login" && len(proxy.secrets()) < 2 {
-						t.Errorf("no log-in was seen; stderr:\n%s", stderr)
-					}
-					secrets = append(secrets, proxy.secrets()...)
-					outputs := map[string]string{"stdout": stdout, "stderr": stderr}
-					for name, text := range secFiles(t, dir) {
-						outputs[name] = text
-					}
-					if _, ok := outputs["run.report"+ext]; !ok && a.wantErr == "HTTP 401" {
-						t.Errorf("no report written: %v", outputs)
-					}
-					for name, text := range outputs {
-						for _, s := range secrets {
-							if piece := secPiece(text, s); piece != "" {
-								t.Errorf("%s holds %q, a piece of the secret %q:\n%s", name, piece, s, badShort(text))
-							}
+		for _, format := range []string{"text", "json", "terminal"} {
+			ext := formats[i%len(formats)]
+			i++
+			t.Run(fmt.Sprintf("%s/%s/%s", a.name, format, ext[1:]), func(t *testing.T) {
+				t.Parallel() // each waits out the settling of its dropped create
+				srv := emulator.New(emulator.Options{Token: secToken})
+				defer srv.Close()
+				proxy := &secProxy{srv: srv, echoLogin: a.echoLogin}
+				ts := httptest.NewServer(proxy)
+				defer ts.Close()
+				dir := t.TempDir()
+				input := filepath.Join(dir, "deals.csv")
+				mappingPath := filepath.Join(dir, "m.yaml")
+				secWrite(t, input, secInput)
+				secWrite(t, mappingPath, secMapping)
+				args := []string{"import", "--mapping", mappingPath, "--url", ts.URL, "--concurrency", "1", "--retries", "1",
+					"--timeout", "1s", "--log-level", "debug", "--progress", "always",
+					"--report", filepath.Join(dir, "run.report"+ext), "--rejects", filepath.Join(dir, "run.rejects.csv")}
+				secrets := []string{}
+				if a.password == "" {
+					args = append(args, "--token", secToken)
+				} else {
+					pw := filepath.Join(dir, "password")
+					secWrite(t, pw, a.password+"\n")
+					args = append(args, "--user", user.Email, "--password-file", pw)
+					secrets = append(secrets, a.password)
+				}
+				ios := streams{errIsTTY: format == "terminal"}
+				if format == "json" {
+					args = append(args, "--log-format", "json")
+				}
+				res := runWith(t, ios, append(args, input)...)
+				code, stdout, stderr := res.code, res.out, res.stderr
+				if code != a.wantCode || !strings.Contains(stderr, a.wantErr) {
+					t.Errorf("exit code %d, want %d with %q; stderr:\n%s", code, a.wantCode, a.wantErr, stderr)
+				}
+				if a.password != "" && !a.echoLogin && a.name == "login" && len(proxy.secrets()) < 2 {
+					t.Errorf("no log-in was seen; stderr:\n%s", stderr)
+				}
+				secrets = append(secrets, proxy.secrets()...)
+				outputs := map[string]string{"stdout": stdout, "stderr": stderr}
+				for name, text := range secFiles(t, dir) {
+					outputs[name] = text
+				}
+				if _, ok := outputs["run.report"+ext]; !ok && a.wantErr == "HTTP 401" {
+					t.Errorf("no report written: %v", outputs)
+				}
+				for name, text := range outputs {
+					for _, s := range secrets {
+						if piece := secPiece(text, s); piece != "" {
+							t.Errorf("%s holds %q, a piece of the secret %q:\n%s", name, piece, s, badShort(text))
 						}
 					}
-				})
-			}
+				}
+			})
 		}
 	}
 }
@@ -258,6 +264,7 @@ func secWrite(t *testing.T, path, content string) {
 // TestPlainHTTPRefused: a plain http:// portal that is not on loopback gets the token only
 // with --allow-http; refused, not even a connection is made.
 func TestPlainHTTPRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	input := filepath.Join(dir, "deals.csv")
 	mappingPath := filepath.Join(dir, "m.yaml")
@@ -330,6 +337,7 @@ func secLocalIP(t *testing.T) string {
 // TestTLSVerified: a portal whose certificate does not verify is refused unless
 // --insecure-skip-verify, which warns.
 func TestTLSVerified(t *testing.T) {
+	t.Parallel()
 	srv := emulator.New(emulator.Options{Token: secToken})
 	ts := httptest.NewUnstartedServer(srv.Handler())
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes

@@ -43,6 +43,7 @@ func sheetDangerous(s string) bool {
 // cells go back as read, so that the fixed file imports the same values); in XLSX every cell
 // is text, never a formula, and holds the value as is.
 func TestSpreadsheetSafety(t *testing.T) {
+	t.Parallel()
 	srv := emulator.New(emulator.Options{})
 	url, err := srv.Start("127.0.0.1:0")
 	if err != nil {

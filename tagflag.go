@@ -13,6 +13,9 @@ type tagList []string
 
 func (t *tagList) String() string { return strings.Join(*t, ", ") }
 
+// Type names the value in --help.
+func (t *tagList) Type() string { return "NAME" }
+
 // Set takes one tag, refusing what the portal could not keep as written.
 func (t *tagList) Set(v string) error {
 	v = strings.TrimSpace(v)

@@ -1,6 +1,7 @@
 package lookup
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,7 +66,8 @@ func (p *Portal) Checker(cols Columns) *Checker {
 // does not hold a date or a boolean). It normalises custom field values the portal reads
 // in one spelling only: a checkbox to true or false, a select value to its option's case.
 // All of the record's problems come back at once.
-func (c *Checker) Check(rec *mapping.Record) []mapping.FieldError {
+// ctx bounds the contact requests the check makes.
+func (c *Checker) Check(ctx context.Context, rec *mapping.Record) []mapping.FieldError {
 	var errs []mapping.FieldError
 	fail := func(field, value, reason string) {
 		fe := mapping.FieldError{Field: field, Col: -1, Value: value, Reason: reason}
@@ -91,12 +93,12 @@ func (c *Checker) Check(rec *mapping.Record) []mapping.FieldError {
 		}
 	}
 	if rec.ContactID != 0 {
-		if err := c.p.checkContact(rec.ContactID); err != nil {
+		if err := c.p.checkContact(ctx, rec.ContactID); err != nil {
 			fail("contactid", strconv.FormatInt(rec.ContactID, 10), err.Error())
 		}
 	}
 	for _, id := range rec.Members {
-		if err := c.p.checkContact(id); err != nil {
+		if err := c.p.checkContact(ctx, id); err != nil {
 			reason := err.Error()
 			if err == errNoContact {
 				reason += " (the portal would drop the member without a word)"

@@ -33,10 +33,6 @@ type Client interface {
 
 // Portal is the reference data of one portal for one run. Safe for concurrent use.
 type Portal struct {
-	// ctx bounds the requests made after Load (contacts, asked for by name or id as rows
-	// need them): mapping.Resolver and the importer's check take no context, and a run
-	// has one.
-	ctx    context.Context
 	client Client
 
 	users      []onlyoffice.User
@@ -54,10 +50,10 @@ type contactEntry struct {
 }
 
 // Load fetches the users (every page), stages, currencies and custom field definitions.
-// ctx also bounds the contact requests the Portal makes later, so it should live as long
-// as the run.
+// The contacts are asked for later, as rows need them, each within the context of the
+// call that needs it.
 func Load(ctx context.Context, c Client) (*Portal, error) {
-	p := &Portal{ctx: ctx, client: c, contacts: map[int64]*contactEntry{}}
+	p := &Portal{client: c, contacts: map[int64]*contactEntry{}}
 	var err error
 	if p.users, err = c.ListUsers(ctx); err != nil {
 		return nil, fmt.Errorf("reading the portal's users: %w", err)
@@ -83,12 +79,23 @@ func (p *Portal) Stages() []onlyoffice.Stage { return p.stages }
 // Currencies returns the portal's currencies; the caller must not modify them.
 func (p *Portal) Currencies() []onlyoffice.Currency { return p.currencies }
 
-// Resolve implements mapping.Resolver: kind is mapping.LookupUser, LookupStage,
+// Resolver is p as a mapping.Resolver whose contact requests are made within ctx, the
+// run's: mapping.Resolver takes no context of its own, so the run's is bound here, at the
+// boundary, and a stopped run stops its look-ups.
+func (p *Portal) Resolver(ctx context.Context) mapping.Resolver {
+	return resolverFunc(func(kind, name string) (string, error) { return p.Resolve(ctx, kind, name) })
+}
+
+type resolverFunc func(kind, name string) (string, error)
+
+func (f resolverFunc) Resolve(kind, name string) (string, error) { return f(kind, name) }
+
+// Resolve finds the id of name: kind is mapping.LookupUser, LookupStage,
 // LookupContact or LookupCustomField. Users match by e-mail, then user name, then display
 // name ("First Last" and "Last, First" too), all ignoring case; stages by title; contacts by
 // e-mail when the name holds an "@", else by display name; custom fields by label. A name
 // matching nothing or several is a *mapping.LookupError naming the candidates.
-func (p *Portal) Resolve(kind, name string) (string, error) {
+func (p *Portal) Resolve(ctx context.Context, kind, name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch kind {
 	case mapping.LookupUser:
@@ -98,7 +105,7 @@ func (p *Portal) Resolve(kind, name string) (string, error) {
 			func(s onlyoffice.Stage) (string, int64) { return s.Title, s.ID },
 			func(s onlyoffice.Stage) string { return strconv.Quote(s.Title) })
 	case mapping.LookupContact:
-		return p.contact(name)
+		return p.contact(ctx, name)
 	case mapping.LookupCustomField:
 		return byTitle("custom field", name, p.fields,
 			func(f onlyoffice.CustomFieldDef) (string, int64) { return f.Label, f.ID },
@@ -190,10 +197,10 @@ func describeContacts(cs []onlyoffice.Contact) []string {
 
 // contact finds one contact the token's user may see. Names are looked up one at a time
 // (a portal may hold far more contacts than deals); mapping's cache asks each name once.
-func (p *Portal) contact(name string) (string, error) {
+func (p *Portal) contact(ctx context.Context, name string) (string, error) {
 	var hits []onlyoffice.Contact
 	if strings.Contains(name, "@") {
-		found, err := p.client.ContactsByEmail(p.ctx, name)
+		found, err := p.client.ContactsByEmail(ctx, name)
 		if err != nil {
 			return "", err
 		}
@@ -203,7 +210,7 @@ func (p *Portal) contact(name string) (string, error) {
 			}
 		}
 	} else {
-		found, err := p.client.FindContacts(p.ctx, name)
+		found, err := p.client.FindContacts(ctx, name)
 		if err != nil {
 			return "", err
 		}
@@ -227,9 +234,9 @@ func (p *Portal) contact(name string) (string, error) {
 	return "", &mapping.LookupError{Kind: "contact", Name: name, Ambiguous: true, Candidates: describeContacts(hits)}
 }
 
-// checkContact says why the portal would refuse or drop contact id: "" when it is fine.
-// Each id is asked once.
-func (p *Portal) checkContact(id int64) error {
+// checkContact says why the portal would refuse or drop contact id: nil when it is fine.
+// Each id is asked once, within the ctx of the first call that needs it.
+func (p *Portal) checkContact(ctx context.Context, id int64) error {
 	p.mu.Lock()
 	e := p.contacts[id]
 	if e == nil {
@@ -238,7 +245,7 @@ func (p *Portal) checkContact(id int64) error {
 	}
 	p.mu.Unlock()
 	e.once.Do(func() {
-		_, err := p.client.GetContact(p.ctx, id)
+		_, err := p.client.GetContact(ctx, id)
 		var apiErr *onlyoffice.APIError
 		switch {
 		case err == nil:
@@ -255,7 +262,7 @@ func (p *Portal) checkContact(id int64) error {
 
 // Prefetch checks the contacts ids names, at most n at a time, so that the rows that name
 // them later find the answers ready instead of waiting one request each in the mapping path.
-func (p *Portal) Prefetch(ids []int64, n int) {
+func (p *Portal) Prefetch(ctx context.Context, ids []int64, n int) {
 	sem := make(chan struct{}, max(n, 1))
 	var wg sync.WaitGroup
 	for _, id := range ids {
@@ -264,7 +271,7 @@ func (p *Portal) Prefetch(ids []int64, n int) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			p.checkContact(id)
+			p.checkContact(ctx, id)
 		}()
 	}
 	wg.Wait()

@@ -3,6 +3,7 @@ package lookup_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,6 +36,7 @@ func portal(t *testing.T) (*lookup.Portal, *emulator.Server) {
 }
 
 func TestResolve(t *testing.T) {
+	t.Parallel()
 	p, srv := portal(t)
 	tests := []struct {
 		kind, name string
@@ -66,7 +68,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind+" "+tt.name, func(t *testing.T) {
-			got, err := p.Resolve(tt.kind, tt.name)
+			got, err := p.Resolve(context.Background(), tt.kind, tt.name)
 			if tt.err != "" {
 				var le *mapping.LookupError
 				if !errors.As(err, &le) || err.Error() != tt.err {
@@ -89,6 +91,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	p, srv := portal(t)
 	const anna = "3f2b8c1e-6d4a-4e7b-9a15-2c8d7e6f5a41"
 	ok := func(f func(r *mapping.Record)) mapping.Record {
@@ -141,7 +144,7 @@ func TestCheck(t *testing.T) {
 			rec := tt.rec
 			before := append([]mapping.CustomValue(nil), rec.CustomFields...)
 			var got []string
-			for _, e := range c.Check(&rec) {
+			for _, e := range c.Check(context.Background(), &rec) {
 				got = append(got, e.Error())
 			}
 			if diff := cmp.Diff(tt.errs, got); diff != "" {
@@ -160,5 +163,26 @@ func TestCheck(t *testing.T) {
 	// Each contact id is asked once, however many rows name it.
 	if n := srv.Stats().ByRoute["GET crm/contact/{id}"]; n != 5 {
 		t.Errorf("contacts asked %d times, want 5 (99, 10, 1, 4 and 98 once each)", n)
+	}
+}
+
+// A run's context reaches the look-ups made while rows are mapped: once it is cancelled
+// (Ctrl-C twice), a contact look-up and a contact check stop instead of going on.
+func TestLookupsStopWithTheRun(t *testing.T) {
+	t.Parallel()
+	p, srv := portal(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := srv.Stats().Total
+	if _, err := p.Resolver(ctx).Resolve(mapping.LookupContact, "Acme Corporation"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Resolve with a cancelled run: got error %v, want context.Canceled", err)
+	}
+	rec := mapping.Record{Title: "deal", ContactID: 1}
+	errs := p.Checker(nil).Check(ctx, &rec)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "context canceled") {
+		t.Errorf("Check with a cancelled run: got %v, want the contact unchecked for the cancel", errs)
+	}
+	if got := srv.Stats().Total; got != before {
+		t.Errorf("a cancelled run made %d requests, want none", got-before)
 	}
 }

@@ -297,7 +297,7 @@ func (c *Client) do(ctx context.Context, r call) (result, error) {
 			return res, fmt.Errorf("gave up after %d attempts: %w", res.attempts, failure)
 		}
 		wait := c.policy.wait(res.attempts, retryAfter, hasRetryAfter)
-		c.log.Info("retrying", "method", r.method, "path", r.path, "attempt", res.attempts,
+		c.log.Debug("retrying", "method", r.method, "path", r.path, "attempt", res.attempts,
 			"status", status, "error", failure.Error(), "wait", wait.Round(time.Millisecond))
 		if err := c.sleep(ctx, wait); err != nil {
 			return res, fmt.Errorf("interrupted after %d attempts (last: %v): %w", res.attempts, failure, err)

@@ -13,10 +13,14 @@ import (
 // log of accepted requests, then admits a request only while fewer than the window's count
 // were sent within its span (plus a margin): the portal is filled and not overrun.
 //
-// Why the send time: the portal counts a request when it arrives, a fixed way after the send
-// (the latency to the portal), so a window kept in send times is the portal's window shifted
-// by that way, and only the way's jitter needs a margin. A request is admitted before it is
-// sent (the limiter's wait follows), which only makes the count conservative.
+// What the log keeps: the portal counts a request when it arrives, somewhere between the
+// send and the answer. The log keeps each success's answer less the shortest latency seen:
+// for the quickest attempt its send, for a slower one its send moved by what it took more,
+// as its arrival moved when the delay was on the way there (a stalled machine, the portal's
+// own latency) and later than its arrival when the delay was on the way back, which only
+// makes the count conservative. So the client's window is the portal's shifted by the
+// shortest way there, and a small margin covers the rest. A request is admitted before it
+// is sent (the limiter's wait follows), which only makes the count conservative too.
 //
 // A refusal in the window is an overrun (jitter, or a span learned too short) or a limit
 // that moved (windowRefused tells which). A count cut more than maxMoves times is not a
@@ -50,6 +54,14 @@ const (
 	// nearExpiry: a refusal is an overrun when the window's oldest request was sent at
 	// least this share of the span before the refused one.
 	nearExpiry = 0.9
+	// cutAfter overruns in a row, none accepted between, on a proven span cut the count.
+	cutAfter = 2
+	// jumpAfter overruns in a row, none accepted between, on a span not yet proven take the
+	// next of spans (measured: at one, a stall under load 12 halved the pace for good).
+	jumpAfter = 3
+	// moveCut is the share of the count a moved limit leaves: each cut costs the refusals
+	// of the attempts in flight, so few and deep.
+	moveCut = 0.85
 	// verifyAfter spans without a refusal prove a window: an overrun then is a limit that
 	// moved, not a span learned too short.
 	verifyAfter = 4
@@ -386,9 +398,11 @@ func (c *Controller) learn(now time.Time) {
 //     count is cut to what it took;
 //   - an overrun (the window's oldest had just aged out) on its own, or with requests
 //     accepted since the last change: the jitter of the way to the portal, the margin grows;
-//   - an overrun soon after another with none accepted between, with a window that had run
-//     for verifyAfter spans: the limit moved, the count is cut by a tenth;
-//   - the same with a window not yet proven: the span is longer, the next of spans is taken.
+//   - overruns in a row with none accepted between, on a window that had run for
+//     verifyAfter spans: the margin grows faster, then (at cutAfter) the limit moved, the
+//     count is cut to moveCut of it;
+//   - the same (at jumpAfter) on a window not yet proven: the span is longer, the next of
+//     spans is taken.
 //
 // c.mu is held.
 func (c *Controller) windowRefused(now time.Time, retryAfter time.Duration, stale bool) {
@@ -417,11 +431,20 @@ func (c *Controller) windowRefused(now time.Time, retryAfter time.Duration, stal
 		w.moves++
 	case !recent || c.sinceAdjust > 0:
 		// Requests sent since the last change were accepted: this one came early.
+		c.streak = 0
 		w.margin += max(minMargin, time.Duration(marginShare*float64(w.span)))
+	case c.verified && c.streak+1 < cutAfter, !c.verified && c.streak+1 < jumpAfter:
+		// Overruns in a row: a stall of the machine or the way (whose requests of a span
+		// ago arrived late), a limit that moved, or a span learned too short. The margin
+		// grows faster while they last.
+		c.streak++
+		w.margin += max(minMargin, time.Duration(marginShare*float64(w.span))) << c.streak
 	case c.verified:
-		w.n = max(1, int(float64(w.n)*0.9))
+		c.streak = 0
+		w.n = max(1, int(float64(w.n)*moveCut))
 		w.moves++
 	default:
+		c.streak = 0
 		i, _ := slices.BinarySearch(spans, span)
 		for i < len(spans) && spans[i] <= span {
 			i++
@@ -454,14 +477,17 @@ func (c *Controller) adjust(now time.Time) {
 	c.signal()
 }
 
-// initialMargin is the margin a span starts with: the way's jitter as measured (twice the
-// latency's mean deviation), at least minMargin and marginShare of the span. c.mu is held.
+// initialMargin is the margin a span starts with: minMargin or marginShare of the span,
+// whichever is more. The way's jitter needs none (the log keeps the answer less the
+// shortest latency: a late arrival makes a late entry); the margin covers the way back's
+// jitter and the clocks' resolution. c.mu is held.
 func (c *Controller) initialMargin(span time.Duration) time.Duration {
-	return max(minMargin, time.Duration(marginShare*float64(span)), 2*c.rttVar)
+	return max(minMargin, time.Duration(marginShare*float64(span)))
 }
 
 // clean notes a success in the window: a span that ran verifyAfter spans is proven. c.mu is
 // held.
+
 func (c *Controller) clean(now time.Time) {
 	if c.mode == modeWindow && !c.verified && now.Sub(c.spanSet) >= verifyAfter*c.win.span {
 		c.verified = true

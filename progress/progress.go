@@ -1,29 +1,19 @@
-// Package progress shows how far a run is: a bar on a terminal, a plain log line at an
-// interval otherwise (cron, CI, a redirected stderr), where a bar's carriage returns
-// would pile up as noise.
+// Package progress shows how far a run is and carries its messages to the user: a bar on a
+// terminal, under the log (Terminal), a plain log line at an interval otherwise (cron, CI, a
+// redirected stderr), where a bar's carriage returns would pile up as noise; and the log
+// handler that writes sentences on a terminal (Handler).
 package progress
 
 import (
 	"context"
-	"io"
+	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 )
-
-// Counts is where a run stands.
-type Counts struct {
-	Done    int64 // rows with an outcome
-	Created int64
-	Failed  int64
-	Invalid int64
-	Bytes   int64 // input bytes read; fills the bar when the Bar counts in bytes (InBytes)
-}
 
 // Option adjusts a Bar.
 type Option func(*Bar)
@@ -38,160 +28,189 @@ func Interval(d time.Duration) Option {
 	}
 }
 
-// InBytes makes total the input's size in bytes and fills the bar by Counts.Bytes: the
-// way to a percentage and an ETA when the number of rows is not known in advance (the
-// reader's Progress gives both numbers).
-func InBytes() Option {
-	return func(b *Bar) { b.bytes = true }
+// Outcomes sets the order in which the bar and the log line list the outcomes counted by
+// Add; an outcome not listed comes after, in the order first seen. The default is the
+// import's: created, updated, unchanged, skipped, valid, invalid, failed.
+func Outcomes(words ...string) Option {
+	return func(b *Bar) { b.order = words }
 }
 
-// Word names what Counts.Created counts, in the bar and the log line: "created" unless
-// set (an undo counts what it undid).
-func Word(w string) Option {
-	return func(b *Bar) {
-		if w != "" {
-			b.word = w
-		}
-	}
-}
+// Import's outcomes, in the report's order.
+var importOutcomes = []string{"created", "updated", "unchanged", "skipped", "valid", "invalid", "failed"}
 
-// throttle is the least time between two redraws of the bar.
-const throttle = 150 * time.Millisecond
+// redraw is how often the bar is drawn again: its counts, rate and time left.
+const redraw = 200 * time.Millisecond
 
-// Bar shows a run's progress. Update is called from one goroutine (the run's result
-// sink); Finish once, when the run is over, from any goroutine after the last Update.
+// Bar shows a run's progress. Add is called from one goroutine (the run's result sink),
+// Finish once when the run is over, after the last Add; Add and the drawing goroutine
+// share the counts under a lock.
 type Bar struct {
-	w        io.Writer
+	term     *Terminal
 	logger   *slog.Logger
-	total    int64 // rows, or bytes with InBytes; <= 0 = unknown
-	bytes    bool
-	word     string // what Counts.Created counts
+	total    int64 // rows expected; <= 0 unknown
+	order    []string
 	interval time.Duration
 	start    time.Time
+	draw     bool // a bar on the terminal; else log lines, or nothing
 
-	// drawing
-	bar      *progressbar.ProgressBar
-	lastDraw time.Time
-	desc     []byte
+	mu     sync.Mutex
+	done   int64
+	counts []int64 // by index in order
 
-	// logging: Update stores, the ticker goroutine reads
-	counts   [5]atomic.Int64 // Done Created Failed Invalid Bytes
 	stop     chan struct{}
 	stopped  chan struct{}
 	finished sync.Once
 }
 
-// New starts showing progress on w. mode is "auto" (a bar when isTerminal, otherwise a
-// log line through logger every 10 seconds), "always" (the bar even when w is no
-// terminal) or "never" (nothing); anything else counts as "auto". total is the number
-// of rows expected (bytes with InBytes); 0 or less when unknown, which shows a spinner
-// instead of a bar. A nil logger is slog.Default().
+// New starts showing progress on t. mode is "auto" (a bar when t is a terminal, otherwise a
+// log line through logger every 10 seconds), "always" (the bar even when t is no
+// terminal... which then draws nothing but the final line), or "never" (nothing); anything
+// else counts as "auto". total is the number of rows expected, 0 or less when unknown (no
+// bar then: counts and rate alone). A nil logger is slog.Default().
 //
-// In auto mode on no terminal, New starts a goroutine that Finish stops.
-func New(w io.Writer, mode string, isTerminal bool, total int64, logger *slog.Logger, opts ...Option) *Bar {
+// Unless mode is "never", New starts a goroutine that Finish stops.
+func New(t *Terminal, mode string, total int64, logger *slog.Logger, opts ...Option) *Bar {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	b := &Bar{w: w, logger: logger, total: total, word: "created", interval: 10 * time.Second, start: time.Now()}
+	b := &Bar{term: t, logger: logger, total: total, order: importOutcomes, interval: 10 * time.Second, start: time.Now()}
 	for _, o := range opts {
 		o(b)
 	}
+	b.counts = make([]int64, len(b.order), len(b.order)+4)
 	switch {
 	case mode == "never":
-	case mode == "always" || isTerminal:
-		b.bar = b.newBar()
-	default:
-		b.stop = make(chan struct{})
-		b.stopped = make(chan struct{})
-		go b.logEvery()
+		return b
+	case t.IsTerminal():
+		b.draw = true
+	case mode == "always":
+		// No terminal to draw on: the bar's final line is written by Finish.
+		b.draw = true
+		return b
 	}
+	b.stop = make(chan struct{})
+	b.stopped = make(chan struct{})
+	go b.loop()
 	return b
 }
 
-func (b *Bar) newBar() *progressbar.ProgressBar {
-	max := b.total
-	if max <= 0 {
-		max = -1 // the library's "length unknown": a spinner
+// Add counts one row's outcome (a report status).
+func (b *Bar) Add(outcome string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.done++
+	for i, w := range b.order {
+		if w == outcome {
+			b.counts[i]++
+			return
+		}
 	}
-	return progressbar.NewOptions64(max,
-		progressbar.OptionSetWriter(b.w),
-		// Only ever built to be seen: the caller decided (terminal, or "always").
-		progressbar.OptionSetVisibility(true),
-		// The Bar throttles itself, so that the description is built once per redraw.
-		progressbar.OptionThrottle(0),
-		progressbar.OptionSetPredictTime(max > 0),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionSetWidth(20),
-	)
+	b.order = append(b.order[:len(b.order):len(b.order)], outcome)
+	b.counts = append(b.counts, 1)
 }
 
-// Update records where the run stands and, on a terminal, redraws the bar at most every
-// 150 ms. It allocates nothing unless it redraws.
-func (b *Bar) Update(c Counts) {
-	b.counts[0].Store(c.Done)
-	b.counts[1].Store(c.Created)
-	b.counts[2].Store(c.Failed)
-	b.counts[3].Store(c.Invalid)
-	b.counts[4].Store(c.Bytes)
-	if b.bar == nil {
-		return
+// loop draws the bar, or writes the log line, until Finish.
+func (b *Bar) loop() {
+	defer close(b.stopped)
+	every := b.interval
+	if b.draw {
+		every = redraw
+		b.term.SetStatus(b.line(time.Now()))
 	}
-	now := time.Now()
-	if now.Sub(b.lastDraw) < throttle {
-		return
+	t := time.NewTicker(every)
+	defer t.Stop()
+	lastDone, last := int64(0), b.start
+	for {
+		select {
+		case <-b.stop:
+			return
+		case now := <-t.C:
+			if b.draw {
+				b.term.SetStatus(b.line(now))
+				continue
+			}
+			b.mu.Lock()
+			done := b.done
+			b.mu.Unlock()
+			b.log(done, rate(done-lastDone, now.Sub(last)))
+			lastDone, last = done, now
+		}
 	}
-	b.lastDraw = now
-	b.draw(c, now)
 }
 
-func (b *Bar) draw(c Counts, now time.Time) {
-	n := c.Done
-	if b.bytes {
-		n = c.Bytes
+// line is the bar, e.g.
+//
+//	[=========>          ]  45% 135/300 rows: 120 created, 3 invalid, 2 failed · 24 rows/s · about 7 s left
+func (b *Bar) line(now time.Time) string {
+	b.mu.Lock()
+	done := b.done
+	parts := make([]string, 0, len(b.order))
+	for i, w := range b.order {
+		if n := b.counts[i]; n > 0 {
+			parts = append(parts, b.paint(w, strconv.FormatInt(n, 10)+" "+w))
+		}
 	}
+	b.mu.Unlock()
+
+	var s strings.Builder
 	if b.total > 0 {
-		// Never at or past the end before Finish: the library would mark the bar done.
-		n = min(n, b.total-1)
+		frac := min(float64(done)/float64(b.total), 1)
+		const width = 20
+		full := int(frac * width)
+		s.WriteByte('[')
+		s.WriteString(strings.Repeat("=", full))
+		if full < width {
+			s.WriteByte('>')
+			s.WriteString(strings.Repeat(" ", width-full-1))
+		}
+		fmt.Fprintf(&s, "] %3d%% %d/%d rows", int(frac*100), done, b.total)
+	} else {
+		fmt.Fprintf(&s, "%d rows", done)
 	}
-	// Describe redraws; Set64 redraws only when the percentage changes, so most
-	// updates write the line once.
-	b.bar.Describe(b.describe(c, now))
-	b.bar.Set64(max(n, 0))
+	if len(parts) > 0 {
+		s.WriteString(": ")
+		s.WriteString(strings.Join(parts, ", "))
+	}
+	elapsed := now.Sub(b.start)
+	if elapsed >= time.Second && done > 0 {
+		r := rate(done, elapsed)
+		fmt.Fprintf(&s, " · %s rows/s", strconv.FormatFloat(r, 'f', 0, 64))
+		if b.total > done && elapsed >= 2*time.Second {
+			s.WriteString(" · ")
+			s.WriteString(Left(time.Duration(float64(b.total-done) / r * float64(time.Second))))
+		}
+	}
+	return s.String()
 }
 
-// describe builds "120/300 rows, 24/s: 118 created, 1 failed, 1 invalid ", short enough
-// for the bar to fit an 80-column terminal: failed and invalid only once there are any,
-// and the rate once a second has passed.
-func (b *Bar) describe(c Counts, now time.Time) string {
-	d := b.desc[:0]
-	d = strconv.AppendInt(d, c.Done, 10)
-	if b.total > 0 && !b.bytes {
-		d = append(d, '/')
-		d = strconv.AppendInt(d, b.total, 10)
+// paint colours the count of failed rows red and of invalid ones yellow, on a terminal that
+// takes colour.
+func (b *Bar) paint(outcome, text string) string {
+	if !b.term.Color() {
+		return text
 	}
-	d = append(d, " rows"...)
-	if elapsed := now.Sub(b.start); elapsed >= time.Second {
-		d = append(d, ", "...)
-		d = strconv.AppendFloat(d, rate(c.Done, elapsed), 'f', 0, 64)
-		d = append(d, "/s"...)
+	switch outcome {
+	case "failed":
+		return "\x1b[31m" + text + "\x1b[0m"
+	case "invalid":
+		return "\x1b[33m" + text + "\x1b[0m"
 	}
-	d = append(d, ": "...)
-	d = strconv.AppendInt(d, c.Created, 10)
-	d = append(d, ' ')
-	d = append(d, b.word...)
-	if c.Failed > 0 {
-		d = append(d, ", "...)
-		d = strconv.AppendInt(d, c.Failed, 10)
-		d = append(d, " failed"...)
+	return text
+}
+
+// Left words the time left so that it reads at a glance and does not swing with every
+// row: "a few seconds left", "about 40 s left", "about 3 min left", "about 2 h 10 min left".
+func Left(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return "a few seconds left"
+	case d < time.Minute:
+		return fmt.Sprintf("about %d s left", int(math.Round(d.Seconds()/10))*10)
+	case d < 90*time.Minute:
+		return fmt.Sprintf("about %d min left", max(1, int(math.Round(d.Minutes()))))
 	}
-	if c.Invalid > 0 {
-		d = append(d, ", "...)
-		d = strconv.AppendInt(d, c.Invalid, 10)
-		d = append(d, " invalid"...)
-	}
-	d = append(d, ' ')
-	b.desc = d
-	return string(d)
+	h := int(d.Hours())
+	return fmt.Sprintf("about %d h %d min left", h, int(d.Minutes())-60*h)
 }
 
 func rate(n int64, d time.Duration) float64 {
@@ -201,82 +220,50 @@ func rate(n int64, d time.Duration) float64 {
 	return float64(n) / d.Seconds()
 }
 
-// logEvery writes a progress line every interval until Finish.
-func (b *Bar) logEvery() {
-	defer close(b.stopped)
-	t := time.NewTicker(b.interval)
-	defer t.Stop()
-	lastDone, last := int64(0), b.start
-	for {
-		select {
-		case <-b.stop:
-			return
-		case now := <-t.C:
-			done := b.counts[0].Load()
-			b.log(done, rate(done-lastDone, now.Sub(last)))
-			lastDone, last = done, now
-		}
-	}
-}
-
-// log writes one progress line; rate is rows per second over the last interval.
+// log writes one progress line; rowsPerSecond is over the last interval.
 func (b *Bar) log(done int64, rowsPerSecond float64) {
-	attrs := make([]slog.Attr, 0, 8)
+	attrs := make([]slog.Attr, 0, 12)
 	attrs = append(attrs, slog.Int64("done", done))
-	if b.total > 0 && !b.bytes {
+	if b.total > 0 {
 		attrs = append(attrs, slog.Int64("total", b.total))
 	}
-	attrs = append(attrs,
-		slog.Int64(b.word, b.counts[1].Load()),
-		slog.Int64("failed", b.counts[2].Load()),
-		slog.Int64("invalid", b.counts[3].Load()),
-		slog.Float64("rate", math.Round(rowsPerSecond*10)/10),
-	)
-	if b.total > 0 {
-		n := done
-		if b.bytes {
-			n = b.counts[4].Load()
+	b.mu.Lock()
+	for i, w := range b.order {
+		if b.counts[i] > 0 || w == "failed" || w == "invalid" {
+			attrs = append(attrs, slog.Int64(w, b.counts[i]))
 		}
-		attrs = append(attrs, slog.Float64("percent", math.Round(float64(n)*1000/float64(b.total))/10))
-		if r := rate(n, time.Since(b.start)); r > 0 && n < b.total {
-			eta := time.Duration(float64(b.total-n) / r * float64(time.Second))
+	}
+	b.mu.Unlock()
+	attrs = append(attrs, slog.Float64("rate", math.Round(rowsPerSecond*10)/10))
+	if b.total > 0 {
+		attrs = append(attrs, slog.Float64("percent", math.Round(float64(done)*1000/float64(b.total))/10))
+		if r := rate(done, time.Since(b.start)); r > 0 && done < b.total {
+			eta := time.Duration(float64(b.total-done) / r * float64(time.Second))
 			attrs = append(attrs, slog.Duration("eta", eta.Round(time.Second)))
 		}
 	}
 	b.logger.LogAttrs(context.Background(), slog.LevelInfo, "progress", attrs...)
 }
 
-// Finish stops the progress display. A bar is drawn one last time with the final
-// counts and ends with a newline, so what follows starts on a line of its own; the bar
-// is full only when the run got to the end (total reached, or total unknown). The log
-// goroutine is stopped and waited for. Later calls do nothing.
+// Finish stops the progress display. A bar is drawn one last time with the final counts and
+// kept on the screen, so that what follows starts on a line of its own; it is full only when
+// the run got to the end (total reached, or total unknown). The goroutine is stopped and
+// waited for. Later calls do nothing.
 func (b *Bar) Finish() {
 	b.finished.Do(func() {
 		if b.stop != nil {
 			close(b.stop)
 			<-b.stopped
 		}
-		if b.bar == nil {
+		if !b.draw {
 			return
 		}
-		c := Counts{
-			Done: b.counts[0].Load(), Created: b.counts[1].Load(), Failed: b.counts[2].Load(),
-			Invalid: b.counts[3].Load(), Bytes: b.counts[4].Load(),
+		line := b.line(time.Now())
+		if !b.term.IsTerminal() {
+			b.term.Write([]byte(line + "\n"))
+			return
 		}
-		n := c.Done
-		if b.bytes {
-			n = c.Bytes
-		}
-		b.bar.Describe(b.describe(c, time.Now()))
-		if b.total > 0 && n < b.total {
-			// Stopped short: show where it stopped, not a full bar. Exit keeps the
-			// library from drawing again.
-			b.bar.Set64(max(n, 0))
-			b.bar.Exit()
-		} else {
-			// Finish marks the bar done, which also ends the spinner's own goroutine.
-			b.bar.Finish()
-		}
-		io.WriteString(b.w, "\n")
+		b.term.SetStatus(line)
+		b.term.Keep()
 	})
 }

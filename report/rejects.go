@@ -186,9 +186,10 @@ func (r *Rejects) Write(cells []string, reason string) error {
 	return nil
 }
 
-// row fills dst with cells, padded to the input's width, and reason last.
+// row fills dst with cells, padded or cut to the input's width (as the source reader
+// delivers a ragged row), and reason last.
 func (r *Rejects) row(dst []string, cells []string, reason string) []string {
-	dst = append(dst[:0], cells...)
+	dst = append(dst[:0], cells[:min(len(cells), len(r.header)-1)]...)
 	for len(dst) < len(r.header)-1 {
 		dst = append(dst, "")
 	}
@@ -384,10 +385,14 @@ func (r *Rejects) buildXLSX() (err error) {
 			return fmt.Errorf("reading back the rows: %w", err)
 		}
 		row++
+		lines := 1
 		for i, c := range rec {
 			switch v := r.typed(i, c); {
-			case i == n-1:
+			case i == n-1 || strings.Contains(c, "\n"):
+				// The error wraps, and so does a cell of several lines, which a row of one
+				// line's height would cut.
 				vals[i] = excelize.Cell{StyleID: wrap, Value: c}
+				lines = max(lines, wrappedLines(c, textRoom(widths[i])))
 			case v == nil:
 				vals[i] = nil
 			default:
@@ -402,7 +407,7 @@ func (r *Rejects) buildXLSX() (err error) {
 			}
 		}
 		opts := excelize.RowOpts{}
-		if lines := wrappedLines(rec[n-1], textRoom(widths[n-1])); lines > 1 {
+		if lines > 1 {
 			opts.Height = min(float64(lines)*lineHeight, excelize.MaxRowHeight)
 		}
 		if err := sw.SetRow(cellName(1, row), vals, opts); err != nil {

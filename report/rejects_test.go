@@ -304,3 +304,38 @@ func TestNewRejectsErrors(t *testing.T) {
 		t.Errorf("the folder holds %d entries, want the blocker alone", len(entries))
 	}
 }
+
+// A cell of several lines wraps and its row is as high as its lines, in the rejects file
+// and in the report: a spreadsheet would show its first line alone.
+func TestXLSXMultilineCells(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.xlsx")
+	r, err := NewRejects(path, rejectsHeader, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write([]string{"D-1", "Kitchen", "", "x"}, "bad")
+	r.Write([]string{"D-2", "Met at the fair.\nFollow up in Q1.\nCall Anna."}, "bad")
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep := writeReport(t, "r.xlsx", []Result{{Row: 2, Status: "created"}, {Row: 3, Key: "a\nb\nc", Status: "created"}}, summary)
+	for _, c := range []struct{ path, sheet, cell string }{{path, "rejects", "B3"}, {rep, "rows", "B3"}} {
+		f, err := excelize.OpenFile(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := f.GetCellStyle(c.sheet, c.cell)
+		st, _ := f.GetStyle(id)
+		if st.Alignment == nil || !st.Alignment.WrapText {
+			t.Errorf("%s %s does not wrap", c.path, c.cell)
+		}
+		if h, _ := f.GetRowHeight(c.sheet, 3); h < 3*lineHeight {
+			t.Errorf("%s row 3 is %v points high, want at least %d for its three lines", c.path, h, 3*lineHeight)
+		}
+		if h, _ := f.GetRowHeight(c.sheet, 2); h > lineHeight+1 {
+			t.Errorf("%s row 2 is %v points high, want one line's", c.path, h)
+		}
+		f.Close()
+	}
+}

@@ -105,7 +105,11 @@ func (s Summary) Text() string {
 		fmt.Fprintf(&b, " (%d rows)", s.Rows)
 	}
 	if s.Requests > 0 || s.Mode == "import" {
-		fmt.Fprintf(&b, "; %d requests, %.1f requests/s", s.Requests, s.RequestRate())
+		if s.Requests == 1 {
+			fmt.Fprintf(&b, "; 1 request, %.1f requests/s", s.RequestRate())
+		} else {
+			fmt.Fprintf(&b, "; %d requests, %.1f requests/s", s.Requests, s.RequestRate())
+		}
 		if s.Refused > 0 {
 			fmt.Fprintf(&b, ", %d refused (429/503)", s.Refused)
 		}

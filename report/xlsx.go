@@ -154,7 +154,7 @@ func (x *xlsxReport) build(s Summary) (err error) {
 		}
 		lines := 1
 		for i, v := range rec {
-			if wrapped[i] {
+			if wrapped[i] || strings.Contains(v, "\n") {
 				lines = max(lines, wrappedLines(v, textRoom(widths[i])))
 			}
 		}
@@ -173,7 +173,7 @@ func (x *xlsxReport) build(s Summary) (err error) {
 		}
 		for i, v := range rec {
 			style := st.rows[kind][0]
-			if wrapped[i] {
+			if wrapped[i] || strings.Contains(v, "\n") {
 				style = st.rows[kind][1]
 			}
 			cells[i] = excelize.Cell{StyleID: style, Value: reportCell(i, v)}
@@ -320,7 +320,7 @@ func newStyles(book *excelize.File) (*styles, error) {
 		{&st.title, excelize.Style{Font: f(true, "", 14)}},
 		{&st.label, excelize.Style{Font: f(true, "", 11)}},
 		{&st.dateTime, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("yyyy-mm-dd hh:mm:ss"), Alignment: &excelize.Alignment{Horizontal: "left"}}},
-		{&st.decimal, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("#,##0.0"), Alignment: &excelize.Alignment{Horizontal: "left"}}},
+		{&st.decimal, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("#,##0.0#"), Alignment: &excelize.Alignment{Horizontal: "left"}}},
 		{&st.integer, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("#,##0"), Alignment: &excelize.Alignment{Horizontal: "left"}}},
 		{&st.date, excelize.Style{Font: f(false, "", 11), CustomNumFmt: strPtr("yyyy-mm-dd"), Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top"}}},
 		{&st.wrap, excelize.Style{Font: f(false, "", 11), Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
@@ -489,7 +489,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 			line{"Started (UTC" + zone + ")", s.Started.Local(), st.dateTime},
 			line{"Finished (UTC" + zone + ")", s.Started.Add(s.Elapsed).Local(), st.dateTime})
 	}
-	lines = append(lines, line{"Time taken (seconds)", round(s.Elapsed.Seconds(), 1), st.decimal})
+	lines = append(lines, line{"Time taken (seconds)", round(s.Elapsed.Seconds(), 2), st.decimal})
 	if s.Stopped != "" {
 		lines = append(lines, line{"Stopped early because", s.Stopped, st.failed})
 	}

@@ -80,12 +80,13 @@ func TestByContent(t *testing.T) {
 func TestWithPortal(t *testing.T) {
 	t.Parallel()
 	portal := &Portal{
-		Currencies:   []Currency{{Code: "EUR", Title: "Euro", Symbol: "€"}, {Code: "USD", Title: "US Dollar", Symbol: "$"}, {Code: "KZT", Title: "Kazakhstani Tenge", Symbol: "₸"}},
+		Currencies: []Currency{{Code: "EGP", Title: "Egyptian Pound", Symbol: "£"}, {Code: "EUR", Title: "Euro", Symbol: "€"}, {Code: "GBP", Title: "British Pound", Symbol: "£"},
+			{Code: "KZT", Title: "Kazakhstani Tenge", Symbol: "₸"}, {Code: "MNT", Title: "Mongolian Tögrög", Symbol: "₮"}, {Code: "USD", Title: "US Dollar", Symbol: "$"}},
 		CustomFields: []string{"Region", "Old CRM ID"},
 	}
 	out := propose(t, "csv", []string{"Old CRM ID", "Deal Name", "Currency", "Region"},
-		[][]string{{"1", "A", "Kazakhstani Tenge"}, {"2", "B", "GBP"}, {"3", "C", "€"}}, portal)
-	for _, want := range []string{`"Kazakhstani Tenge": KZT`, `"€": EUR`, `"GBP": GBP`, "the portal has no currency GBP", `key_field: "Old CRM ID"`,
+		[][]string{{"1", "A", "Kazakhstani Tenge"}, {"2", "B", "CHF"}, {"3", "C", "€"}, {"4", "D", "£"}, {"5", "E", "₮"}}, portal)
+	for _, want := range []string{`"Kazakhstani Tenge": KZT`, `"€": EUR`, `"CHF": CHF`, `"£": GBP`, `"₮": MNT`, "the portal has no currency CHF", `key_field: "Old CRM ID"`,
 		`- { label: "Region", column: "Region" }`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the proposal lacks %s:\n%s", want, out)

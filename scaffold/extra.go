@@ -24,16 +24,19 @@ func (p *proposal) currency(c *column) {
 			code = strings.ToUpper(v)
 		} else {
 			named = true
-			code = p.portalCurrency(v)
+			code = p.portalCurrency(v, false)
 			if code == "" {
 				code = currencyCodeOf(v)
+			}
+			if code == "" {
+				code = p.portalCurrency(v, true)
 			}
 		}
 		if code == "" {
 			unknown = append(unknown, v)
 			continue
 		}
-		if p.portal != nil && len(p.portal.Currencies) > 0 && p.portalCurrency(code) == "" {
+		if p.portal != nil && len(p.portal.Currencies) > 0 && p.portalCurrency(code, false) == "" {
 			missing = append(missing, code)
 		}
 		entries = append(entries, "      "+q(v)+": "+code)
@@ -55,19 +58,27 @@ func (p *proposal) currency(c *column) {
 	p.set("bidCurrencyAbbr", lines...)
 }
 
-// portalCurrency is the code of the portal currency that v names by code, title or
-// symbol; "" when none or no portal.
-func (p *proposal) portalCurrency(v string) string {
+// portalCurrency is the code of the portal currency that v names by code or title, or
+// with bySymbol by a symbol that one currency of the portal alone has (£ is the Egyptian
+// pound's too, $ a dozen currencies'); "" when none or no portal.
+func (p *proposal) portalCurrency(v string, bySymbol bool) string {
 	if p.portal == nil {
 		return ""
 	}
 	f := fold(strings.TrimSpace(v))
+	found := ""
 	for _, c := range p.portal.Currencies {
-		if f == fold(c.Code) || f == fold(c.Title) || c.Symbol != "" && f == fold(c.Symbol) && c.Symbol != "$" {
+		switch {
+		case !bySymbol && (f == fold(c.Code) || f == fold(c.Title)):
 			return strings.ToUpper(c.Code)
+		case bySymbol && c.Symbol != "" && f == fold(c.Symbol):
+			if found != "" {
+				return "" // several currencies write it
+			}
+			found = strings.ToUpper(c.Code)
 		}
 	}
-	return ""
+	return found
 }
 
 // tags proposes tags: from the column, cut at the separator its sample uses.

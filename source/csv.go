@@ -76,7 +76,7 @@ func openCSV(src io.Reader, name string, opts Options) (*Reader, error) {
 
 	// Every record is bounded (encoding/csv holds a whole one in memory), and the rest reads
 	// what the guard lets through.
-	guard := &recordGuard{r: st.in, row: 1}
+	guard := &recordGuard{r: st.in, row: 1, max: maxRecordBytes}
 	st.in = bufio.NewReaderSize(guard, bufSize)
 	head, err := st.in.Peek(bufSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -364,6 +364,7 @@ func invalidUTF8(b []byte, atEOF bool) int {
 // maxRecordBytes: encoding/csv would hold any record whole, however long.
 type recordGuard struct {
 	r      io.Reader
+	max    int // maxRecordBytes
 	quoted bool
 	cr     bool // the last byte was a CR
 	n      int  // bytes of the current record
@@ -384,7 +385,7 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 			g.cr = false
 			break
 		}
-		if g.n += i + 1; g.n > maxRecordBytes {
+		if g.n += i + 1; g.n > g.max {
 			break
 		}
 		switch c := b[i]; {
@@ -399,8 +400,8 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 		g.cr = b[i] == '\r'
 		b = b[i+1:]
 	}
-	if g.n > maxRecordBytes {
-		return 0, fmt.Errorf("row %d is over %d MiB long: a row of deals is far shorter (a cell holds at most 32,767 characters); is this a CSV file?", g.row, maxRecordBytes>>20)
+	if g.n > g.max {
+		return 0, fmt.Errorf("row %d is over %d MiB long: a row of deals is far shorter (a cell holds at most 32,767 characters); is this a CSV file?", g.row, g.max>>20)
 	}
 	return n, err
 }

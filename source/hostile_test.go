@@ -211,3 +211,22 @@ func BenchmarkHostileCSVHeader(b *testing.B) {
 		}
 	}
 }
+
+// TestWriteHostileFiles writes the hostile workbooks into $OPPIMPORT_HOSTILE_DIR, to time
+// the command on them (go test -run TestWriteHostileFiles ./source with the variable set);
+// it does nothing otherwise.
+func TestWriteHostileFiles(t *testing.T) {
+	dir := os.Getenv("OPPIMPORT_HOSTILE_DIR")
+	if dir == "" {
+		t.Skip("OPPIMPORT_HOSTILE_DIR is not set")
+	}
+	for _, tc := range hostileCases {
+		data, err := os.ReadFile(tc.make(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".xlsx"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -114,6 +115,37 @@ func readSharedStrings(zf *zip.File) (*sharedStrings, error) {
 	if zf == nil {
 		return s, nil
 	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, &damaged{zf.Name, err.Error()}
+	}
+	err = scanSharedStrings(&runGuard{r: rc}, s, zf.Name)
+	rc.Close()
+	if err == nil {
+		err = s.finish()
+	}
+	switch {
+	case err == nil:
+		return s, nil
+	case errors.Is(err, errFallback):
+		s.Close()
+		return readSharedStringsXML(zf)
+	default:
+		s.Close()
+		var d *damaged
+		var t *tooLong
+		if !errors.As(err, &d) && !errors.As(err, &t) {
+			where := func() string { return "shared string " + strconv.Itoa(s.len()+1) }
+			err = (&xmlPart{name: zf.Name, depth: 1, where: where}).wrap(err)
+		}
+		return nil, err
+	}
+}
+
+// readSharedStringsXML reads the table with the general reader, for the forms the scanner
+// does not know.
+func readSharedStringsXML(zf *zip.File) (*sharedStrings, error) {
+	s := &sharedStrings{}
 	p, err := openPart(zf)
 	if err != nil {
 		return nil, err

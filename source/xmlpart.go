@@ -23,9 +23,11 @@ const (
 	maxDepth = 64
 	// maxRowBytes bounds the text of one XLSX row's cells.
 	maxRowBytes = 1 << 20
-	// maxRecordBytes bounds a CSV record as read; cells over maxCellChars are then cut.
-	maxRecordBytes = 16 << 20
 )
+
+// maxRecordBytes bounds a CSV record as read; cells over maxCellChars are then cut. A
+// variable only so that a test can read the bound's effect on smaller files.
+var maxRecordBytes = 16 << 20
 
 // errLongRun is what runGuard returns once a run passes maxRun.
 var errLongRun = errors.New("long run")

@@ -1,0 +1,92 @@
+package source
+
+import (
+	"archive/zip"
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// sstPart zips body as the one part xl/sharedStrings.xml and returns it.
+func sstPart(t *testing.T, body string) *zip.File {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, _ := zw.Create("xl/sharedStrings.xml")
+	w.Write([]byte(body))
+	zw.Close()
+	zr, err := zip.NewReader(bytes.NewReader(b.Bytes()), int64(b.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zr.File[0]
+}
+
+func strs(t *testing.T, s *sharedStrings) []string {
+	t.Helper()
+	var out []string
+	for i := range s.len() {
+		v, _, err := s.get(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// TestSharedStringsScanner reads shared string tables with the scanner and with the
+// general reader: the same strings or the same error, and the scanner gives way to the
+// general reader on the forms it does not know.
+func TestSharedStringsScanner(t *testing.T) {
+	t.Parallel()
+	const head = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\r\n" + `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3" uniqueCount="3">`
+	tests := []struct {
+		name     string
+		body     string
+		fallback bool // the scanner gives way
+	}{
+		{"plain", head + `<si><t>Title</t></si><si><t>Müller &amp; Söhne</t></si><si><t/></si></sst>`, false},
+		{"preserved space and entities", head + `<si><t xml:space="preserve"> a &lt;b&gt; &quot;c&quot; &apos;d&apos; &#233;&#x1F680; </t></si></sst>`, false},
+		{"rich text with phonetics", head + `<si><r><rPr><b/><sz val="11"/><rFont val="Calibri"/></rPr><t>東</t></r><r><t xml:space="preserve">京 </t></r><rPh sb="0" eb="1"><t>トウ</t></rPh><phoneticPr fontId="1" type="noConversion"/></si></sst>`, false},
+		{"new lines between elements", head + "\n<si>\n  <t>a\nb</t>\n</si>\n</sst>\n", false},
+		{"no declaration, empty table", `<sst xmlns="x"></sst>`, false},
+		{"a CR in the text", head + "<si><t>a\r\nb</t></si></sst>", true},
+		{"a CDATA section", head + `<si><t><![CDATA[a<b]]></t></si></sst>`, true},
+		{"a comment", head + `<!-- made by hand --><si><t>a</t></si></sst>`, true},
+		{"another prefix", `<x:sst xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:si><x:t>a</x:t></x:si></x:sst>`, true},
+		{"an undefined entity", head + `<si><t>a&nbsp;b</t></si></sst>`, true},
+		{"a control character", head + "<si><t>a\x01b</t></si></sst>", true},
+		{"cut short", head + `<si><t>a</t></si><si><t>b`, false},
+		{"unclosed t", head + `<si><t>a</si></sst>`, true},
+		{"text after the end", head + `<si><t>a</t></si></sst><si/>`, true},
+		{"a string over the limit", head + `<si><t>` + strings.Repeat("é", maxCellChars+1) + `</t></si></sst>`, false},
+		{"a string over the limit in runs", head + `<si><r><t>` + strings.Repeat("ab", maxCellChars/3) + `</t></r><r><t>` + strings.Repeat("ab", maxCellChars/3) + `</t></r></si></sst>`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			zf := sstPart(t, tt.body)
+			slow, slowErr := readSharedStringsXML(zf)
+			rc, _ := zf.Open()
+			fast := &sharedStrings{}
+			scanErr := scanSharedStrings(&runGuard{r: rc}, fast, zf.Name)
+			rc.Close()
+			if fell := scanErr == errFallback; fell != tt.fallback {
+				t.Fatalf("scanner: %v; want fallback %v", scanErr, tt.fallback)
+			}
+			got, gotErr := readSharedStrings(zf)
+			if (gotErr == nil) != (slowErr == nil) || gotErr != nil && gotErr.Error() != slowErr.Error() {
+				t.Fatalf("error %v, the general reader's %v", gotErr, slowErr)
+			}
+			if gotErr != nil {
+				return
+			}
+			if diff := cmp.Diff(strs(t, slow), strs(t, got)); diff != "" {
+				t.Errorf("strings (-general +scanner):\n%s", diff)
+			}
+		})
+	}
+}
