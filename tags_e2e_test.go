@@ -186,6 +186,22 @@ func TestSyncAndUndoTags(t *testing.T) {
 	})
 
 	res := runCmd(t, "undo", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--report", filepath.Join(dir, "u.csv"), "--run", "2", "--dry-run")
+	if res.code != exitOK {
+		t.Fatalf("undo --run 2 --dry-run: exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	dry := map[string]string{}
+	for _, r := range readReport(t, filepath.Join(dir, "u.csv"))[1:] {
+		dry[r[1]] = r[2] + ": " + r[6]
+	}
+	if got, want := dry["D1"], `would-restore: would take off tags "c", "nightly"; would put back tags "a"`; got != want {
+		t.Errorf("undo --dry-run, D1: %q, want %q", got, want)
+	}
+	check("after the undo's dry run", map[string][]string{
+		"One": {"b", "c", "nightly", "run1", "user-tag"},
+		"Two": {"run1", "x"},
+	})
+	res = runCmd(t, "undo", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
 		"--report", filepath.Join(dir, "u.csv"), "--run", "2")
 	if res.code != exitOK {
 		t.Fatalf("undo --run 2: exit %d, want 0:\n%s", res.code, res.stderr)

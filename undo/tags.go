@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/oppimport/oppimport/importer"
@@ -67,4 +68,31 @@ func untag(ctx context.Context, cfg *Config, res Result) Result {
 		res.Error = join(res.Error, "fields restored, but tags: "+strings.Join(reasons, "; "))
 	}
 	return res
+}
+
+// wouldUntag says, for a dry run, what an undo would do to the row's tags: "" for nothing.
+func wouldUntag(ctx context.Context, cfg *Config, key string) string {
+	rt, found, err := cfg.DB.RunTags(ctx, cfg.Of, key)
+	if err != nil {
+		return "its tags cannot be read: " + err.Error()
+	}
+	if !found {
+		return ""
+	}
+	var parts []string
+	if len(rt.Added) > 0 {
+		parts = append(parts, "would take off tags "+quoteAll(rt.Added))
+	}
+	if len(rt.Removed) > 0 {
+		parts = append(parts, "would put back tags "+quoteAll(rt.Removed))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func quoteAll(tags []string) string {
+	q := make([]string, len(tags))
+	for i, t := range tags {
+		q[i] = strconv.Quote(t)
+	}
+	return strings.Join(q, ", ")
 }

@@ -297,7 +297,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 		note = join(note, "not restored: "+strings.Join(lost, "; ")+": the portal cannot clear them")
 	}
 	if cfg.DryRun {
-		res.Status, res.Error = WouldRestore, note
+		res.Status, res.Error = WouldRestore, join(note, wouldUntag(ctx, cfg, rr.Key))
 		return res
 	}
 	body, _ := json.Marshal(beforeRec) // plain data: never fails
