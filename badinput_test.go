@@ -63,6 +63,8 @@ var badCases = []badCase{
 		want: []string{`"$INPUT": row 2 is not valid UTF-8: it is most likely windows-1251`, `encoding: windows-1251`, "nothing was posted"}},
 	{name: "csv with CR line ends", ext: ".csv", make: badBytes("Title,Amount\rFirst deal,100\rSecond deal,200\r"), code: exitOK, posted: 2},
 	{name: "csv with a sep line", ext: ".csv", make: badBytes("sep=;\r\nTitle;Amount\r\nFirst deal;100\r\nSecond deal;200\r\n"), code: exitOK, posted: 2},
+	{name: "xlsx with one 900 MiB cell", ext: ".xlsx", make: badCellBomb(900), code: exitNothing,
+		want: []string{`"$INPUT": cell Sheet1!A2 holds over 32,767 characters, Excel's limit for a cell`}},
 	{name: "password-protected xlsx", ext: ".xlsx", make: badWorkbook(&excelize.Options{Password: "s3cret"}), code: exitNothing,
 		want: []string{`"$INPUT": is password-protected: remove the password`}},
 	{name: "duplicate header names", input: "duplicate_header.csv", code: exitNothing,
@@ -397,6 +399,69 @@ func badPart(sheet string, understate bool) func(*testing.T, string) error {
 				return err
 			}
 			w.Write(comp.Bytes())
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		return os.WriteFile(path, out.Bytes(), 0o644)
+	}
+}
+
+// badCellBomb writes a good workbook whose sheet holds, under its header, one inline cell
+// of mib MiB: a 1 MiB chunk deflated once and repeated, so the file stays under 1 MB.
+func badCellBomb(mib int) func(*testing.T, string) error {
+	return func(t *testing.T, path string) error {
+		head := []byte(badSheet[:strings.Index(badSheet, `<row r="2">`)] + `<row r="2"><c r="A2" t="inlineStr"><is><t>`)
+		tail := []byte(`</t></is></c></row></sheetData></worksheet>`)
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		piece := func(p []byte, final bool) []byte {
+			var b bytes.Buffer
+			w, _ := flate.NewWriter(&b, flate.BestCompression)
+			w.Write(p)
+			if final {
+				w.Close()
+			} else {
+				w.Flush()
+			}
+			return b.Bytes()
+		}
+		var stream bytes.Buffer
+		stream.Write(piece(head, false))
+		crc := crc32.Update(0, crc32.IEEETable, head)
+		compressed := piece(chunk, false)
+		for range mib {
+			stream.Write(compressed)
+			crc = crc32.Update(crc, crc32.IEEETable, chunk)
+		}
+		stream.Write(piece(tail, true))
+		crc = crc32.Update(crc, crc32.IEEETable, tail)
+		size := uint64(len(head)+len(tail)) + uint64(mib)<<20
+		if err := badPart(badSheet, false)(t, path); err != nil {
+			return err
+		}
+		good, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+		if err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		zw := zip.NewWriter(&out)
+		for _, zf := range zr.File {
+			if zf.Name != "xl/worksheets/sheet1.xml" {
+				if err := zw.Copy(zf); err != nil {
+					return err
+				}
+				continue
+			}
+			w, err := zw.CreateRaw(&zip.FileHeader{Name: zf.Name, Method: zip.Deflate, CRC32: crc,
+				CompressedSize64: uint64(stream.Len()), UncompressedSize64: size})
+			if err != nil {
+				return err
+			}
+			w.Write(stream.Bytes())
 		}
 		if err := zw.Close(); err != nil {
 			return err

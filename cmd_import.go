@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -47,6 +48,9 @@ Examples:
   oppimport validate --mapping deals.yaml --report check.json deals.xlsx
   oppimport validate --mapping deals.yaml --url https://example.onlyoffice.com --token ... deals.csv
       (also checks look-ups and values against the portal, reading only)
+  oppimport validate --mapping deals.yaml --mode sync --url https://example.onlyoffice.com --token ... export.csv
+      (tonight's sync, previewed: each row would-create, would-update with every field from what
+      to what, unchanged, or failed; reads the state database and the portal, changes neither)
 `
 
 // importOptions are the flags of import and validate, by group.
@@ -81,7 +85,7 @@ func importCmd(a *app, dry bool) *cobra.Command {
 		urlUsage += "; check look-ups and values against it, read-only"
 	}
 	fs := c.Flags()
-	o.state.register(fs, "the mapping `FILE` (YAML), required", !dry)
+	o.state.register(fs, "the mapping `FILE` (YAML), required", true)
 	o.run.register(fs, dry)
 	o.conn.register(fs, urlUsage, a.ios.getenv)
 	if !dry {
@@ -134,10 +138,14 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	cfg := importer.Config{
 		Rows: src, Plan: plan, Limit: o.run.limit, MaxErrors: o.run.maxErrors, CellRef: src.CellRef,
 		Abort: hard, Check: link.check(hard, plan), Mode: o.run.mode.value, RecreateMissing: o.run.recreateMissing,
+		OnConflict: o.run.onConflict.value,
 	}
 	total := int64(-1)
 	if !dry {
 		if total, err = countInput(src, o.run.limit); err != nil {
+			return nothingf("%v; nothing was posted", err)
+		}
+		if err := report.Fits(reportPath, total); err != nil {
 			return nothingf("%v; nothing was posted", err)
 		}
 		db, ledger, err := openLedger(soft, o, m, link, log)
@@ -147,6 +155,13 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		defer db.Close()
 		cfg.Poster, cfg.Ledger, cfg.Concurrency = link.poster, ledger, link.workers
 		cfg.Extras, cfg.Tags = link.poster.client, o.run.tags
+	} else if o.run.mode.value == importer.ModeSync {
+		db, ledger, err := previewLedger(o, link)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		cfg.Poster, cfg.Ledger = link.poster, ledger
 	}
 	s, err := importSink(a, o, reportPath, rejectsPath, src, plan, m.Input.HeaderRow, total)
 	if err != nil {
@@ -232,9 +247,25 @@ func openLedger(ctx context.Context, o *importOptions, m *mapping.Mapping, link 
 	return db, &importer.Ledger{DB: db, Portal: portal, SettleAfter: 2 * o.rate.timeout, Indexed: indexed}, nil
 }
 
+// previewLedger is validate --mode sync's view of the state database: read, never locked
+// nor written.
+func previewLedger(o *importOptions, link *portalLink) (*state.DB, *importer.Ledger, error) {
+	if link.poster == nil {
+		return nil, nil, usagef("validate --mode sync reads the portal: give --url and --token (or ONLYOFFICE_URL and ONLYOFFICE_TOKEN)")
+	}
+	if _, err := os.Stat(o.state.path()); err != nil {
+		return nil, nil, nothingf("%s: no state database, no import has run with this mapping yet: a sync would create every row", o.state.path())
+	}
+	db, err := state.Open(o.state.path())
+	if err != nil {
+		return nil, nil, nothingf("%v", err)
+	}
+	return db, &importer.Ledger{DB: db, Portal: state.Portal(o.conn.url), DryRun: true}, nil
+}
+
 // startRun records the start of the run in the state database (nothing for a dry run).
 func startRun(l *importer.Ledger, input, mode string) error {
-	if l == nil {
+	if l == nil || l.DryRun {
 		return nil
 	}
 	id, err := l.DB.StartRun(context.Background(), state.Run{Portal: l.Portal, Input: input, Mode: mode})
@@ -275,7 +306,7 @@ func (s *sink) addImport(plan *mapping.Plan, portal string) func(importer.Result
 
 // settle decides, before anything is posted, the requests an earlier run left unanswered.
 func settle(ctx context.Context, cfg importer.Config, log *slog.Logger) error {
-	if cfg.Ledger == nil {
+	if cfg.Ledger == nil || cfg.Ledger.DryRun {
 		return nil
 	}
 	adopted, forgotten, doubtful, err := importer.Settle(ctx, cfg.Ledger, cfg.Poster)
@@ -316,9 +347,19 @@ func (a *app) endImport(o *importOptions, dry bool, input string, started time.T
 	if runErr != nil {
 		sum.Stopped = runErr.Error()
 	}
-	if cfg.Ledger != nil {
+	if cfg.Ledger != nil && !cfg.Ledger.DryRun {
 		sum.Run = int(cfg.Ledger.Run)
 		finishRun(cfg.Ledger, st.Counts, sum.Stopped, a.log)
+	}
+	if cfg.Ledger != nil {
+		if st.MappingChanged > 0 {
+			a.log.Info("rows change on the portal because the mapping maps more fields than at their last sync", "rows", st.MappingChanged,
+				"fields", strings.Join(st.NewlyMapped, ", "))
+		}
+		if st.Gone > 0 && !o.run.recreateMissing {
+			a.log.Warn("opportunities are deleted or no longer visible to this user; not created again: see the report",
+				"count", st.Gone, "hint", "--recreate-missing creates them again")
+		}
 		if st.Absent > 0 {
 			a.log.Warn("keys imported earlier are not in this input; nothing was deleted", "count", st.Absent,
 				"keys", strings.Join(st.AbsentKeys, ", "))

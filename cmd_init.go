@@ -71,15 +71,23 @@ func runInit(a *app, o *initOptions, input string) error {
 		in.Name = "stdin"
 	}
 	if !strings.EqualFold(filepath.Ext(input), ".xlsx") && input != "-" {
-		head := make([]byte, 64<<10)
+		head := make([]byte, 256<<10)
 		f, err := os.Open(input)
 		if err != nil {
 			return nothingf("%v", err)
 		}
 		n, _ := io.ReadFull(f, head)
 		f.Close()
-		in.Encoding = scaffold.GuessEncoding(head[:n])
+		if scaffold.GuessEncoding(head[:n]) != "" {
+			// Not UTF-8: the source's statistic over the legacy code pages says which.
+			guesses := source.GuessEncodings(head[:n])
+			in.Encoding, in.OtherEncodings = guesses[0], guesses[1:]
+		}
 		opts.Encoding = in.Encoding
+	}
+	if input != "-" {
+		opts.HeaderRow = headerRow(input, opts)
+		in.HeaderRow = opts.HeaderRow
 	}
 	var src *source.Reader
 	if r != nil {
@@ -116,6 +124,31 @@ func runInit(a *app, o *initOptions, input string) error {
 		return nothingf("%v", err)
 	}
 	return nil
+}
+
+// headerRow finds the row a person takes for the header: row 1 when it names two columns
+// or more; else, of rows 1 to 10, the first that names the most columns (a title and a
+// blank line above the header are common in exports).
+func headerRow(input string, opts source.Options) int {
+	width := func(h int) int {
+		opts.HeaderRow = h
+		src, err := source.Open(input, opts)
+		if err != nil {
+			return 0
+		}
+		defer src.Close()
+		return len(src.Header())
+	}
+	if width(1) >= 2 {
+		return 1
+	}
+	best, most := 1, 0
+	for h := 1; h <= 10; h++ {
+		if named := width(h); named > most {
+			best, most = h, named
+		}
+	}
+	return best
 }
 
 // scaffoldPortal hands the portal's reference data to the scaffold.

@@ -279,7 +279,7 @@ func undoSettle(ctx context.Context, db *state.DB, portal string, run int64, con
 	if run == 0 {
 		return nil
 	}
-	ledger := &importer.Ledger{DB: db, Portal: portal, Run: run, SettleAfter: 2 * timeout}
+	ledger := &importer.Ledger{DB: db, Portal: portal, Run: run, SettleAfter: 2 * timeout, Undoing: true}
 	var finder importer.Finder
 	if conn != nil {
 		finder = conn.poster
@@ -370,12 +370,11 @@ func undoSummary(s report.Summary, of int64, dry bool) string {
 type undoPortal struct{ *poster }
 
 func (u undoPortal) Get(ctx context.Context, id int64) (onlyoffice.StoredOpportunity, importer.Posted, error) {
-	o, err := u.client.GetOpportunity(ctx, id)
-	status := 200
+	o, out, err := u.client.ReadOpportunity(ctx, id)
 	if err != nil {
-		status = statusOf(err)
+		out.HTTPStatus = statusOf(err)
 	}
-	posted, err := u.posted(onlyoffice.Outcome{ID: id, Attempts: 1, HTTPStatus: status}, err)
+	posted, err := u.posted(out, err)
 	return o, posted, err
 }
 

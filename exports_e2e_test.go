@@ -117,3 +117,20 @@ custom_fields:
 		t.Errorf("the portal holds (-want +got):\n%s", diff)
 	}
 }
+
+// init-mapping on the windows-1251 CSV proposes encoding: windows-1251 and Russian column
+// names, not windows-1252 and mojibake.
+func TestInitMappingRussianCSV(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := copyTestdata(t, dir, "exports", "crm_ru_1251.csv")
+	res := runCmd(t, "init-mapping", in)
+	if res.code != exitOK {
+		t.Fatalf("exit %d:\n%s", res.code, res.stderr)
+	}
+	for _, want := range []string{"encoding: windows-1251", `"Название сделки"`} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("the proposal lacks %q:\n%s", want, res.out)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/oppimport/oppimport/record"
 )
 
 // The flag groups, defined once and shared by the commands that take them: a flag is added
@@ -66,10 +68,10 @@ func (f *stateFlags) path() string {
 	return strings.TrimSuffix(f.mapping, filepath.Ext(f.mapping)) + ".state.db"
 }
 
-// runFlags say which rows an import takes and what it does with them. The sync's
-// --on-conflict belongs here, with its feature.
+// runFlags say which rows an import takes and what it does with them.
 type runFlags struct {
 	mode            enumValue
+	onConflict      enumValue
 	limit           int
 	maxErrors       int
 	recreateMissing bool
@@ -78,14 +80,20 @@ type runFlags struct {
 
 func (f *runFlags) register(fs *pflag.FlagSet, dry bool) {
 	f.mode = enum("create", "create", "sync")
+	f.onConflict = enum(record.ExportWins, record.ExportWins, record.PortalWins)
 	addGroup(fs, groupRun, func(fs *pflag.FlagSet) {
 		fs.IntVar(&f.limit, "limit", 0, "stop after `N` data rows (default all)")
+		mode := "create: rows already imported are skipped; sync: changed rows are merged field by field into the portal's record, unchanged ones left"
+		if dry {
+			mode = "sync: preview tonight's sync, reading the state database and the portal (needs --url): each row would-create, would-update (every field from what to what) or unchanged"
+		}
+		fs.Var(&f.mode, "mode", mode)
+		fs.Var(&f.onConflict, "on-conflict", "sync: a field both the export and a portal user changed since the last sync takes the export's value (export) or keeps the portal's (portal); the report names it either way")
+		fs.BoolVar(&f.recreateMissing, "recreate-missing", false, "sync: create again a deal the portal no longer shows (deleted, or hidden from this user)")
 		if dry {
 			return
 		}
-		fs.Var(&f.mode, "mode", "create: rows already imported are skipped; sync: changed rows are updated, unchanged ones left")
 		fs.IntVar(&f.maxErrors, "max-errors", 0, "stop the run after `N` failed rows, not counting invalid ones (default no limit)")
-		fs.BoolVar(&f.recreateMissing, "recreate-missing", false, "sync: create again a deal the portal no longer shows (deleted, or hidden from this user)")
 		fs.Var(&f.tags, "tag", "also tag every opportunity this run creates or updates with `NAME` (repeatable), to find the run in the portal's web UI")
 	})
 }

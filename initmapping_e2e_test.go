@@ -1,12 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/oppimport/oppimport/emulator"
 )
@@ -81,5 +85,81 @@ func TestInitMappingImportsAnUnseenExport(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bitrix24.rejects.csv")); err == nil {
 		t.Errorf("a rejects file was written")
+	}
+}
+
+// A Zoho workbook with date, date-time, percentage and number cells: the proposal reads
+// them as the sheet shows them, with no format to guess, and validates.
+func TestInitMappingWorkbook(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	book := excelize.NewFile()
+	book.SetSheetName("Sheet1", "Deals")
+	date, _ := book.NewStyle(&excelize.Style{NumFmt: 14})
+	dateTime, _ := book.NewStyle(&excelize.Style{NumFmt: 22})
+	percent, _ := book.NewStyle(&excelize.Style{NumFmt: 9})
+	book.SetSheetRow("Deals", "A1", &[]any{"Record Id", "Deal Name", "Deal Owner", "Amount", "Closing Date", "Probability (%)", "Stage", "Created Time", "Tag"})
+	rows := [][]any{
+		{"zcrm_1001", "Kitchen", "anna.berg@example.com", 1500.5, time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC), 0.4, "Proposal", time.Date(2024, 1, 5, 9, 12, 0, 0, time.UTC), "vip"},
+		{"zcrm_1002", "Roof", "anna.berg@example.com", 900, time.Date(2024, 4, 30, 0, 0, 0, 0, time.UTC), 0.9, "Negotiations", time.Date(2024, 1, 6, 10, 0, 0, 0, time.UTC), ""},
+	}
+	for i, r := range rows {
+		book.SetSheetRow("Deals", fmt.Sprintf("A%d", i+2), &r)
+	}
+	book.SetCellStyle("Deals", "E2", "E3", date)
+	book.SetCellStyle("Deals", "F2", "F3", percent)
+	book.SetCellStyle("Deals", "H2", "H3", dateTime)
+	in := filepath.Join(dir, "zoho.xlsx")
+	if err := book.SaveAs(in); err != nil {
+		t.Fatal(err)
+	}
+	res := runCmd(t, "init-mapping", "--url", url, "--token", srv.Token(), in)
+	if res.code != exitOK {
+		t.Fatalf("init-mapping: exit %d:\n%s", res.code, res.stderr)
+	}
+	for _, want := range []string{`sheet: "Deals"`, `key: ["Record Id"]`, `expectedCloseDate: { column: "Closing Date" }`,
+		`successProbability: { column: "Probability (%)" }`, `bidValue: { column: "Amount" }`, `column: "Created Time" }`, `tags: { column: "Tag"`} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("the proposal lacks %s:\n%s", want, res.out)
+		}
+	}
+	mp := writeFile(t, dir, "zoho.yaml", res.out)
+	if res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never", "--report", filepath.Join(dir, "r.csv"), in); res.code != exitOK {
+		t.Fatalf("import: exit %d:\n%s\n%s", res.code, res.stderr, res.out)
+	}
+	for _, o := range srv.Opportunities() {
+		if o.Title == "Kitchen" && (o.SuccessProbability != 40 || o.BidValue != "1500.5" || o.ExpectedCloseDate.Format("2006-01-02") != "2024-03-15") {
+			t.Errorf("Kitchen on the portal: probability %d, value %s, close %s; want 40, 1500.5, 2024-03-15",
+				o.SuccessProbability, o.BidValue, o.ExpectedCloseDate.Format("2006-01-02"))
+		}
+	}
+}
+
+// A file as a Russian CRM writes it: windows-1251, a title and a blank row above the
+// header. The proposal names the encoding and the header row, and validates.
+func TestInitMappingTitleAboveHeaderAndCodePage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// "Выгрузка сделок;;" / "" / "ID;Название сделки;Сумма" / two deals, in windows-1251.
+	in := writeFile(t, dir, "bitrix.csv", "\xc2\xfb\xe3\xf0\xf3\xe7\xea\xe0 \xf1\xe4\xe5\xeb\xee\xea;;\n;;\n"+
+		"ID;\xcd\xe0\xe7\xe2\xe0\xed\xe8\xe5 \xf1\xe4\xe5\xeb\xea\xe8;\xd1\xf3\xec\xec\xe0\n1;\xca\xf3\xf5\xed\xff;100\n2;\xca\xf0\xfb\xf8\xe0;200\n")
+	res := runCmd(t, "init-mapping", in)
+	if res.code != exitOK {
+		t.Fatalf("init-mapping: exit %d:\n%s", res.code, res.stderr)
+	}
+	for _, want := range []string{"header_row: 3", "encoding: windows-1251", `title: { column: "Название сделки" }`, `bidValue: { column: "Сумма" }`, `key: ["ID"]`} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("the proposal lacks %s:\n%s", want, res.out)
+		}
+	}
+	mp := writeFile(t, dir, "bitrix.yaml", res.out)
+	v := runCmd(t, "validate", "--mapping", mp, "--report", filepath.Join(dir, "v.csv"), in)
+	if v.code != exitOK {
+		t.Fatalf("validate: exit %d:\n%s", v.code, v.stderr)
+	}
+	rows := readReport(t, filepath.Join(dir, "v.csv"))
+	if len(rows) != 3 || rows[1][0] != "4" || rows[1][7] != "Кухня" {
+		t.Errorf("validate's report %q, want rows 4 and 5, the first titled Кухня", rows)
 	}
 }

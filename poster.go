@@ -37,8 +37,8 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (impo
 	out, err := p.client.UpdateOpportunity(ctx, id, record.Body(rec))
 	if errors.Is(err, onlyoffice.ErrUnverified) {
 		// Not the portal's answer: the update landed only if the portal now holds rec.
-		o, gerr := p.client.GetOpportunity(ctx, id)
-		out.Attempts++
+		o, read, gerr := p.client.ReadOpportunity(ctx, id)
+		out.Attempts += read.Attempts
 		switch {
 		case gerr != nil:
 			err = fmt.Errorf("%w; reading it back: %v", err, gerr)
@@ -106,16 +106,25 @@ func customValues(cfs []onlyoffice.CustomField) []mapping.CustomValue {
 	return out
 }
 
-// Snapshot reads opportunity id as the portal holds it, as JSON of
-// onlyoffice.StoredOpportunity: what an undo puts back.
-func (p *poster) Snapshot(ctx context.Context, id int64) ([]byte, importer.Posted, error) {
-	o, err := p.client.GetOpportunity(ctx, id)
-	if err != nil {
-		posted, err := p.posted(onlyoffice.Outcome{ID: id, Attempts: 1, HTTPStatus: statusOf(err)}, err)
-		return nil, posted, err
-	}
-	b, err := json.Marshal(o)
-	return b, importer.Posted{ID: id, Attempts: 1, HTTPStatus: 200}, err
+// Current reads the portal's opportunities from the list endpoint (1000 a page, whole
+// records) and keeps those want names: each as a record in the form an import sends, and as
+// JSON of onlyoffice.StoredOpportunity, what an undo puts back.
+func (p *poster) Current(ctx context.Context, want func(id int64) bool) (map[int64]importer.Current, importer.Posted, error) {
+	out := map[int64]importer.Current{}
+	attempts, err := p.client.Opportunities(ctx, func(o onlyoffice.StoredOpportunity) error {
+		if !want(o.ID) {
+			return nil
+		}
+		raw, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		rec, err := record.FromPortal(o)
+		out[o.ID] = importer.Current{Record: rec, Raw: raw, Err: err}
+		return nil
+	})
+	posted, err := p.posted(onlyoffice.Outcome{Attempts: attempts, HTTPStatus: statusOf(err)}, err)
+	return out, posted, err
 }
 
 // statusOf is the HTTP status of an API error, 0 for any other.

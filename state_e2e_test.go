@@ -276,15 +276,15 @@ func TestStateLocks(t *testing.T) {
 // run create each deal once.
 func TestSecondInterruptAbortsAndStateStaysConsistent(t *testing.T) {
 	t.Parallel()
-	srv, url := startEmulator(t, emulator.Options{Latency: time.Second})
+	srv, url := startEmulator(t, emulator.Options{Latency: 200 * time.Millisecond})
 	dir := t.TempDir()
 	mp := writeFile(t, dir, "deals.yaml", stateMapping)
 	in := writeFile(t, dir, "deals.csv", dealsCSV(20, func(i int) int { return i }))
 	args := []string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
-		"--rate", "100", "--timeout", "2s", "--report", filepath.Join(dir, "r.csv"), in}
+		"--rate", "100", "--timeout", "1s", "--report", filepath.Join(dir, "r.csv"), in}
 	sigs := make(chan os.Signal, 2)
 	go func() {
-		// Once creates are in flight (each held 1 s by the portal), interrupt twice.
+		// Once creates are in flight (each held by the portal), interrupt twice.
 		waitFor(t, 20*time.Second, func() bool { return srv.Stats().ByRoute["POST crm/opportunity"] >= 4 })
 		sigs <- syscall.SIGINT
 		sigs <- syscall.SIGINT

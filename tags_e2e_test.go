@@ -161,8 +161,8 @@ func TestSyncAndUndoTags(t *testing.T) {
 		}
 	}
 
-	imp("create", "D1,One,\"a,b\",\nD2,Two,x,\n", "run1")
-	check("after the create", map[string][]string{"One": {"a", "b", "run1"}, "Two": {"run1", "x"}})
+	imp("create", "D1,One,\"a,b\",\nD2,Two,x,\nD3,Three,t1,\n", "run1")
+	check("after the create", map[string][]string{"One": {"a", "b", "run1"}, "Two": {"run1", "x"}, "Three": {"run1", "t1"}})
 	// A portal user tags deal One.
 	one := 0
 	for _, o := range srv.Opportunities() {
@@ -179,10 +179,18 @@ func TestSyncAndUndoTags(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	imp("sync", "D1,One,\"B,c\",\nD2,Two,x,\n", "nightly")
+	imp("sync", "D1,One,\"B,c\",\nD2,Two,x,\nD3,Three renamed,t2,\n", "nightly")
+	status := map[string]string{}
+	for _, r := range readReport(t, filepath.Join(dir, "r.csv"))[1:] {
+		status[r[1]] = r[2]
+	}
+	if diff := cmp.Diff(map[string]string{"D1": "updated", "D2": "unchanged", "D3": "updated"}, status); diff != "" {
+		t.Errorf("the sync's statuses (-want +got), D1's tags alone changed:\n%s", diff)
+	}
 	check("after the sync", map[string][]string{
-		"One": {"b", "c", "nightly", "run1", "user-tag"}, // a removed, c added, B is b
-		"Two": {"run1", "x"},                             // unchanged: not written, not tagged
+		"One":           {"b", "c", "nightly", "run1", "user-tag"}, // a removed, c added, B is b
+		"Two":           {"run1", "x"},                             // unchanged: not written, not tagged
+		"Three renamed": {"nightly", "run1", "t2"},
 	})
 
 	res := runCmd(t, "undo", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
@@ -198,18 +206,19 @@ func TestSyncAndUndoTags(t *testing.T) {
 		t.Errorf("undo --dry-run, D1: %q, want %q", got, want)
 	}
 	check("after the undo's dry run", map[string][]string{
-		"One": {"b", "c", "nightly", "run1", "user-tag"},
-		"Two": {"run1", "x"},
+		"One":           {"b", "c", "nightly", "run1", "user-tag"},
+		"Two":           {"run1", "x"},
+		"Three renamed": {"nightly", "run1", "t2"},
 	})
 	res = runCmd(t, "undo", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
 		"--report", filepath.Join(dir, "u.csv"), "--run", "2")
 	if res.code != exitOK {
 		t.Fatalf("undo --run 2: exit %d, want 0:\n%s", res.code, res.stderr)
 	}
-	check("after the undo of the sync", map[string][]string{"One": {"a", "b", "run1", "user-tag"}, "Two": {"run1", "x"}})
+	check("after the undo of the sync", map[string][]string{"One": {"a", "b", "run1", "user-tag"}, "Two": {"run1", "x"}, "Three": {"run1", "t1"}})
 
-	imp("sync", "D1,One,\"b,c\",\nD2,Two,x,\n")
-	check("after the sync again", map[string][]string{"One": {"b", "c", "run1", "user-tag"}, "Two": {"run1", "x"}})
+	imp("sync", "D1,One,\"b,c\",\nD2,Two,x,\nD3,Three,t1,\n")
+	check("after the sync again", map[string][]string{"One": {"b", "c", "run1", "user-tag"}, "Two": {"run1", "x"}, "Three": {"run1", "t1"}})
 }
 
 // The client and the participants by name or e-mail: one match each, or the row invalid

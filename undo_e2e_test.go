@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/oppimport/oppimport/emulator"
+	"github.com/oppimport/oppimport/state"
 )
 
 // undoMapping maps every kind of field an undo must put back: text, a contact, a stage, a
@@ -426,7 +427,7 @@ func TestUndoRefuses(t *testing.T) {
 		{"no run", live, "--run N is required"},
 		{"unknown run", append(live, "--run", "9"), "has no run 9"},
 		{"no url", []string{"--run", "1"}, "--url"},
-		{"another portal", []string{"--run", "1", "--url", otherURL, "--token", other.Token()}, "run 1 was against " + strings.Replace(s.url, "127.0.0.1", "localhost", 1)}, // loopback names are one portal,
+		{"another portal", []string{"--run", "1", "--url", otherURL, "--token", other.Token()}, "run 1 was against " + state.Portal(s.url)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stats := s.srv.Stats()

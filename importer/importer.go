@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,9 +41,17 @@ type Poster interface {
 	// Update replaces opportunity id with rec, whole.
 	Update(ctx context.Context, id int64, rec mapping.Record) (Posted, error)
 	Finder
-	// Snapshot returns opportunity id as the portal holds it, for an undo to restore; a
-	// missing one is Posted.HTTPStatus 404.
-	Snapshot(ctx context.Context, id int64) ([]byte, Posted, error)
+	// Current reads, in few requests, the portal's opportunities whose ids want says,
+	// as they stand now: what a sync merges with. Posted.Attempts counts the requests. An
+	// opportunity the portal no longer shows is not in the map.
+	Current(ctx context.Context, want func(id int64) bool) (map[int64]Current, Posted, error)
+}
+
+// Current is an opportunity as the portal holds it now.
+type Current struct {
+	Record mapping.Record // as record.FromPortal reads it
+	Raw    []byte         // as the portal gave it (JSON of onlyoffice.StoredOpportunity), for an undo
+	Err    error          // why Record could not be read; the row then fails
 }
 
 // Finder searches the portal for what a create whose answer was lost made.
@@ -96,14 +105,20 @@ type Config struct {
 	// skipped (or, in ModeSync, updated when it changed), and nothing is created twice.
 	Ledger *Ledger
 	Mode   string // ModeCreate (the default) or ModeSync
-	// RecreateMissing creates again a row whose deal the portal answers 404 to (deleted, or
-	// hidden from the token's user); otherwise such a row is reported and left.
+	// OnConflict, in ModeSync, says who wins a field both the export and a person on the
+	// portal changed since the last sync: record.ExportWins ("" too) or record.PortalWins.
+	OnConflict string
+	// RecreateMissing, in ModeSync, creates again a row whose opportunity the portal no
+	// longer shows (deleted, or hidden from this user); without it the row fails, saying so.
 	RecreateMissing bool
 	// Extras, when set, takes the steps after a create or an update: the creation date
 	// (created:) and the tags (tags:, Tags); nil: none are taken.
 	Extras Extras
 	// Tags are added to every opportunity the run creates or updates (--tag).
 	Tags []string
+
+	current map[int64]Current // ModeSync: the portal's records, read before the first row
+	fields  []string          // the fields the plan maps
 }
 
 // Stats are the run's totals.
@@ -118,6 +133,12 @@ type Stats struct {
 	// longer has (in ModeSync); AbsentKeys names the first of them. They are never deleted.
 	Absent     int
 	AbsentKeys []string
+	// Gone counts the rows (in ModeSync) whose opportunity the portal no longer shows.
+	Gone int
+	// MappingChanged counts the rows (in ModeSync) that change on the portal because the
+	// mapping maps more fields than at their last sync; NewlyMapped names those fields.
+	MappingChanged int
+	NewlyMapped    []string
 }
 
 // ErrMaxErrors stops a run that reached Config.MaxErrors failed rows.
@@ -137,13 +158,17 @@ func IsFatal(err error) bool { return errors.As(err, new(fatalError)) }
 
 // item is one row on its way through the pipeline.
 type item struct {
-	res   Result
-	rec   mapping.Record
-	key   string // the row's identity in the state database
-	hash  string // of the mapped content
-	body  []byte // the mapped content, as the state database keeps it
-	post  bool   // valid and waiting for the poster
-	fatal error
+	res  Result
+	rec  mapping.Record
+	key  string // the row's identity in the state database
+	hash string // of the mapped content
+	body []byte // the mapped content, as the state database keeps it
+	post bool   // valid and waiting for the poster
+	gone bool   // its opportunity is no longer on the portal
+	// newlyMapped are the fields a sync changes on the portal because the mapping maps
+	// them since the row's last sync.
+	newlyMapped []string
+	fatal       error
 	// The tags to add to opportunity tagID once it was written (see tags.go), and what the
 	// state database was told of them.
 	tagID    int64
@@ -161,6 +186,21 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	workers := max(cfg.Concurrency, 1)
 	seen := newKeySet()
 	st := Stats{Counts: map[string]int{}}
+	if cfg.Mode == ModeSync && cfg.Ledger != nil && cfg.Poster != nil {
+		// One read of the list endpoint, not a GET per row: unchanged rows cost nothing,
+		// and a deal deleted on the portal is noticed even when its row did not change.
+		current, posted, err := readCurrent(ctx, cfg)
+		st.Requests += posted.Attempts
+		if err != nil {
+			st.Elapsed = time.Since(start)
+			st.Stopped = fmt.Errorf("reading the portal's opportunities before the sync: %w", err)
+			return st, nil
+		}
+		cfg.current = current
+	}
+	if cfg.Ledger != nil && cfg.Poster != nil {
+		cfg.fields = cfg.Plan.Fields()
+	}
 	forbidden := 0
 	work := func(ctx context.Context, it item) (item, error) {
 		handle(ctx, &cfg, &it)
@@ -170,6 +210,17 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		st.Requests += it.res.Attempts
 		st.Rows++
 		st.Counts[it.res.Status]++
+		if it.gone {
+			st.Gone++
+		}
+		if len(it.newlyMapped) > 0 {
+			st.MappingChanged++
+			for _, f := range it.newlyMapped {
+				if !slices.Contains(st.NewlyMapped, f) {
+					st.NewlyMapped = append(st.NewlyMapped, f)
+				}
+			}
+		}
 		if cfg.OnResult != nil {
 			cfg.OnResult(it.res)
 		}

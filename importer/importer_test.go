@@ -80,7 +80,7 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 	return nil, errors.New("not in these tests")
 }
 
-func (p *poster) Snapshot(ctx context.Context, id int64) ([]byte, Posted, error) {
+func (p *poster) Current(ctx context.Context, want func(int64) bool) (map[int64]Current, Posted, error) {
 	return nil, Posted{}, errors.New("not in these tests")
 }
 

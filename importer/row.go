@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/record"
 	"github.com/oppimport/oppimport/state"
 )
 
@@ -19,10 +22,16 @@ const (
 	Skipped   = "skipped"
 )
 
+// Outcomes of a preview (Ledger.DryRun): what a sync would do.
+const (
+	WouldCreate = "would-create"
+	WouldUpdate = "would-update"
+)
+
 // Modes of a run with state.
 const (
 	ModeCreate = "create" // a row already imported is skipped
-	ModeSync   = "sync"   // a changed row is updated, an unchanged one left
+	ModeSync   = "sync"   // a changed row is merged into the portal's record, an unchanged one left
 )
 
 // Ledger is the run's view of the state database: one portal, one run.
@@ -37,6 +46,13 @@ type Ledger struct {
 	// Indexed says the state database holds the portal's key index (key_field): a row the
 	// state does not know is looked up there before it is created, and taken over if found.
 	Indexed bool
+	// DryRun previews the run: the state and the portal are read, nothing is sent and
+	// nothing recorded; rows come out WouldCreate, WouldUpdate (the error column names each
+	// field that would change, from what to what), Unchanged, or Failed.
+	DryRun bool
+	// Undoing says the run is an undo: it settles the requests an earlier undo left
+	// unanswered by sending them again. Any other run leaves them in doubt, for the undo.
+	Undoing bool
 }
 
 // content is a record's canonical form: its hash tells a changed row from an unchanged one,
@@ -66,12 +82,9 @@ func handle(ctx context.Context, cfg *Config, it *item) {
 			row.IntentRun, row.Doubt, row.Candidates))
 	case known && row.OpportunityID != 0 && cfg.Mode != ModeSync:
 		it.res.Status, it.res.OpportunityID = Skipped, row.OpportunityID
-		record(ctx, l, it, state.Answer{Outcome: Skipped})
-	case known && row.OpportunityID != 0 && row.Hash == it.hash:
-		it.res.Status, it.res.OpportunityID = Unchanged, row.OpportunityID
-		record(ctx, l, it, state.Answer{Outcome: Unchanged})
+		answer(ctx, l, it, state.Answer{Outcome: Skipped})
 	case known && row.OpportunityID != 0:
-		update(ctx, cfg, it, row.OpportunityID)
+		syncRow(ctx, cfg, it, row)
 	default:
 		if id, note, ok := onPortal(ctx, l, it); ok {
 			adopt(ctx, cfg, it, id, note)
@@ -109,10 +122,11 @@ func adopt(ctx context.Context, cfg *Config, it *item, id int64, note string) {
 		return // the index could not be read
 	}
 	if cfg.Mode == ModeSync {
-		update(ctx, cfg, it, id)
+		// No base: the export wins where it differs, the unmapped fields are kept.
+		syncRow(ctx, cfg, it, state.Row{OpportunityID: id})
 	} else {
 		it.res.Status, it.res.OpportunityID = Skipped, id
-		record(ctx, cfg.Ledger, it, state.Answer{OpportunityID: id, Outcome: Skipped})
+		answer(ctx, cfg.Ledger, it, state.Answer{OpportunityID: id, Outcome: Skipped})
 	}
 	if it.res.Error == "" {
 		it.res.Error = note
@@ -124,10 +138,17 @@ func adopt(ctx context.Context, cfg *Config, it *item, id int64, note string) {
 // is never posted blindly.
 func create(ctx context.Context, cfg *Config, it *item, note error) {
 	l := cfg.Ledger
+	if l != nil && l.DryRun {
+		it.res.Status = WouldCreate
+		if note != nil {
+			it.res.Error = note.Error()
+		}
+		return
+	}
 	for try := 0; ; try++ {
 		sent := time.Now()
 		if l != nil {
-			if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "POST", Hash: it.hash, Body: it.body}); err != nil {
+			if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "POST", Hash: it.hash, Body: it.sent(cfg.fields)}); err != nil {
 				fail(it, Fatal(err))
 				return
 			}
@@ -140,14 +161,14 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 			if note != nil {
 				it.res.Error = note.Error()
 			}
-			record(ctx, l, it, state.Answer{OpportunityID: posted.ID, Outcome: Created, Hash: it.hash})
+			answer(ctx, l, it, state.Answer{OpportunityID: posted.ID, Outcome: Created, Hash: it.hash})
 			afterCreate(ctx, cfg, it, posted.ID)
 			return
 		}
 		if !posted.InDoubt || l == nil {
 			fail(it, err)
 			if l != nil {
-				record(ctx, l, it, state.Answer{Outcome: Failed})
+				answer(ctx, l, it, state.Answer{Outcome: Failed})
 			}
 			return
 		}
@@ -156,7 +177,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 		case ferr == nil && len(ids) == 1:
 			it.res.Status, it.res.OpportunityID = Created, ids[0]
 			it.res.Error = fmt.Sprintf("the answer was lost; found on the portal as opportunity %d", ids[0])
-			record(ctx, l, it, state.Answer{OpportunityID: ids[0], Outcome: Created, Hash: it.hash})
+			answer(ctx, l, it, state.Answer{OpportunityID: ids[0], Outcome: Created, Hash: it.hash})
 			afterCreate(ctx, cfg, it, ids[0])
 			return
 		case ferr == nil && len(ids) == 0:
@@ -184,44 +205,169 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 	}
 }
 
-// update sends the whole record over opportunity id: the portal resets whatever is left out.
-// The record as it stood is kept first, so that an undo can put it back.
-func update(ctx context.Context, cfg *Config, it *item, id int64) {
-	l := cfg.Ledger
-	before, posted, err := cfg.Poster.Snapshot(ctx, id)
-	it.res.Attempts += posted.Attempts
-	if err == nil {
-		if err = l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: it.body, Before: before}); err != nil {
-			fail(it, Fatal(err))
-			return
-		}
-		posted, err = cfg.Poster.Update(ctx, id, it.rec)
-		it.res.Attempts += posted.Attempts
+// sentBody is what the state database keeps of a sync's PUT: the merged record sent (what
+// an undo compares with) and the export's own record, the next sync's base. A create's body
+// is the export's record alone, which is its base too.
+type sentBody struct {
+	mapping.Record
+	Export *mapping.Record `json:"export,omitempty"`
+	// Fields are the fields the mapping mapped then: a field mapped since is the mapping's
+	// change, not the export's.
+	Fields []string `json:"fields,omitempty"`
+}
+
+// baseOf is what the export said at the row's last create or sync, and the fields mapped
+// then (nil when not kept), from the body the state kept; a nil base when none is known (a
+// state rebuilt from the portal).
+func baseOf(sent []byte) (*mapping.Record, []string) {
+	var b sentBody
+	if len(sent) == 0 || json.Unmarshal(sent, &b) != nil {
+		return nil, nil
 	}
+	if b.Export != nil {
+		return b.Export, b.Fields
+	}
+	if b.Title == "" { // no record: the portal's title is never empty
+		return nil, nil
+	}
+	return &b.Record, b.Fields
+}
+
+// sent is what the state keeps of a create of the row: the record and the fields mapped.
+func (it *item) sent(fields []string) []byte {
+	if fields == nil {
+		return it.body
+	}
+	b, _ := json.Marshal(sentBody{Record: it.rec, Fields: fields}) // plain data: never fails
+	return b
+}
+
+// readCurrent reads the portal's records of every opportunity the state knows on it.
+func readCurrent(ctx context.Context, cfg Config) (map[int64]Current, Posted, error) {
+	l := cfg.Ledger
+	ids := map[int64]bool{}
+	err := l.DB.Keys(ctx, l.Portal, func(_ string, id int64) error {
+		if id > 0 {
+			ids[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Posted{}, err
+	}
+	if len(ids) == 0 && !l.Indexed {
+		return map[int64]Current{}, Posted{}, nil
+	}
+	// With a key index, a row the state does not know may be taken over from the portal:
+	// every deal may be wanted.
+	return cfg.Poster.Current(ctx, func(id int64) bool { return l.Indexed || ids[id] })
+}
+
+// syncRow brings the row's opportunity id in step with the export, field by field: the body
+// is the portal's record now with the fields the export changed since the last sync put
+// over it (record.Merge), so that what a person set on the portal, and every field the
+// mapping does not map, stays. Nothing is sent when the portal already holds it all.
+func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
+	l := cfg.Ledger
+	id := row.OpportunityID
+	cur, ok := cfg.current[id]
+	switch {
+	case !ok:
+		gone(ctx, cfg, it, id)
+		return
+	case row.Hash == it.hash:
+		it.res.Status, it.res.OpportunityID = Unchanged, id
+		answer(ctx, l, it, state.Answer{Outcome: Unchanged})
+		return
+	case cur.Err != nil:
+		fail(it, fmt.Errorf("opportunity %d as the portal holds it cannot be read: %w", id, cur.Err))
+		it.res.OpportunityID = id
+		answer(ctx, l, it, state.Answer{Outcome: Failed})
+		return
+	}
+	onConflict := cfg.OnConflict
+	if onConflict == "" {
+		onConflict = record.ExportWins
+	}
+	base, baseFields := baseOf(row.Sent)
+	m := record.Merge(base, cur.Record, it.rec, cfg.fields, onConflict)
+	if baseFields != nil {
+		for _, f := range m.Changed {
+			if !slices.Contains(baseFields, f) {
+				it.newlyMapped = append(it.newlyMapped, f)
+			}
+		}
+	}
+	export := it.rec
+	body, _ := json.Marshal(sentBody{Record: m.Body, Export: &export, Fields: cfg.fields}) // plain data: never fails
+	it.res.OpportunityID, it.res.Error = id, record.Note(m.Notes)
+	if len(m.Changed) == 0 {
+		// The portal holds what the export says already: the export's record becomes the base.
+		// Its tags may change still: then the deal is updated, by its tags alone.
+		it.res.Status = Unchanged
+		outcome := Unchanged
+		if afterUpdate(ctx, cfg, it, id) {
+			outcome = Updated
+			if it.res.Status == Unchanged {
+				it.res.Status = Updated
+			}
+		}
+		answer(ctx, l, it, state.Answer{OpportunityID: id, Outcome: outcome, Hash: it.hash, Sent: body})
+		return
+	}
+	if l.DryRun {
+		it.res.Status = WouldUpdate
+		it.res.Error = joinNotes(record.Changes(cur.Record, m.Body, m.Changed), it.res.Error)
+		return
+	}
+	if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: body, Before: cur.Raw}); err != nil {
+		fail(it, Fatal(err))
+		return
+	}
+	posted, err := cfg.Poster.Update(ctx, id, m.Body)
+	it.res.Attempts += posted.Attempts
 	it.res.HTTPStatus = posted.HTTPStatus
 	switch {
 	case err == nil:
-		it.res.Status, it.res.OpportunityID = Updated, id
-		record(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Updated, Hash: it.hash})
+		it.res.Status = Updated
+		answer(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Updated, Hash: it.hash})
 		afterUpdate(ctx, cfg, it, id)
-	case posted.HTTPStatus == 404 && !cfg.RecreateMissing:
-		// Deleted, or private and hidden from this user: the server says 404 to both, and a
-		// copy made now could be a public twin of a private deal.
-		fail(it, fmt.Errorf("opportunity %d is deleted or no longer visible to this user: not created again (--recreate-missing creates it again)", id))
-		it.res.OpportunityID = id
-		record(ctx, l, it, state.Answer{Outcome: Failed})
 	case posted.HTTPStatus == 404:
-		// Gone from the portal, and --recreate-missing: the row is created again, and the report says so.
+		// Deleted since the snapshot.
+		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: Failed}); err != nil {
+			fail(it, Fatal(err))
+			return
+		}
+		it.res.Error = ""
+		gone(ctx, cfg, it, id)
+	default:
+		fail(it, err)
+		answer(ctx, l, it, state.Answer{Outcome: Failed})
+	}
+}
+
+// gone reports a row whose opportunity the portal no longer shows (deleted, or hidden from
+// this user: the portal answers both alike), and creates it again only when told to.
+func gone(ctx context.Context, cfg *Config, it *item, id int64) {
+	l := cfg.Ledger
+	it.gone = true
+	if cfg.RecreateMissing && l.DryRun {
+		create(ctx, cfg, it, fmt.Errorf("opportunity %d is no longer on the portal: would be created again (--recreate-missing)", id))
+		return
+	}
+	if cfg.RecreateMissing {
 		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: state.Deleted}); err != nil {
 			fail(it, Fatal(err))
 			return
 		}
-		create(ctx, cfg, it, fmt.Errorf("opportunity %d was no longer on the portal: created again", id))
-	default:
-		fail(it, err)
-		it.res.OpportunityID = id
-		record(ctx, l, it, state.Answer{Outcome: Failed})
+		create(ctx, cfg, it, fmt.Errorf("opportunity %d was no longer on the portal: created again (--recreate-missing)", id))
+		return
 	}
+	// Deleted, or private and hidden from this user: the server says 404 to both, and a
+	// copy made now could be a public twin of a private deal.
+	fail(it, fmt.Errorf("opportunity %d is deleted or no longer visible to this user: not created again (--recreate-missing creates it again)", id))
+	it.res.OpportunityID = id
+	answer(ctx, l, it, state.Answer{Outcome: Failed})
 }
 
 // settle searches the portal for the opportunity that the create of key sent at sent may
@@ -271,7 +417,25 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 	if err != nil {
 		return 0, 0, 0, err
 	}
+	var undos map[int64]int64 // undo run -> the run it takes back
 	for _, row := range rows {
+		if row.IntentMethod != "POST" && !l.Undoing {
+			if undos == nil {
+				if undos, err = undoRuns(ctx, l.DB); err != nil {
+					return adopted, forgotten, doubtful, err
+				}
+			}
+			if of, ok := undos[row.IntentRun]; ok {
+				// An undo killed midway: only the same undo, run again, may finish it; an
+				// import would take its half-restored record for the portal's own.
+				reason := fmt.Sprintf("undo run %d was interrupted here: run oppimport undo --run %d again to finish it", row.IntentRun, of)
+				if err := l.DB.MarkInDoubt(ctx, l.Portal, row.Key, nil, reason); err != nil {
+					return adopted, forgotten, doubtful, err
+				}
+				doubtful++
+				continue
+			}
+		}
 		if row.IntentMethod != "POST" {
 			// A full-record PUT (or a DELETE) may simply be sent again.
 			if err := l.DB.Forget(ctx, l.Portal, row.Key); err != nil {
@@ -312,9 +476,24 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 	return adopted, forgotten, doubtful, nil
 }
 
-// record writes the row's outcome to the state database; failing that, the run stops.
-func record(ctx context.Context, l *Ledger, it *item, a state.Answer) {
-	if l == nil {
+// undoRuns are the undo runs of db, each with the run it takes back.
+func undoRuns(ctx context.Context, db *state.DB) (map[int64]int64, error) {
+	runs, err := db.Runs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]int64{}
+	for _, r := range runs {
+		if r.UndoOf != 0 {
+			out[r.ID] = r.UndoOf
+		}
+	}
+	return out, nil
+}
+
+// answer writes the row's outcome to the state database; failing that, the run stops.
+func answer(ctx context.Context, l *Ledger, it *item, a state.Answer) {
+	if l == nil || l.DryRun {
 		return
 	}
 	if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, a); err != nil {
@@ -339,4 +518,15 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// joinNotes joins the non-empty notes with "; ".
+func joinNotes(notes ...string) string {
+	var out []string
+	for _, n := range notes {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "; ")
 }

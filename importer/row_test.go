@@ -86,15 +86,17 @@ func (p *fakePortal) Find(ctx context.Context, rec mapping.Record, since time.Ti
 	return ids, nil
 }
 
-func (p *fakePortal) Snapshot(ctx context.Context, id int64) ([]byte, Posted, error) {
+func (p *fakePortal) Current(ctx context.Context, want func(int64) bool) (map[int64]Current, Posted, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d, ok := p.deals[id]
-	if !ok {
-		return nil, Posted{Attempts: 1, HTTPStatus: 404}, errors.New("HTTP 404: not found")
+	out := map[int64]Current{}
+	for id, d := range p.deals {
+		if want(id) {
+			b, _ := json.Marshal(d)
+			out[id] = Current{Record: d, Raw: b}
+		}
 	}
-	b, _ := json.Marshal(d)
-	return b, Posted{ID: id, Attempts: 1, HTTPStatus: 200}, nil
+	return out, Posted{Attempts: 1, HTTPStatus: 200}, nil
 }
 
 func (p *fakePortal) delete(id int64) {
@@ -117,9 +119,14 @@ func (t *table) Next() (source.Row, error) {
 
 // ledgerRun is one import run with a state database.
 type ledgerRun struct {
-	t      *testing.T
-	db     *state.DB
-	portal *fakePortal
+	t          *testing.T
+	db         *state.DB
+	portal     *fakePortal
+	recreate   bool
+	onConflict string
+	dry        bool
+	plan       *mapping.Plan // nil: plan(t)
+	indexed    bool
 }
 
 func newLedgerRun(t *testing.T) *ledgerRun {
@@ -138,7 +145,7 @@ func (l *ledgerRun) ledger() *Ledger {
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	return &Ledger{DB: l.db, Portal: "p", Run: run}
+	return &Ledger{DB: l.db, Portal: "p", Run: run, DryRun: l.dry, Indexed: l.indexed}
 }
 
 // run imports rows in mode and returns the results by key and the stats.
@@ -146,8 +153,13 @@ func (l *ledgerRun) run(mode string, rows ...[]string) (map[string]Result, Stats
 	l.t.Helper()
 	in := table(rows)
 	got := map[string]Result{}
-	st, err := Run(context.Background(), Config{Rows: &in, Plan: plan(l.t), Poster: l.portal, Concurrency: 4,
-		Ledger: l.ledger(), Mode: mode, OnResult: func(r Result) { got[r.Key] = r }})
+	p := l.plan
+	if p == nil {
+		p = plan(l.t)
+	}
+	st, err := Run(context.Background(), Config{Rows: &in, Plan: p, Poster: l.portal, Concurrency: 4,
+		Ledger: l.ledger(), Mode: mode, RecreateMissing: l.recreate, OnConflict: l.onConflict,
+		OnResult: func(r Result) { got[r.Key] = r }})
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -182,18 +194,30 @@ func TestLedgerCreateSkipSync(t *testing.T) {
 	l.portal.delete(first["C"].OpportunityID)
 	got, st := l.run(ModeSync, []string{"A", "deal A", "1"}, []string{"B", "deal B", "20"}, []string{"C", "deal C", "30"},
 		[]string{"E", "deal E", "5"})
-	// A deal gone from the portal may be hidden from this user, not deleted: reported, never
-	// created again without RecreateMissing.
 	want := map[string]string{"A": Unchanged, "B": Updated, "C": Failed, "E": Created}
 	if diff := cmp.Diff(want, statusOf(got)); diff != "" {
 		t.Errorf("sync (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(got["C"].Error, "deleted or no longer visible to this user: not created again") {
-		t.Errorf("C: got %q, want it to say it is gone and not created again", got["C"].Error)
+	if e := got["C"].Error; !strings.Contains(e, "is deleted or no longer visible to this user: not created again") {
+		t.Errorf("C: got %q, want it to say it is gone and was not created again", e)
 	}
-	if st.Absent != 1 || !cmp.Equal(st.AbsentKeys, []string{"D"}) {
-		t.Errorf("got %d absent keys %v, want D", st.Absent, st.AbsentKeys)
+	if st.Absent != 1 || !cmp.Equal(st.AbsentKeys, []string{"D"}) || st.Gone != 1 {
+		t.Errorf("got %d absent keys %v, %d gone; want D absent, 1 gone", st.Absent, st.AbsentKeys, st.Gone)
 	}
+	if st.Requests != 3 || l.portal.updates != 1 {
+		t.Errorf("the sync made %d requests, %d updates; want 3: the snapshot, B's update, E's create", st.Requests, l.portal.updates)
+	}
+	// Gone even when its row did not change; created again only when asked.
+	got, _ = l.run(ModeSync, []string{"C", "deal C", "30"})
+	if r := got["C"]; r.Status != Failed {
+		t.Errorf("C unchanged since: got %s %q, want failed: gone", r.Status, r.Error)
+	}
+	l.recreate = true
+	got, _ = l.run(ModeSync, []string{"C", "deal C", "30"})
+	if r := got["C"]; r.Status != Created || !strings.Contains(r.Error, "created again (--recreate-missing)") {
+		t.Errorf("C with RecreateMissing: got %s %q, want created again", r.Status, r.Error)
+	}
+	l.recreate = false
 	if v := *l.portal.deals[first["B"].OpportunityID].BidValue; v != "20" {
 		t.Errorf("B on the portal: amount %s, want 20", v)
 	}
@@ -302,11 +326,145 @@ func TestSettle(t *testing.T) {
 		}
 	}
 
+	// An undo killed midway is the undo's to finish: an import leaves it in doubt, saying
+	// which undo to run again; the undo itself sends it again.
+	undoRun, err := l.db.StartRun(ctx, state.Run{Portal: "p", Mode: "undo", UndoOf: killed.Run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.db.Intent(ctx, undoRun, "p", "made", state.Request{Method: "PUT", Hash: "old", Body: []byte(`{"Title":"made"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, doubtful, err := Settle(ctx, l.ledger(), l.portal); err != nil || doubtful != 2 {
+		t.Errorf("an import's settle: got %d doubtful, %v; want 2 (twice, and the undo's)", doubtful, err)
+	}
+	row, _, err := l.db.Row(ctx, "p", "made")
+	want := fmt.Sprintf("undo run %d was interrupted here: run oppimport undo --run %d again to finish it", undoRun, killed.Run)
+	if err != nil || !row.Pending() || row.Doubt != want {
+		t.Errorf("after an import's settle: pending %v, doubt %q; want pending, %q (%v)", row.Pending(), row.Doubt, want, err)
+	}
+	undoing := l.ledger()
+	undoing.Undoing = true
+	if _, forgotten, _, err := Settle(ctx, undoing, l.portal); err != nil || forgotten != 1 {
+		t.Errorf("the undo's settle: got %d forgotten, %v; want 1", forgotten, err)
+	}
+	if row, _, _ := l.db.Row(ctx, "p", "made"); row.Pending() {
+		t.Errorf("after the undo's settle the row is still pending: %+v", row)
+	}
+
 	// A cancelled settle stops at once, saying so.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	l.portal.findErr = fmt.Errorf("interrupted: %w", context.Canceled)
 	if _, _, _, err := Settle(cancelled, l.ledger(), l.portal); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled settle: got %v, want context.Canceled", err)
+	}
+}
+
+// TestLedgerPreview: a preview of a sync names what the sync then does, and changes nothing.
+func TestLedgerPreview(t *testing.T) {
+	ctx := context.Background()
+	l := newLedgerRun(t)
+	first, _ := l.run(ModeCreate, []string{"A", "deal A", "1"}, []string{"B", "deal B", "2"}, []string{"C", "deal C", "3"})
+	l.portal.delete(first["C"].OpportunityID)
+	before, _, err := l.db.Row(ctx, "p", "B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := [][]string{{"A", "deal A", "1"}, {"B", "deal B", "20"}, {"C", "deal C", "3"}, {"D", "deal D", "4"}}
+
+	l.dry = true
+	got, _ := l.run(ModeSync, input...)
+	want := map[string]string{"A": Unchanged, "B": WouldUpdate, "C": Failed, "D": WouldCreate}
+	if diff := cmp.Diff(want, statusOf(got)); diff != "" {
+		t.Errorf("preview (-want +got):\n%s", diff)
+	}
+	if e := got["B"].Error; e != `bidValue "2" -> "20"` {
+		t.Errorf("B: got %q, want the amount from 2 to 20", e)
+	}
+	if l.portal.creates != 3 || l.portal.updates != 0 {
+		t.Errorf("the preview sent %d creates and %d updates, want none", l.portal.creates-3, l.portal.updates)
+	}
+	after, _, err := l.db.Row(ctx, "p", "B")
+	if err != nil || after.Hash != before.Hash || after.Outcome != before.Outcome {
+		t.Errorf("the preview changed B's state: %+v, want %+v (%v)", after, before, err)
+	}
+
+	l.dry = false
+	got, _ = l.run(ModeSync, input...)
+	want = map[string]string{"A": Unchanged, "B": Updated, "C": Failed, "D": Created}
+	if diff := cmp.Diff(want, statusOf(got)); diff != "" {
+		t.Errorf("the sync after the preview (-want +got):\n%s", diff)
+	}
+}
+
+// TestLedgerMappingChange: a field mapped since the last sync is the mapping's change, and
+// counted as such; a field no longer mapped is left as the portal holds it.
+func TestLedgerMappingChange(t *testing.T) {
+	l := newLedgerRun(t)
+	first, _ := l.run(ModeCreate, []string{"A", "deal A", "1"}, []string{"B", "deal B", "2"})
+	for _, r := range first {
+		d := l.portal.deals[r.OpportunityID]
+		d.SuccessProbability = new(int64)
+		*d.SuccessProbability = 40
+		l.portal.deals[r.OpportunityID] = d
+	}
+	m, err := mapping.Parse([]byte(testMapping+"  description:     { value: from the mapping }\n"), "more.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.plan, err = m.Bind([]string{"ID", "Title", "Amount"}, mapping.BindOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, st := l.run(ModeSync, []string{"A", "deal A", "1"}, []string{"B", "deal B", "2"})
+	if diff := cmp.Diff(map[string]string{"A": Updated, "B": Updated}, statusOf(got)); diff != "" {
+		t.Errorf("sync with a field newly mapped (-want +got):\n%s", diff)
+	}
+	if st.MappingChanged != 2 || !cmp.Equal(st.NewlyMapped, []string{"description"}) {
+		t.Errorf("got %d rows changed by the mapping, fields %v; want 2, description", st.MappingChanged, st.NewlyMapped)
+	}
+	for _, r := range got {
+		d := l.portal.deals[r.OpportunityID]
+		if *d.Description != "from the mapping" || *d.SuccessProbability != 40 {
+			t.Errorf("%s on the portal: description %q, probability %d; want the mapping's, and 40 kept", r.Key, *d.Description, *d.SuccessProbability)
+		}
+	}
+}
+
+// TestLedgerKeyIndex: a row the state does not know, whose key the portal's key index holds,
+// is taken over, not created again: skipped in create mode, merged without a base in sync
+// mode (the export wins where it differs, the rest is kept).
+func TestLedgerKeyIndex(t *testing.T) {
+	ctx := context.Background()
+	l := newLedgerRun(t)
+	l.indexed = true
+	notes := "set on the portal"
+	l.portal.deals[7] = mapping.Record{Title: "deal A", Description: &notes}
+	l.portal.deals[8], l.portal.deals[9] = mapping.Record{Title: "deal B"}, mapping.Record{Title: "deal B copy"}
+	l.portal.next = 9
+	if err := l.db.AddPortalKeys(ctx, "p", []state.PortalKey{{Value: "A", OpportunityID: 7}, {Value: "B", OpportunityID: 8},
+		{Value: "B", OpportunityID: 9}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := l.run(ModeCreate, []string{"A", "deal A", "1"}, []string{"B", "deal B", "2"})
+	if r := got["A"]; r.Status != Skipped || r.OpportunityID != 7 || r.Error != "already on the portal as opportunity 7 (key_field)" {
+		t.Errorf("A: got %+v, want skipped as 7, said so", r)
+	}
+	if r := got["B"]; r.OpportunityID != 8 || !strings.Contains(r.Error, "2 deals hold this key ([8 9]): oppimport dedupe keeps the oldest") {
+		t.Errorf("B: got %+v, want the oldest, 8, and the copies named", r)
+	}
+	if l.portal.creates != 0 {
+		t.Errorf("got %d creates, want none", l.portal.creates)
+	}
+
+	l2 := newLedgerRun(t)
+	l2.indexed, l2.portal = true, l.portal
+	if err := l2.db.AddPortalKeys(ctx, "p", []state.PortalKey{{Value: "A", OpportunityID: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = l2.run(ModeSync, []string{"A", "deal A", "10"})
+	d := l.portal.deals[7]
+	if r := got["A"]; r.Status != Updated || r.OpportunityID != 7 || *d.BidValue != "10" || d.Description == nil || *d.Description != notes {
+		t.Errorf("A in sync mode: got %+v, portal %+v; want updated, the amount 10, the notes kept", r, d)
 	}
 }

@@ -61,7 +61,7 @@ func afterCreate(ctx context.Context, cfg *Config, it *item, id int64) {
 // when they are.
 func afterUpdate(ctx context.Context, cfg *Config, it *item, id int64) (changes bool) {
 	l := cfg.Ledger
-	if cfg.Extras == nil || l == nil {
+	if cfg.Extras == nil || l == nil || l.DryRun {
 		return false
 	}
 	last, _, err := l.DB.Tags(ctx, l.Portal, it.key)

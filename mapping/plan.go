@@ -301,6 +301,19 @@ func KeyValue(key string) string { return strings.TrimSpace(ShowKey(key)) }
 // KeyFieldID is the custom field Apply writes the row's key into (BindOptions.KeyFieldID).
 func (p *Plan) KeyFieldID() int64 { return p.keyField }
 
+// Fields names the API fields the plan maps, in mapping order, custom fields as
+// "customField:ID" (the key field among them): what a sync may change on the portal.
+func (p *Plan) Fields() []string {
+	out := make([]string, 0, len(p.steps)+1)
+	for _, s := range p.steps {
+		out = append(out, s.field)
+	}
+	if p.keyField != 0 {
+		out = append(out, "customField:"+strconv.FormatInt(p.keyField, 10))
+	}
+	return out
+}
+
 // Key is the row's key: the mapping's key columns, trimmed and joined with the unit
 // separator (U+001F); "" when the mapping has no key or every key cell is empty.
 func (p *Plan) Key(cells []string) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"time"
@@ -141,16 +142,73 @@ type StoredOpportunity struct {
 	Members            []int64 // participants, the contact among them
 	CustomFields       []CustomField
 	Created            time.Time // zero when the portal did not say
+	CreatedBy          string    // the user who created it; "" when the portal did not say
 }
 
 // GetOpportunity reads one opportunity (GET api/2.0/crm/opportunity/{id}); a missing or
 // hidden one is an *APIError with status 404. Safe for concurrent use.
 func (c *Client) GetOpportunity(ctx context.Context, id int64) (StoredOpportunity, error) {
-	var w opportunityWire
-	if err := c.get(ctx, "api/2.0/crm/opportunity/"+strconv.FormatInt(id, 10), &w); err != nil {
-		return StoredOpportunity{}, err
+	o, _, err := c.ReadOpportunity(ctx, id)
+	return o, err
+}
+
+// ReadOpportunity is GetOpportunity with the requests it took and the last status.
+func (c *Client) ReadOpportunity(ctx context.Context, id int64) (StoredOpportunity, Outcome, error) {
+	res, err := c.do(ctx, call{method: http.MethodGet, path: "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10)})
+	out := Outcome{ID: id, Attempts: res.attempts, HTTPStatus: res.status}
+	if err != nil {
+		return StoredOpportunity{}, out, err
 	}
-	return w.stored(), nil
+	var w opportunityWire
+	if err := c.decode(res.body, &w); err != nil {
+		return StoredOpportunity{}, out, err
+	}
+	return w.stored(), out, nil
+}
+
+// listPage is how many opportunities one page of the list endpoint holds, its maximum.
+const listPage = 1000
+
+// Opportunities reads every opportunity the caller may see, whole (contact, participants,
+// access list, custom fields), from the list endpoint (GET api/2.0/crm/opportunity/filter,
+// 1000 a page, by id), and hands each to fn; an error from fn stops the reading and is
+// returned. Attempts counts the requests made. A private deal the caller may not see is not
+// listed: to the caller it is gone. Safe for concurrent use.
+func (c *Client) Opportunities(ctx context.Context, fn func(StoredOpportunity) error) (attempts int, err error) {
+	return c.filterPages(ctx, url.Values{"sortBy": {"id"}}, listPage, func(o StoredOpportunity) (bool, error) {
+		return true, fn(o)
+	})
+}
+
+// filterPages reads GET api/2.0/crm/opportunity/filter with q, count a page, and hands each
+// opportunity to fn until fn says no more (or fails), the pages end, or the envelope's total
+// is reached (which spares the read of an empty last page). It returns the requests made.
+func (c *Client) filterPages(ctx context.Context, q url.Values, count int, fn func(StoredOpportunity) (more bool, err error)) (attempts int, err error) {
+	q.Set("count", strconv.Itoa(count))
+	for start := 0; ; start += count {
+		q.Set("startIndex", strconv.Itoa(start))
+		res, err := c.do(ctx, call{method: http.MethodGet, path: "api/2.0/crm/opportunity/filter", query: q})
+		attempts += res.attempts
+		if err != nil {
+			return attempts, err
+		}
+		var page []opportunityWire
+		if err := c.decode(res.body, &page); err != nil {
+			return attempts, err
+		}
+		for _, w := range page {
+			if more, err := fn(w.stored()); err != nil || !more {
+				return attempts, err
+			}
+		}
+		var env struct {
+			Total int `json:"total"`
+		}
+		_ = json.Unmarshal(res.body, &env) // decoded above: it is the portal's JSON
+		if len(page) < count || env.Total > 0 && start+len(page) >= env.Total {
+			return attempts, nil
+		}
+	}
 }
 
 // opportunityWire is an opportunity as the API shows it.
@@ -179,7 +237,8 @@ type opportunityWire struct {
 	Members []struct {
 		ID int64 `json:"id"`
 	} `json:"members"`
-	Created string `json:"created"`
+	Created   string               `json:"created"`
+	CreatedBy *struct{ ID string } `json:"createBy"`
 }
 
 func (w opportunityWire) stored() StoredOpportunity {
@@ -202,6 +261,9 @@ func (w opportunityWire) stored() StoredOpportunity {
 		o.CustomFields = append(o.CustomFields, CustomField{ID: f.ID, Value: f.FieldValue})
 	}
 	o.Created, _ = time.Parse(time.RFC3339Nano, w.Created)
+	if w.CreatedBy != nil {
+		o.CreatedBy = w.CreatedBy.ID
+	}
 	return o
 }
 

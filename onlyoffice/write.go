@@ -94,38 +94,24 @@ func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.T
 	if f.ContactID > 0 {
 		q.Set("contactid", strconv.FormatInt(f.ContactID, 10))
 	}
-	const count = 100
 	var out []StoredOpportunity
 	// Deals created while the pages are read push the older ones down a page: one may come
 	// twice, and is listed once.
 	seen := map[int64]bool{}
-	for start := 0; ; start += count {
-		q.Set("startIndex", strconv.Itoa(start))
-		q.Set("count", strconv.Itoa(count))
-		res, err := c.do(ctx, call{method: http.MethodGet, path: "api/2.0/crm/opportunity/filter", query: q})
-		if err != nil {
-			return nil, err
-		}
-		var page []opportunityWire
-		if err := c.decode(res.body, &page); err != nil {
-			return nil, err
-		}
-		for _, w := range page {
-			o := w.stored()
-			if o.Created.IsZero() {
-				return nil, fmt.Errorf("opportunity %d: the portal did not say when it was created", o.ID)
-			}
-			if o.Created.Before(since) {
-				return out, nil
-			}
-			if seen[o.ID] {
-				continue
-			}
+	_, err := c.filterPages(ctx, q, 100, func(o StoredOpportunity) (bool, error) {
+		switch {
+		case o.Created.IsZero():
+			return false, fmt.Errorf("opportunity %d: the portal did not say when it was created", o.ID)
+		case o.Created.Before(since):
+			return false, nil
+		case !seen[o.ID]:
 			seen[o.ID] = true
 			out = append(out, o)
 		}
-		if len(page) < count {
-			return out, nil
-		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }

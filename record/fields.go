@@ -276,6 +276,16 @@ func Applied(before *mapping.Record, sent mapping.Record) mapping.Record {
 	return after
 }
 
+// WithCaller is what the portal makes of r when caller writes it: a private deal gets the
+// caller on its access list (the server adds whoever sets the list).
+func WithCaller(r mapping.Record, caller string) mapping.Record {
+	if !private(&r) || caller == "" || slices.ContainsFunc(r.AccessList, func(g string) bool { return strings.EqualFold(g, caller) }) {
+		return r
+	}
+	r.AccessList = append(slices.Clone(r.AccessList), caller)
+	return r
+}
+
 // Show is field f of r for a message: quoted, or "empty".
 func Show(r mapping.Record, f string) string {
 	if v := Value(r, f); v != "" {

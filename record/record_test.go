@@ -194,3 +194,65 @@ func TestBody(t *testing.T) {
 		t.Errorf("Body (-want +got):\n%s", diff)
 	}
 }
+
+func TestMerge(t *testing.T) {
+	s := func(v string) *string { return &v }
+	yes := true
+	mapped := []string{Title, BidValue, StageID, "customField:11"}
+	deal := func(title, amount string, stage int64, region string) mapping.Record {
+		r := mapping.Record{Title: title, BidValue: s(amount), StageID: stage, ResponsibleID: "u", BidCurrencyAbbr: "EUR"}
+		if region != "" {
+			r.CustomFields = []mapping.CustomValue{{ID: 11, Value: region}}
+		}
+		return r
+	}
+	// What a person set on the portal besides: a description, privacy, another custom field.
+	portal := func(r mapping.Record) mapping.Record {
+		r.Description, r.IsPrivate, r.AccessList = s("by hand"), &yes, []string{"a"}
+		r.CustomFields = append(r.CustomFields, mapping.CustomValue{ID: 12, Value: "kept"})
+		return r
+	}
+	base := deal("Deal", "100", 1, "North")
+	tests := []struct {
+		name        string
+		base        *mapping.Record
+		theirs      mapping.Record
+		ours        mapping.Record
+		onConflict  string
+		wantBody    mapping.Record
+		wantChanged []string
+		wantNote    string
+	}{
+		{name: "export changed one field", base: &base, theirs: portal(deal("Deal", "100", 3, "North")),
+			ours: deal("Deal", "200", 1, "North"), wantBody: portal(deal("Deal", "200", 3, "North")), wantChanged: []string{BidValue}},
+		{name: "nothing changed by the export", base: &base, theirs: portal(deal("Renamed", "100", 3, "North")),
+			ours: base, wantBody: portal(deal("Renamed", "100", 3, "North"))},
+		{name: "both changed, export wins", base: &base, theirs: portal(deal("Theirs", "100", 1, "North")),
+			ours: deal("Ours", "100", 1, "North"), wantBody: portal(deal("Ours", "100", 1, "North")), wantChanged: []string{Title},
+			wantNote: `title: both changed, the export's "Ours" replaced the portal's "Theirs"`},
+		{name: "both changed, portal wins", base: &base, theirs: portal(deal("Theirs", "100", 1, "North")),
+			ours: deal("Ours", "100", 1, "North"), onConflict: PortalWins, wantBody: portal(deal("Theirs", "100", 1, "North")),
+			wantNote: `title: both changed, kept the portal's "Theirs" (the export has "Ours")`},
+		{name: "both changed alike", base: &base, theirs: portal(deal("Same", "100", 1, "North")),
+			ours: deal("Same", "100", 1, "North"), wantBody: portal(deal("Same", "100", 1, "North"))},
+		{name: "no base: the export wins where it differs", theirs: portal(deal("Theirs", "100", 1, "North")),
+			ours: deal("Ours", "100", 1, "North"), wantBody: portal(deal("Ours", "100", 1, "North")), wantChanged: []string{Title}},
+		{name: "custom field emptied", base: &base, theirs: portal(deal("Deal", "100", 1, "North")),
+			ours: deal("Deal", "100", 1, ""), wantBody: portal(deal("Deal", "100", 1, "North")),
+			wantNote: `customField:11: emptied in the export, still "North": custom fields cannot be cleared on the portal`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Merge(tt.base, tt.theirs, tt.ours, mapped, tt.onConflict)
+			if diff := cmp.Diff(tt.wantBody, got.Body); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantChanged, got.Changed); diff != "" {
+				t.Errorf("changed (-want +got):\n%s", diff)
+			}
+			if n := Note(got.Notes); n != tt.wantNote {
+				t.Errorf("notes: got %q, want %q", n, tt.wantNote)
+			}
+		})
+	}
+}

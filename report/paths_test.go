@@ -3,6 +3,7 @@ package report
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -41,19 +42,19 @@ func TestDistinct(t *testing.T) {
 	}
 	hard := filepath.Join(dir, "hard.csv")
 	if err := os.Link(in, hard); err != nil {
-		t.Fatal(err)
+		t.Skipf("links: %v", err) // Windows without the privilege
 	}
 	soft := filepath.Join(dir, "soft.csv")
 	if err := os.Symlink(in, soft); err != nil {
-		t.Fatal(err)
+		t.Skipf("links: %v", err) // Windows without the privilege
 	}
 	loop := filepath.Join(dir, "here")
 	if err := os.Symlink(".", loop); err != nil {
-		t.Fatal(err)
+		t.Skipf("links: %v", err) // Windows without the privilege
 	}
 	dangling := filepath.Join(dir, "later.csv")
 	if err := os.Symlink("j.csv", dangling); err != nil {
-		t.Fatal(err)
+		t.Skipf("links: %v", err) // Windows without the privilege
 	}
 	wd, _ := os.Getwd()
 	rel, err := filepath.Rel(wd, in)
@@ -97,7 +98,7 @@ func TestXLSXThroughLink(t *testing.T) {
 	target := filepath.Join(dir, "real.xlsx")
 	link := filepath.Join(dir, "link.xlsx")
 	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
+		t.Skipf("links: %v", err) // Windows without the privilege
 	}
 	w, err := NewWriter(link)
 	if err != nil {
@@ -111,5 +112,57 @@ func TestXLSXThroughLink(t *testing.T) {
 	}
 	if fi, err := os.Stat(target); err != nil || fi.Size() == 0 {
 		t.Errorf("the target was not written (%v)", err)
+	}
+}
+
+// An XLSX output's rows wait in a spool that is unlinked at once: a run killed before
+// Close leaves no file of the customer's data behind.
+func TestXLSXSpoolUnlinked(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("an open file cannot be unlinked on Windows")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := NewWriter(filepath.Join(dir, "r.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRejects(filepath.Join(dir, "j.xlsx"), rejectsHeader, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(results[0])
+	r.Write([]string{"1", "2", "3"}, "bad")
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("while writing, the folder holds %v, want nothing", entries)
+	}
+	if err := w.Close(summary); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("after Close, the folder holds %v, want the two files", entries)
+	}
+}
+
+func TestFits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path string
+		rows int64
+		ok   bool
+	}{
+		{"r.xlsx", 1_048_575, true},
+		{"r.xlsx", 1_048_576, false},
+		{"R.XLSX", 2_000_000, false},
+		{"r.csv", 2_000_000, true},
+		{"r.xlsx", -1, true},
+	}
+	for _, tt := range tests {
+		if err := Fits(tt.path, tt.rows); (err == nil) != tt.ok {
+			t.Errorf("Fits(%q, %d) = %v, want ok %v", tt.path, tt.rows, err, tt.ok)
+		}
 	}
 }

@@ -261,7 +261,7 @@ func (r *Rejects) writeXLSX(cells []string, reason string) error {
 		if err := makeFolder(r.path); err != nil {
 			return err
 		}
-		spool, err := os.CreateTemp(filepath.Dir(r.path), "."+filepath.Base(r.path)+".*.rows")
+		spool, err := newSpool(r.path)
 		if err != nil {
 			return err
 		}
@@ -329,7 +329,7 @@ func (r *Rejects) buildXLSX() (err error) {
 	if err := book.SetSheetName(book.GetSheetName(0), r.sheet); err != nil {
 		return err
 	}
-	if err := setPrint(book, r.sheet, "landscape", false); err != nil {
+	if err := setPrint(book, r.sheet, "landscape", len(r.above)+1); err != nil {
 		return err
 	}
 	sw, err := book.NewStreamWriter(r.sheet)
@@ -497,8 +497,7 @@ func (r *Rejects) Close() error {
 		r.file = nil
 	case r.spool != nil:
 		err = r.buildXLSX()
-		name := r.spool.Name()
-		err = errors.Join(err, r.spool.Close(), os.Remove(name))
+		err = errors.Join(err, dropSpool(r.spool))
 		r.spool = nil
 	case r.count == 0:
 		err = r.removeStale()

@@ -255,6 +255,15 @@ func TestRejectsAbove(t *testing.T) {
 		if panes, _ := f.GetPanes("rejects"); panes.YSplit != 4 {
 			t.Errorf("xlsx: frozen at %d rows, want 4", panes.YSplit)
 		}
+		titles := ""
+		for _, dn := range f.GetDefinedName() {
+			if dn.Name == "_xlnm.Print_Titles" {
+				titles = dn.RefersTo
+			}
+		}
+		if titles != "rejects!$4:$4" {
+			t.Errorf("xlsx: print titles %q, want the header row, rejects!$4:$4", titles)
+		}
 	}
 	// With the same rows above, a later run that rejects nothing finds its header and
 	// removes the file.

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // Result is the outcome of one input row.
@@ -182,6 +184,16 @@ func NewWriter(path string) (*Writer, error) {
 	return &Writer{path: path, f: f}, nil
 }
 
+// Fits says whether a report at path can hold rows data rows: an XLSX sheet holds
+// 1,048,575 under its header, so a bigger run is refused before it starts rather than
+// stopped when its report is full. rows < 0 (not known) fits.
+func Fits(path string, rows int64) error {
+	if strings.EqualFold(filepath.Ext(path), ".xlsx") && rows >= excelize.TotalRows {
+		return fmt.Errorf("report %s: %d rows do not fit in an xlsx sheet (at most %d): ask for a .csv or .json report", path, rows, excelize.TotalRows-1)
+	}
+	return nil
+}
+
 // Path is the report file's path.
 func (w *Writer) Path() string { return w.path }
 
@@ -228,7 +240,7 @@ const flushEvery = time.Second
 
 // DealURL is the page of opportunity id in the portal's web UI:
 // BASE/Products/CRM/Deals.aspx?id=ID. A base under a path (https://example.com/office/)
-// keeps it; its query and fragment, if any, are dropped. "" when base is empty, not an
+// keeps it, a pasted /api/2.0 does not; its query and fragment, if any, are dropped. "" when base is empty, not an
 // absolute http(s) URL, or id is 0.
 func DealURL(base string, id int64) string {
 	if id <= 0 || base == "" {
@@ -240,7 +252,12 @@ func DealURL(base string, id int64) string {
 	}
 	u.User = nil // never a password in a report
 	u.RawQuery, u.Fragment, u.RawPath = "", "", ""
-	u.Path = strings.TrimRight(u.Path, "/") + "/Products/CRM/Deals.aspx"
+	path := strings.TrimRight(u.Path, "/")
+	// A base pasted with the API's own path (as the client forgives it) is the portal's.
+	if api := "/api/2.0"; len(path) >= len(api) && strings.EqualFold(path[len(path)-len(api):], api) {
+		path = path[:len(path)-len(api)]
+	}
+	u.Path = path + "/Products/CRM/Deals.aspx"
 	u.RawQuery = "id=" + strconv.FormatInt(id, 10)
 	return u.String()
 }

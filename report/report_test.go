@@ -578,6 +578,8 @@ func TestDealURL(t *testing.T) {
 		{"https://example.com/office/", 12, "https://example.com/office/Products/CRM/Deals.aspx?id=12"},
 		{"https://example.com/office", 12, "https://example.com/office/Products/CRM/Deals.aspx?id=12"},
 		{"http://127.0.0.1:8089", 3, "http://127.0.0.1:8089/Products/CRM/Deals.aspx?id=3"},
+		{"https://example.com/office/api/2.0/", 4, "https://example.com/office/Products/CRM/Deals.aspx?id=4"},
+		{"https://example.onlyoffice.com/API/2.0", 4, "https://example.onlyoffice.com/Products/CRM/Deals.aspx?id=4"},
 		{"https://admin:secret@example.com/x/?a=1#f", 3, "https://example.com/x/Products/CRM/Deals.aspx?id=3"},
 		{"https://example.com", 0, ""},
 		{"", 5, ""},

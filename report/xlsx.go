@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -43,9 +45,8 @@ func newXLSXReport(path string) (*xlsxReport, error) {
 	if err := makeFolder(path); err != nil {
 		return nil, err
 	}
-	// The spool proves now that the folder can be written, and holds the customer's
-	// data readable by its owner only (CreateTemp makes it 0600).
-	spool, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.rows")
+	// The spool proves now that the folder can be written.
+	spool, err := newSpool(path)
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +81,30 @@ func (x *xlsxReport) close(s Summary) error {
 	if err == nil {
 		err = x.build(s)
 	}
-	name := x.spool.Name()
-	return errors.Join(err, x.spool.Close(), os.Remove(name))
+	return errors.Join(err, dropSpool(x.spool))
+}
+
+// newSpool creates the temporary file that holds an XLSX output's rows until Close,
+// beside the output, 0600 (the customer's data). Where the system allows (not Windows) it
+// is unlinked at once, so that a run killed before Close leaves nothing behind.
+func newSpool(path string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.rows")
+	if err != nil {
+		return nil, err
+	}
+	if runtime.GOOS != "windows" {
+		os.Remove(f.Name()) // best effort: Close removes it otherwise
+	}
+	return f, nil
+}
+
+// dropSpool closes and removes a spool.
+func dropSpool(f *os.File) error {
+	err := f.Close()
+	if rerr := os.Remove(f.Name()); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	return err
 }
 
 // Column widths of the rows sheet, in characters: at least the header and its filter
@@ -116,7 +139,7 @@ func (x *xlsxReport) build(s Summary) (err error) {
 	if err := book.SetSheetName(book.GetSheetName(0), rowsSheet); err != nil {
 		return err
 	}
-	if err := setPrint(book, rowsSheet, "landscape", true); err != nil {
+	if err := setPrint(book, rowsSheet, "landscape", 1); err != nil {
 		return err
 	}
 	sw, err := book.NewStreamWriter(rowsSheet)
@@ -358,9 +381,9 @@ func strPtr(s string) *string { return &s }
 
 // setPrint sets up a sheet for paper: the orientation, every column on one page's width
 // (as many pages down as it takes), narrow margins, the sheet's name and the page number
-// in the footer, and, for a table, its header row repeated on every page. Call it before
-// the sheet's StreamWriter is made.
-func setPrint(book *excelize.File, sheet, orientation string, table bool) error {
+// in the footer, and, for a table (headerRow > 0), its header row repeated on every page.
+// Call it before the sheet's StreamWriter is made.
+func setPrint(book *excelize.File, sheet, orientation string, headerRow int) error {
 	if err := book.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: boolPtr(true)}); err != nil {
 		return err
 	}
@@ -381,11 +404,12 @@ func setPrint(book *excelize.File, sheet, orientation string, table bool) error 
 	}); err != nil {
 		return err
 	}
-	if !table {
+	if headerRow <= 0 {
 		return nil
 	}
+	row := strconv.Itoa(headerRow)
 	return book.SetDefinedName(&excelize.DefinedName{
-		Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet,
+		Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$" + row + ":$" + row, Scope: sheet,
 	})
 }
 
@@ -448,7 +472,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	if _, err := f.NewSheet(summarySheet); err != nil {
 		return err
 	}
-	if err := setPrint(f, summarySheet, "landscape", false); err != nil {
+	if err := setPrint(f, summarySheet, "landscape", 0); err != nil {
 		return err
 	}
 	set := func(cell string, v any, style int) error {

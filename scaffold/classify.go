@@ -20,6 +20,9 @@ func (p *proposal) classify() (map[string]*column, []*column) {
 			if p.key == "" {
 				p.key = c.name
 				p.used[c.index] = true
+				if d := repeated(c.values); d != "" {
+					p.keyNote = "named like an id, but the sample holds " + q(d) + " more than once; TODO: check: a key must be unique, or the later rows are invalid"
+				}
 			}
 			return
 		}
@@ -73,6 +76,19 @@ func (p *proposal) classify() (map[string]*column, []*column) {
 	return byField, extraContacts
 }
 
+// repeated is a value that occurs twice in values (ignoring case), "" when none does.
+func repeated(values []string) string {
+	seen := map[string]bool{}
+	for _, v := range values {
+		k := strings.ToLower(v)
+		if seen[k] {
+			return v
+		}
+		seen[k] = true
+	}
+	return ""
+}
+
 // ownerByContent is the unmapped column of e-mails that repeat, nil when none.
 func (p *proposal) ownerByContent() *column {
 	for i := range p.cols {
@@ -80,8 +96,8 @@ func (p *proposal) ownerByContent() *column {
 		if p.used[c.index] || len(c.values) == 0 || !mostly(c.values, isEmail) {
 			continue
 		}
-		if f := fieldByKeyword(c.name); f == "contactid" {
-			continue // "Contact Email"
+		if f := fieldByKeyword(c.name); f == "contactid" || creatorRE.MatchString(fold(c.name)) {
+			continue // "Contact Email"; "Created By" and "Modified By" name who typed, not who owns
 		}
 		if len(c.values) < 4 || len(distinct(c.values))*2 <= len(c.values) {
 			return c
@@ -91,10 +107,11 @@ func (p *proposal) ownerByContent() *column {
 }
 
 var (
-	emailRE  = regexp.MustCompile(`^[^@\s<>()]+@[^@\s<>()]+\.[^@\s<>()]{2,}$`)
-	idLikeRE = regexp.MustCompile(`^[\p{L}]{0,8}[-_#/.:]?\d{1,18}$`)
-	idHintRE = regexp.MustCompile(`(?i)(^|[^\p{L}])(id|nr|no|nummer|number|num|code|ref|key|№)([^\p{L}]|$)|номер|код|идентификатор`)
-	numberRE = regexp.MustCompile(`^[-+]?[\d\s.,'\x{a0}]*\d[\d\s.,'\x{a0}]*\s*(%|[\p{Sc}]|[A-Z]{3}|[\p{L}]{1,4}\.?)?$|^[\p{Sc}]\s*[-+]?[\d\s.,'\x{a0}]*\d$`)
+	creatorRE = regexp.MustCompile(`\bby\b|\bvon\b|\bpar\b|\bpor\b|создал|изменил|автор|author|\bcreator\b|ersteller`)
+	emailRE   = regexp.MustCompile(`^[^@\s<>()]+@[^@\s<>()]+\.[^@\s<>()]{2,}$`)
+	idLikeRE  = regexp.MustCompile(`^[\p{L}]{0,8}[-_#/.:]?\d{1,18}$`)
+	idHintRE  = regexp.MustCompile(`(?i)(^|[^\p{L}])(id|nr|no|nummer|number|num|code|ref|key|№)([^\p{L}]|$)|номер|код|идентификатор`)
+	numberRE  = regexp.MustCompile(`^[-+]?[\d\s.,'\x{a0}]*\d[\d\s.,'\x{a0}]*\s*(%|[\p{Sc}]|[A-Z]{3}|[\p{L}]{1,4}\.?)?$|^[\p{Sc}]\s*[-+]?[\d\s.,'\x{a0}]*\d$`)
 )
 
 func isEmail(v string) bool { return emailRE.MatchString(strings.TrimSpace(v)) }

@@ -22,13 +22,16 @@ import (
 
 // Input is what the caller read of the file.
 type Input struct {
-	Name      string     // the file's name, for the comments
-	Kind      string     // "csv" or "xlsx"
-	Sheet     string     // XLSX: the sheet read
-	Delimiter rune       // CSV: the delimiter in use
-	Encoding  string     // CSV: "" for UTF-8, else the encoding to name in the mapping
-	Header    []string   // the column names
-	Rows      [][]string // a sample of data rows, each len(Header) cells
+	Name      string // the file's name, for the comments
+	Kind      string // "csv" or "xlsx"
+	Sheet     string // XLSX: the sheet read
+	Delimiter rune   // CSV: the delimiter in use
+	Encoding  string // CSV: "" for UTF-8, else the encoding to name in the mapping
+	// OtherEncodings are the encodings the file may be in besides Encoding, likeliest first.
+	OtherEncodings []string
+	HeaderRow      int        // the row of the column names, when not 1
+	Header         []string   // the column names
+	Rows           [][]string // a sample of data rows, each len(Header) cells
 }
 
 // Portal is the portal's reference data, when known: it makes look-ups and value maps
@@ -469,6 +472,13 @@ func (p *proposal) currencyGuess(amount *column) (string, string) {
 				return strings.ToUpper(m), "the amounts show " + m + "."
 			}
 		}
+	}
+	for _, h := range p.in.Header {
+		if strings.ContainsFunc(h, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) {
+			return "RUB", "the columns are named in Russian, taken as RUB: check."
+		}
+	}
+	if amount != nil {
 		if sep, _ := decimal(amount.values); sep == "," {
 			return "EUR", "amounts with a decimal comma, taken as EUR: check."
 		}
@@ -501,6 +511,8 @@ func (p *proposal) probability(c *column) {
 	p.set("successProbability", rule+" }")
 }
 
+var strictISO = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$`)
+
 var numericDate = regexp.MustCompile(`^(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$`)
 
 // date guesses a date column's format from the sample. XLSX date cells and ISO dates need
@@ -508,7 +520,8 @@ var numericDate = regexp.MustCompile(`^(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})
 func (p *proposal) date(field string, c *column) {
 	plain := "  " + field + ": { column: " + q(c.name) + " }"
 	var dayFirst, monthFirst, yearFirst, ambiguous int
-	sep, yearLen, withTime, seconds, spaced := "", 4, false, false, false
+	sep, yearLen, withTime, seconds := "", 4, false, false
+	allISO := true // YYYY-MM-DD[( |T)HH:mm[:ss]], which the mapping reads under no format
 	for _, v := range c.values {
 		m := numericDate.FindStringSubmatch(v)
 		if m == nil {
@@ -523,7 +536,7 @@ func (p *proposal) date(field string, c *column) {
 		sep = m[2]
 		withTime = withTime || m[6] != ""
 		seconds = seconds || m[8] != ""
-		spaced = spaced || m[6] != "" && strings.Contains(v, " ")
+		allISO = allISO && strictISO.MatchString(v)
 		switch order := dateOrder(m); order {
 		case 'Y':
 			yearFirst++
@@ -536,7 +549,7 @@ func (p *proposal) date(field string, c *column) {
 		}
 		yearLen = len(m[5])
 	}
-	if sep == "" || yearFirst > 0 && sep == "-" && dayFirst+monthFirst+ambiguous == 0 && !spaced {
+	if sep == "" || allISO {
 		p.set(field, plain) // ISO, serials, month names: read without a format
 		return
 	}
@@ -637,6 +650,9 @@ func (p *proposal) render() string {
 	if p.in.Kind == "xlsx" && p.in.Sheet != "" {
 		input = append(input, "  sheet: "+q(p.in.Sheet))
 	}
+	if p.in.HeaderRow > 1 {
+		input = append(input, "  header_row: "+strconv.Itoa(p.in.HeaderRow)+"  # the rows above it are a title, notes or blank")
+	}
 	if p.in.Kind != "xlsx" {
 		d := string(p.in.Delimiter)
 		if p.in.Delimiter == '\t' {
@@ -644,7 +660,11 @@ func (p *proposal) render() string {
 		}
 		input = append(input, "  delimiter: "+q(d))
 		if p.in.Encoding != "" {
-			input = append(input, "  encoding: "+p.in.Encoding+"  # the file is not UTF-8; TODO: check accented letters in the report")
+			why := "the file is not UTF-8"
+			if len(p.in.OtherEncodings) > 0 {
+				why += "; it reads most like " + p.in.Encoding + ", else " + strings.Join(p.in.OtherEncodings, ", ")
+			}
+			input = append(input, "  encoding: "+p.in.Encoding+"  # "+why+"; TODO: check accented letters in the report")
 		}
 	}
 	if len(input) > 0 {

@@ -176,11 +176,14 @@ func classifyFormat(code string) cellFormat {
 	return cellFormat{}
 }
 
+// maxSerial is the serial of 10000-01-01, past the last date Excel shows.
+const maxSerial = 2958466
+
 // showNumber writes a number cell's stored value as its format shows it: a percentage as
 // "65%", a date as "2024-03-15", a date and time as "2024-03-15 09:12" (":05" more when the
 // format shows seconds), a time as "09:12"; any other number with Excel's 15 significant
-// digits and never an exponent (15583649437, 0.57). ok is false when raw is no number or
-// no date of the workbook's date system.
+// digits and never an exponent (15583649437, 0.57), as is a number a date format cannot
+// show (negative, or past 9999). ok is false when raw is no number.
 func showNumber(raw string, f cellFormat, date1904 bool) (string, bool) {
 	v, err := strconv.ParseFloat(raw, 64)
 	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
@@ -190,8 +193,8 @@ func showNumber(raw string, f cellFormat, date1904 bool) (string, bool) {
 	case fPercent:
 		return strconv.FormatFloat(round15(v*100), 'f', f.decimals, 64) + "%", true
 	case fDate, fDateTime, fTime:
-		if v < 0 {
-			return "", false
+		if v < 0 || v >= maxSerial {
+			break // Excel shows ##### for no date: the number is what there is
 		}
 		// Round to the second, as Excel shows 45366.569999999 as 13:40:48.
 		day := math.Floor(v)

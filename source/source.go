@@ -1,5 +1,7 @@
 // Package source streams the data rows of a CSV or XLSX file, each numbered as a spreadsheet
-// shows it, under the file's header row.
+// shows it, under the file's header row, each cell as its user sees it (an XLSX cell as its
+// number format shows it). A file that cannot be read through is refused, never read in
+// part, and no input makes the reader hold more than a few rows' worth of memory.
 package source
 
 import (
@@ -23,21 +25,14 @@ type Options struct {
 	HeaderRow int    // 1-based row holding the column names; 0 = 1
 	Delimiter rune   // CSV; 0 = detected from the header line among , ; \t |
 	Encoding  string // CSV; "" = UTF-8 (a BOM selects UTF-8 or UTF-16); else a golang.org/x/text name such as windows-1252
-	Name      string // what errors call the file; "" = its path (a spooled stdin is "stdin")
-}
-
-func (o Options) name(path string) string {
-	if o.Name != "" {
-		return o.Name
-	}
-	return path
 }
 
 // Row is one data row. Number is the row number a spreadsheet shows (a quoted multi-line
 // cell does not add rows). Cells has exactly len(Header()) entries (missing trailing cells
 // are ""), copied: safe to keep. Err is the row's own problem (a ragged CSV row, a CSV
-// syntax error confined to the row): the row is still delivered, with Cells padded or
-// truncated, and reading goes on.
+// syntax error confined to the row, a NUL byte, a cell over 32,767 characters, which is cut
+// there; an XLSX formula error, naming its cell): the row is still delivered, with Cells
+// padded or truncated, and reading goes on.
 type Row struct {
 	Number int
 	Cells  []string
@@ -78,19 +73,19 @@ func Open(path string, opts Options) (*Reader, error) {
 		return OpenReader(os.Stdin, "stdin", opts)
 	}
 	if opts.HeaderRow < 0 {
-		return nil, errorf(opts.name(path), "header row %d: want 1 or more", opts.HeaderRow)
+		return nil, errorf(path, "header row %d: want 1 or more", opts.HeaderRow)
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx", ".xlsm":
 		return openXLSX(path, opts)
 	case ".xls":
-		return nil, errorf(opts.name(path), "old .xls workbooks cannot be read: save it as .xlsx")
+		return nil, errorf(path, "old .xls workbooks cannot be read: save it as .xlsx")
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // *fs.PathError names the file
 	}
-	r, err := openCSV(f, opts.name(path), opts)
+	r, err := openCSV(f, path, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -175,8 +170,9 @@ func (r *Reader) Count() (int64, error) {
 func (r *Reader) Header() []string { return slices.Clone(r.header) }
 
 // Next returns the next data row, io.EOF after the last one. Any other error is fatal for
-// the file (unreadable data, invalid UTF-8, an unterminated quote) and names the file and
-// the row; Next then keeps returning it.
+// the file (unreadable data, invalid UTF-8, an unterminated quote, a CSV row over 16 MiB, a
+// damaged workbook: "damaged workbook: PART: ...", an XLSX cell over 32,767 characters) and
+// names the file and the row or cell; Next then keeps returning it.
 func (r *Reader) Next() (Row, error) {
 	if r.err != nil {
 		return Row{}, r.err

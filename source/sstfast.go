@@ -72,12 +72,16 @@ func (sc *sstScanner) prolog() error {
 	sc.space()
 	if b, _ := sc.r.Peek(5); string(b) == "<?xml" {
 		decl, err := sc.r.ReadSlice('>')
-		if err != nil || !bytes.HasSuffix(decl, []byte("?>")) || bytes.Contains(decl, []byte("encoding")) && !bytes.Contains(bytes.ToLower(decl), []byte("utf-8")) {
+		v10 := bytes.HasPrefix(decl, []byte(`<?xml version="1.0"`)) || bytes.HasPrefix(decl, []byte(`<?xml version='1.0'`))
+		if err != nil || !v10 || !bytes.HasSuffix(decl, []byte("?>")) || bytes.Contains(decl, []byte("encoding")) && !bytes.Contains(bytes.ToLower(decl), []byte("utf-8")) {
 			return errFallback
 		}
 	}
 	sc.space()
 	tag, err := sc.tag()
+	if err == io.ErrUnexpectedEOF {
+		return errFallback // no root at all: the general reader's call
+	}
 	if err != nil {
 		return err
 	}

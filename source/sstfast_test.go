@@ -10,7 +10,7 @@ import (
 )
 
 // sstPart zips body as the one part xl/sharedStrings.xml and returns it.
-func sstPart(t *testing.T, body string) *zip.File {
+func sstPart(t testing.TB, body string) *zip.File {
 	t.Helper()
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
@@ -24,7 +24,7 @@ func sstPart(t *testing.T, body string) *zip.File {
 	return zr.File[0]
 }
 
-func strs(t *testing.T, s *sharedStrings) []string {
+func strs(t testing.TB, s *sharedStrings) []string {
 	t.Helper()
 	var out []string
 	for i := range s.len() {
@@ -89,4 +89,44 @@ func TestSharedStringsScanner(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSharedStrings holds the scanner to the general reader on any table: the same strings
+// or the same error, whenever the scanner does not give way.
+func FuzzSharedStrings(f *testing.F) {
+	for _, seed := range []string{
+		`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" + `<sst xmlns="x" count="2"><si><t>a &amp; b</t></si><si><r><rPr><b/></rPr><t xml:space="preserve"> c </t></r><rPh sb="0" eb="1"><t>d</t></rPh></si></sst>`,
+		`<sst><si><t>&#233;&#x1F680;&lt;</t></si><si><t/></si><si><phoneticPr fontId="1"/></si></sst>`,
+		`<sst><si><t>cut`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		zf := sstPart(t, string(body))
+		rc, err := zf.Open()
+		if err != nil {
+			t.Skip()
+		}
+		fast := &sharedStrings{}
+		scanErr := scanSharedStrings(&runGuard{r: rc}, fast, zf.Name)
+		rc.Close()
+		defer fast.Close()
+		if scanErr == errFallback {
+			return
+		}
+		slow, slowErr := readSharedStringsXML(zf)
+		if slowErr != nil {
+			if scanErr == nil {
+				t.Fatalf("the scanner read %q, the general reader failed: %v", strs(t, fast), slowErr)
+			}
+			return
+		}
+		defer slow.Close()
+		if scanErr != nil {
+			t.Fatalf("the scanner failed (%v), the general reader read %q", scanErr, strs(t, slow))
+		}
+		if diff := cmp.Diff(strs(t, slow), strs(t, fast)); diff != "" {
+			t.Fatalf("strings (-general +scanner):\n%s", diff)
+		}
+	})
 }

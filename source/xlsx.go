@@ -58,7 +58,7 @@ type xlsxState struct {
 }
 
 func openXLSX(path string, opts Options) (*Reader, error) {
-	r := &Reader{name: opts.name(path), kind: "xlsx"}
+	r := &Reader{name: path, kind: "xlsx"}
 	if err := r.sniffXLSX(path); err != nil {
 		return nil, err
 	}
@@ -172,7 +172,10 @@ func (r *Reader) rels(name string) (map[string]rel, error) {
 	}
 }
 
-type sheetEntry struct{ name, target string }
+type sheetEntry struct {
+	name, target string
+	hidden       bool
+}
 
 // startXLSX reads the workbook's parts (workbook, styles, shared strings), picks the sheet,
 // starts streaming it and reads up to the header row.
@@ -202,11 +205,16 @@ func (r *Reader) startXLSX(opts Options) error {
 	if len(sheets) == 0 {
 		return r.errorf("the workbook has no sheets")
 	}
+	// Without a sheet: the first one the user sees (a hidden sheet of look-up lists may
+	// come first), or the first of all when every one is hidden.
 	var chosen *sheetEntry
 	for i := range sheets {
-		if opts.Sheet == "" && chosen == nil || opts.Sheet != "" && strings.EqualFold(sheets[i].name, opts.Sheet) {
+		if opts.Sheet == "" && chosen == nil && !sheets[i].hidden || opts.Sheet != "" && strings.EqualFold(sheets[i].name, opts.Sheet) {
 			chosen = &sheets[i]
 		}
+	}
+	if opts.Sheet == "" && chosen == nil {
+		chosen = &sheets[0]
 	}
 	if chosen == nil {
 		names := make([]string, len(sheets))
@@ -320,7 +328,8 @@ func (r *Reader) readWorkbook(book string, rels map[string]rel) ([]sheetEntry, e
 			if !ok {
 				return nil, r.errorf("damaged workbook: sheet %q has no part", attr(se, "name"))
 			}
-			sheets = append(sheets, sheetEntry{name: attr(se, "name"), target: rl.target})
+			state := attr(se, "state")
+			sheets = append(sheets, sheetEntry{name: attr(se, "name"), target: rl.target, hidden: state == "hidden" || state == "veryHidden"})
 		}
 	}
 }
@@ -595,9 +604,6 @@ func (r *Reader) readCell(se xml.StartElement, col int) (string, error) {
 		}
 		s, ok := showNumber(v, format, r.date1904)
 		if !ok {
-			if format.kind >= fDate {
-				return "", r.damagedSheet("cell %s holds %q, not a date of the workbook's date system", ref(), v)
-			}
 			return "", r.damagedSheet("cell %s holds %q, not a number", ref(), v)
 		}
 		return s, nil

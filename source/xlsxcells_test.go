@@ -22,6 +22,8 @@ type workbook struct {
 	numFmts   string // <numFmt .../> elements
 	xfs       []int  // the numFmtId of each cell style
 	date1904  bool
+	// hiddenSheet is a <sheet> element put before Deals (its part is Deals' own).
+	hiddenSheet string
 	// understate, when set, names a part whose declared uncompressed size is one byte short.
 	understate string
 }
@@ -53,7 +55,7 @@ func (w workbook) bytes(t testing.TB) []byte {
 	parts := []struct{ name, body string }{
 		{"[Content_Types].xml", `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`},
 		{"_rels/.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
-		{"xl/workbook.xml", `<workbook ` + mainNS + `>` + pr + `<sheets><sheet name="Deals" sheetId="1" r:id="rId1"/></sheets></workbook>`},
+		{"xl/workbook.xml", `<workbook ` + mainNS + `>` + pr + `<sheets>` + w.hiddenSheet + `<sheet name="Deals" sheetId="1" r:id="rId1"/></sheets></workbook>`},
 		{"xl/_rels/workbook.xml.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
 			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>` +
 			`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>` +
@@ -122,6 +124,8 @@ func TestXLSXCellsAsShown(t *testing.T) {
 		{name: "date-time", cell: `<c r="B2" s="4"><v>45299.38333333333</v></c>`, want: "2024-01-08 09:12"},
 		{name: "time", cell: `<c r="B2" s="5"><v>0.5</v></c>`, want: "12:00"},
 		{name: "custom date-time with seconds", cell: `<c r="B2" s="6"><v>45366.569999999</v></c>`, want: "2024-03-15 13:40:48"},
+		{name: "negative number in a date format", cell: `<c r="B2" s="3"><v>-3</v></c>`, want: "-3"},
+		{name: "number past the last date", cell: `<c r="B2" s="3"><v>1E10</v></c>`, want: "10000000000"},
 		{name: "ISO date cell", cell: `<c r="B2" t="d" s="3"><v>2024-03-15T00:00:00</v></c>`, want: "2024-03-15"},
 		{name: "money stays a number", cell: `<c r="B2" s="7"><v>1234.5</v></c>`, want: "1234.5"},
 		{name: "literal text is no date", cell: `<c r="B2" s="9"><v>3</v></c>`, want: "3"},
@@ -295,5 +299,18 @@ func TestClassifyFormat(t *testing.T) {
 		if got := classifyFormat(tt.code); got != tt.want {
 			t.Errorf("classifyFormat(%q) = %+v, want %+v", tt.code, got, tt.want)
 		}
+	}
+}
+
+// TestXLSXFirstVisibleSheet reads the first sheet its user sees when the mapping names none.
+func TestXLSXFirstVisibleSheet(t *testing.T) {
+	t.Parallel()
+	r, _, err := workbook{sheetData: header, hiddenSheet: `<sheet name="Lists" sheetId="2" state="hidden" r:id="rId1"/>`}.open(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Sheet() != "Deals" {
+		t.Errorf("Sheet() = %q, want Deals", r.Sheet())
 	}
 }

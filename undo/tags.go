@@ -96,3 +96,25 @@ func quoteAll(tags []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// untagOnly takes back what run cfg.Of did to a deal's tags when it changed nothing else of
+// the deal (a sync whose fields the portal held already); ok is false when the run did not
+// change the deal's tags either.
+func untagOnly(ctx context.Context, cfg *Config, rr state.RunRow, res Result) (Result, bool) {
+	if rr.Outcome != importer.Updated || rr.OpportunityID <= 0 {
+		return res, false
+	}
+	rt, found, err := cfg.DB.RunTags(ctx, cfg.Of, rr.Key)
+	if err != nil {
+		return failure(res, importer.Fatal(err)), true
+	}
+	if !found || len(rt.Added)+len(rt.Removed) == 0 {
+		return res, false
+	}
+	if cfg.DryRun || cfg.Client == nil {
+		res.Status, res.Error = WouldRestore, wouldUntag(ctx, cfg, rr.Key)
+		return res, true
+	}
+	res = answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, "")
+	return untag(ctx, cfg, res), true
+}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,7 +97,7 @@ func (st *Stats) add(r Result) {
 func Run(ctx context.Context, cfg Config) (Stats, error) {
 	start := time.Now()
 	st := Stats{Counts: map[string]int{}}
-	done, err := undone(ctx, cfg)
+	hist, err := history(ctx, cfg)
 	if err != nil {
 		return st, err
 	}
@@ -122,7 +123,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return err
 	}
 	work := func(ctx context.Context, j job) (job, error) {
-		j.res = take(ctx, &cfg, j.rr, done)
+		j.res = take(ctx, &cfg, j.rr, hist)
 		j.res.Row = j.seq
 		return j, j.res.fatal
 	}
@@ -145,32 +146,69 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 
 // undone gives the keys of run cfg.Of that an earlier undo of it already took back, with
 // that undo's number.
-func undone(ctx context.Context, cfg Config) (map[string]int64, error) {
-	runs, err := cfg.DB.Runs(ctx)
+// runs is what later runs did to the keys of the run taken back.
+type runs struct {
+	undone map[string]int64 // keys an earlier undo of it took back, with that undo's number
+	later  map[string]int64 // keys a later import or sync changed, with the last such run
+	// laterUndone are the keys of later that an undo of that later run took back, with
+	// the undo's number.
+	laterUndone map[string]int64
+}
+
+func history(ctx context.Context, cfg Config) (runs, error) {
+	all, err := cfg.DB.Runs(ctx)
 	if err != nil {
-		return nil, err
+		return runs{}, err
 	}
-	done := map[string]int64{}
-	for _, r := range runs {
-		if r.UndoOf != cfg.Of || r.ID == cfg.Run {
+	h := runs{undone: map[string]int64{}, later: map[string]int64{}, laterUndone: map[string]int64{}}
+	undoOf := map[int64][]int64{} // run -> the undos of it
+	for _, r := range all {
+		if r.UndoOf != 0 && r.ID != cfg.Run {
+			undoOf[r.UndoOf] = append(undoOf[r.UndoOf], r.ID)
+		}
+	}
+	for _, r := range all {
+		var into map[string]int64
+		var outcomes []string
+		switch {
+		case r.ID == cfg.Run:
+			continue
+		case r.UndoOf == cfg.Of:
+			into, outcomes = h.undone, []string{Deleted, Restored}
+		case r.ID > cfg.Of && r.UndoOf == 0:
+			into, outcomes = h.later, []string{importer.Created, importer.Updated}
+		default:
 			continue
 		}
 		err := cfg.DB.RunRows(ctx, r.ID, func(rr state.RunRow) error {
-			if rr.Outcome == Deleted || rr.Outcome == Restored {
-				done[rr.Key] = r.ID
+			if slices.Contains(outcomes, rr.Outcome) {
+				into[rr.Key] = r.ID
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return runs{}, err
 		}
 	}
-	return done, nil
+	for key, by := range h.later {
+		for _, u := range undoOf[by] {
+			err := cfg.DB.RunRows(ctx, u, func(rr state.RunRow) error {
+				if rr.Key == key && (rr.Outcome == Deleted || rr.Outcome == Restored) {
+					h.laterUndone[key] = u
+				}
+				return nil
+			})
+			if err != nil {
+				return runs{}, err
+			}
+		}
+	}
+	return h, nil
 }
 
 // take is one row's path: decide from the state what the run did, check the portal still
 // holds what the run sent, then delete or restore, recording intent and answer.
-func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int64) Result {
+func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 	res := Result{Key: rr.Key, OpportunityID: rr.OpportunityID}
 	skip := func(format string, a ...any) Result {
 		res.Status, res.Error = Skipped, fmt.Sprintf(format, a...)
@@ -180,7 +218,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 		res.Status, res.Error = Failed, fmt.Sprintf(format, a...)
 		return res
 	}
-	if by, ok := done[rr.Key]; ok {
+	if by, ok := hist.undone[rr.Key]; ok {
 		return skip("undone already by run %d", by)
 	}
 	// What the run did: created it; updated it (or sent an update whose answer it never
@@ -192,6 +230,9 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 	case rr.Outcome == state.Pending:
 		return leave("run %d sent it and never saw the answer: in doubt (see oppimport status)", cfg.Of)
 	default:
+		if r, ok := untagOnly(ctx, cfg, rr, res); ok {
+			return r
+		}
 		return skip("nothing to undo: run %d left it %s", cfg.Of, orNothing(rr.Outcome))
 	}
 
@@ -215,6 +256,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 	}
 	var before onlyoffice.StoredOpportunity
 	var beforeRec mapping.Record
+	var kept *mapping.Record // the record before the run, if it updated one
 	if restore {
 		err := json.Unmarshal(rr.Before, &before)
 		if err == nil {
@@ -223,6 +265,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 		if err != nil {
 			return leave("the record kept before run %d cannot be put back: %v", cfg.Of, err)
 		}
+		kept = &beforeRec
 	}
 
 	if cfg.Client == nil { // a dry run without the portal
@@ -241,6 +284,16 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 		return failure(res, err)
 	}
 
+	// What the run left on the portal, and what the portal holds now, field by field,
+	// custom fields and participants included.
+	// The tool wrote it with the token's user, who created it: on a private deal the
+	// portal put that user on the access list.
+	left := record.WithCaller(record.Applied(kept, sent), now.CreatedBy)
+	nowRec, err := record.FromPortal(now)
+	if err != nil && !gone {
+		return leave("opportunity %d as the portal holds it cannot be read: %v", rr.OpportunityID, err)
+	}
+	changed := record.Diff(nowRec, left)
 	var note string
 	switch {
 	case gone && !restore:
@@ -250,8 +303,8 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 		return answered(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, "gone from the portal already")
 	case gone:
 		return refuse(ctx, cfg, res, fmt.Sprintf("opportunity %d is no longer on the portal: nothing to restore", rr.OpportunityID))
-	case record.Holds(now, sent):
-	case restore && record.Holds(now, beforeRec):
+	case len(changed) == 0:
+	case restore && len(record.Diff(nowRec, record.WithCaller(record.Applied(&left, beforeRec), now.CreatedBy))) == 0:
 		if rr.Outcome != importer.Updated {
 			return skip("nothing to undo: run %d's update did not reach the portal", cfg.Of)
 		}
@@ -260,17 +313,24 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 		}
 		// An undo that died after its PUT: the portal holds the old record again.
 		return untag(ctx, cfg, answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, ""))
+	case hist.laterUndone[rr.Key] != 0 && residue(changed, left):
+		// Custom fields a later run of this tool set and its undo could not clear: the
+		// tool's own doing, not a person's.
+		note = fmt.Sprintf("%s set by run %d stay: its undo (run %d) could not clear them, the portal never clears custom fields",
+			strings.Join(changed, ", "), hist.later[rr.Key], hist.laterUndone[rr.Key])
+	case hist.laterUndone[rr.Key] != 0 && !cfg.Force:
+		by := hist.later[rr.Key]
+		return refuse(ctx, cfg, res, fmt.Sprintf("changed on the portal since run %d: %s (run %d of this tool changed it too, and run %d took that back; --force to undo anyway)",
+			cfg.Of, record.Changes(left, nowRec, changed), by, hist.laterUndone[rr.Key]))
+	case hist.later[rr.Key] != 0 && !cfg.Force:
+		by := hist.later[rr.Key]
+		return refuse(ctx, cfg, res, fmt.Sprintf("changed since run %d by run %d of this tool (%s): undo run %d first, or --force",
+			cfg.Of, by, record.Changes(left, nowRec, changed), by))
+	case !cfg.Force:
+		return refuse(ctx, cfg, res, fmt.Sprintf("changed on the portal since run %d: %s (--force to undo anyway)",
+			cfg.Of, record.Changes(left, nowRec, changed)))
 	default:
-		changed := "some fields"
-		if cur, err := record.FromPortal(now); err == nil {
-			if d := coreDiff(cur, sent); len(d) > 0 {
-				changed = strings.Join(d, ", ")
-			}
-		}
-		if !cfg.Force {
-			return refuse(ctx, cfg, res, fmt.Sprintf("changed on the portal since run %d: %s (--force to undo anyway)", cfg.Of, changed))
-		}
-		note = fmt.Sprintf("changed on the portal since run %d (%s): undone anyway (--force)", cfg.Of, changed)
+		note = fmt.Sprintf("changed on the portal since run %d (%s): undone anyway (--force)", cfg.Of, strings.Join(changed, ", "))
 	}
 
 	if !restore {
@@ -295,6 +355,9 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, done map[string]int
 
 	if lost := notRestored(now, before); len(lost) > 0 {
 		note = join(note, "not restored: "+strings.Join(lost, "; ")+": the portal cannot clear them")
+	}
+	if added := record.WithCaller(beforeRec, now.CreatedBy); !record.Same(added, beforeRec, record.AccessList) {
+		note = join(note, fmt.Sprintf("private: the portal adds the user who writes it (%s) to the access list, which it was not on before run %d", now.CreatedBy, cfg.Of))
 	}
 	if cfg.DryRun {
 		res.Status, res.Error = WouldRestore, join(note, wouldUntag(ctx, cfg, rr.Key))
@@ -371,13 +434,13 @@ func orNothing(outcome string) string {
 	return outcome
 }
 
-// coreDiff names the fields of record.Core in which a and b differ.
-func coreDiff(a, b mapping.Record) []string {
-	var out []string
-	for _, f := range record.Core {
-		if !record.Same(a, b, f) {
-			out = append(out, f)
+// residue says whether every field in changed is a custom field that left does not hold:
+// one that a later run set and the portal cannot clear.
+func residue(changed []string, left mapping.Record) bool {
+	for _, f := range changed {
+		if !strings.HasPrefix(f, "customField:") || record.Value(left, f) != "" {
+			return false
 		}
 	}
-	return out
+	return true
 }
