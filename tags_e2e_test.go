@@ -179,6 +179,24 @@ func TestSyncAndUndoTags(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The preview names what the sync would do to the tags.
+	in := writeFile(t, dir, "deals.csv", "Deal ID,Title,Labels,Created\nD1,One,\"B,c\",\nD2,Two,x,\nD3,Three renamed,t2,\n")
+	res := runCmd(t, "validate", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--mode", "sync", "--report", filepath.Join(dir, "v.csv"), in)
+	if res.code != exitOK {
+		t.Fatalf("validate --mode sync: exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	preview := map[string]string{}
+	for _, r := range readReport(t, filepath.Join(dir, "v.csv"))[1:] {
+		preview[r[1]] = r[2] + ": " + r[6]
+	}
+	if diff := cmp.Diff(map[string]string{
+		"D1": `would-update: tags: would add "c"; tags: would take off "a"`,
+		"D2": "unchanged: ",
+		"D3": `would-update: title "Three" -> "Three renamed"; tags: would add "t2"; tags: would take off "t1"`,
+	}, preview); diff != "" {
+		t.Errorf("validate --mode sync (-want +got):\n%s", diff)
+	}
 	imp("sync", "D1,One,\"B,c\",\nD2,Two,x,\nD3,Three renamed,t2,\n", "nightly")
 	status := map[string]string{}
 	for _, r := range readReport(t, filepath.Join(dir, "r.csv"))[1:] {
@@ -193,7 +211,7 @@ func TestSyncAndUndoTags(t *testing.T) {
 		"Three renamed": {"nightly", "run1", "t2"},
 	})
 
-	res := runCmd(t, "undo", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
+	res = runCmd(t, "undo", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
 		"--report", filepath.Join(dir, "u.csv"), "--run", "2", "--dry-run")
 	if res.code != exitOK {
 		t.Fatalf("undo --run 2 --dry-run: exit %d, want 0:\n%s", res.code, res.stderr)

@@ -305,6 +305,10 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 		// The portal holds what the export says already: the export's record becomes the base.
 		// Its tags may change still: then the deal is updated, by its tags alone.
 		it.res.Status = Unchanged
+		if note := tagPreview(ctx, cfg, it); note != "" {
+			it.res.Status, it.res.Error = WouldUpdate, joinNotes(note, it.res.Error)
+			return
+		}
 		outcome := Unchanged
 		if afterUpdate(ctx, cfg, it, id) {
 			outcome = Updated
@@ -317,7 +321,7 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 	}
 	if l.DryRun {
 		it.res.Status = WouldUpdate
-		it.res.Error = joinNotes(record.Changes(cur.Record, m.Body, m.Changed), it.res.Error)
+		it.res.Error = joinNotes(record.Changes(cur.Record, m.Body, m.Changed), tagPreview(ctx, cfg, it), it.res.Error)
 		return
 	}
 	if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: body, Before: cur.Raw}); err != nil {

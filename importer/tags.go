@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/oppimport/oppimport/mapping"
@@ -240,4 +241,33 @@ func adoptExtras(ctx context.Context, l *Ledger, x Extras, run int64, key string
 		change.Added = append(change.Added, t)
 	}
 	return l.DB.SetTags(ctx, run, l.Portal, key, change)
+}
+
+// tagPreview says, in a preview (Ledger.DryRun), what a sync would do to the row's tags:
+// "" for nothing, or when the run is no preview.
+func tagPreview(ctx context.Context, cfg *Config, it *item) string {
+	l := cfg.Ledger
+	if l == nil || !l.DryRun {
+		return ""
+	}
+	last, _, err := l.DB.Tags(ctx, l.Portal, it.key)
+	if err != nil {
+		return "its tags cannot be read from the state: " + err.Error()
+	}
+	var parts []string
+	if add := mapping.WithTags(minus(it.rec.Tags, last), cfg.Tags); len(add) > 0 {
+		parts = append(parts, "tags: would add "+quoteAll(add))
+	}
+	if remove := minus(last, it.rec.Tags); len(remove) > 0 {
+		parts = append(parts, "tags: would take off "+quoteAll(remove))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func quoteAll(tags []string) string {
+	q := make([]string, len(tags))
+	for i, t := range tags {
+		q[i] = strconv.Quote(t)
+	}
+	return strings.Join(q, ", ")
 }
