@@ -155,6 +155,9 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		defer db.Close()
 		cfg.Poster, cfg.Ledger, cfg.Concurrency = link.poster, ledger, link.workers
 		cfg.Extras, cfg.Tags = link.poster.client, o.run.tags
+		if m.Created != nil {
+			link.poster.backdated = ownedBy(soft, ledger)
+		}
 	} else if o.run.mode.value == importer.ModeSync {
 		db, ledger, err := previewLedger(o, link)
 		if err != nil {

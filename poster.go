@@ -26,6 +26,9 @@ type poster struct {
 	// keyField is the custom field that holds each row's key (key_field); 0 = none. With
 	// it, a lost create is found by its key, whatever a portal user changed since.
 	keyField int64
+	// backdated names the deals whose creation date a run may have set into the past
+	// (created:): a lost create's search goes on past them. nil = none.
+	backdated func(id int64) bool
 }
 
 func (p *poster) Create(ctx context.Context, rec mapping.Record) (importer.Posted, error) {
@@ -57,7 +60,7 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 	if key := keyOf(rec, p.keyField); key != "" {
 		// By its key among the newest: no filter, since a portal user may have changed the
 		// responsible, the stage or the contact before the settle.
-		found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{}, since)
+		found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{Backdated: p.backdated}, since)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +73,7 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 		return ids, nil
 	}
 	found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{
-		ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID,
+		ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID, Backdated: p.backdated,
 	}, since)
 	if err != nil {
 		return nil, err

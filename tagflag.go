@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/oppimport/oppimport/importer"
 )
 
 // tagList is --tag, repeatable: tags for every opportunity a run creates or updates.
@@ -52,4 +54,14 @@ func (p *poster) SetCreationDate(ctx context.Context, id int64, date string) (in
 
 func (p *poster) DealTags(ctx context.Context, id int64) ([]string, int, error) {
 	return p.client.DealTags(ctx, id)
+}
+
+// ownedBy names the deals the state database knows as some row's: with created:, those may
+// carry a creation date in the past, and a lost create's search must not stop at them (it
+// lists the newest deals by id and stops at the first one created before the request).
+func ownedBy(ctx context.Context, l *importer.Ledger) func(id int64) bool {
+	return func(id int64) bool {
+		_, owned, err := l.DB.KeyOf(ctx, l.Portal, id)
+		return err == nil && owned
+	}
 }

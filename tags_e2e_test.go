@@ -315,3 +315,40 @@ func TestReportURLUnderAPath(t *testing.T) {
 		}
 	}
 }
+
+// A create whose answer is lost is searched for among the newest deals, by id, down to the
+// first one created before it was sent: the deals created after it, whose creation dates the
+// run set into the past, must not end that search, or it would be created twice.
+func TestLostCreatesAmongBackdatedDeals(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{DropRate: 0.2, Seed: 9})
+	dir := t.TempDir()
+	m := writeFile(t, dir, "deals.yaml", tagsMapping)
+	var b strings.Builder
+	b.WriteString("Deal ID,Title,Labels,Created\n")
+	const n = 60
+	for i := range n {
+		fmt.Fprintf(&b, "D%d,Deal %d,,03.02.2019\n", i, i)
+	}
+	in := writeFile(t, dir, "deals.csv", b.String())
+	res := runCmd(t, "import", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--rate", "1000", "--timeout", "500ms", "--retries", "8", "--report", filepath.Join(dir, "r.csv"), in)
+	if res.code != exitOK {
+		t.Fatalf("import: exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	if srv.Stats().Dropped == 0 {
+		t.Fatal("no answer was dropped: the test tests nothing")
+	}
+	counts := map[string]int{}
+	for _, o := range srv.Opportunities() {
+		counts[o.Title]++
+		if o.CreatedAt.Year() != 2019 {
+			t.Errorf("%s (%d) created %v, want 2019-02-03", o.Title, o.ID, o.CreatedAt)
+		}
+	}
+	for i := range n {
+		if c := counts[fmt.Sprintf("Deal %d", i)]; c != 1 {
+			t.Errorf("Deal %d is on the portal %d times, want once", i, c)
+		}
+	}
+}

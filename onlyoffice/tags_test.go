@@ -130,3 +130,36 @@ func TestTagCallsSentAgainAfterAForeignAnswer(t *testing.T) {
 		t.Errorf("TagMany after a 502: %d attempts (%d requests), %v; want 2, nil", n, count.Load(), err)
 	}
 }
+
+// A lost create's search lists the newest deals by id and stops at the first one created
+// before the request: deals given a creation date in the past since must not stop it.
+func TestRecentOpportunitiesPastBackdatedDeals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, c := portal(t, nil)
+	since := time.Now().Add(-time.Minute)
+	lost, b, d := deal(t, c), deal(t, c), deal(t, c)
+	for _, id := range []int64{b, d} {
+		if _, err := c.SetCreationDate(ctx, id, "2019-02-03"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(f Filter) []int64 {
+		found, err := c.RecentOpportunities(ctx, f, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, o := range found {
+			out = append(out, o.ID)
+		}
+		return out
+	}
+	if got := ids(Filter{}); len(got) != 0 {
+		t.Errorf("without Backdated: %v, want the search stopped at deal %d", got, d)
+	}
+	backdated := func(id int64) bool { return id == b || id == d }
+	if diff := cmp.Diff([]int64{lost}, ids(Filter{Backdated: backdated})); diff != "" {
+		t.Errorf("with Backdated (-want +got):\n%s", diff)
+	}
+}
