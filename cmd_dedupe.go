@@ -104,11 +104,12 @@ func runDedupe(a *app, o *dedupeOptions) error {
 		return nothingf("%v; nothing was deleted", err)
 	}
 	portal := state.Portal(o.conn.url)
-	soft, _, stopSignals := signalContexts(ctx, ios, log)
+	soft, hard, stopSignals := signalContexts(ctx, ios, log)
 	defer stopSignals()
 
 	// First the list, as the dry run gives it: what is asked about is what is shown.
-	cfg := dedupe.Config{DB: db, Portal: portal, FieldID: def.ID, Client: p.client, DryRun: true}
+	cfg := dedupe.Config{DB: db, Portal: portal, FieldID: def.ID, Client: p.client, DryRun: true,
+		Concurrency: max(conn.workers, 1), Abort: hard}
 	w := tabwriter.NewWriter(ios.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "key\topportunity_id\tcreated\ttitle\tstatus\terror")
 	show := func(r dedupe.Result) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/oppimport/oppimport/emulator"
+	"github.com/oppimport/oppimport/onlyoffice"
 )
 
 // The mapping of stateMapping with the key written into the portal.
@@ -432,6 +434,9 @@ func TestKilledThenEditedThenResumed(t *testing.T) {
 	if !strings.Contains(st.out, " created") {
 		t.Errorf("status after the kill does not count what the died run created:\n%s", st.out)
 	}
+	if !strings.Contains(st.stderr, "-wal") || !strings.Contains(st.stderr, "no run holding it") {
+		t.Errorf("status after the kill does not warn about the -wal left behind:\n%s", st.stderr)
+	}
 	res := runCmd(t, args...)
 	if res.code != exitOK {
 		t.Fatalf("the run after the kill: exit %d, want 0:\n%s", res.code, res.stderr)
@@ -496,4 +501,68 @@ func TestConcurrentRunsThenDedupe(t *testing.T) {
 	if !strings.Contains(st.out, "dedupe") || !strings.Contains(st.out, fmt.Sprintf("%d deleted", copies)) {
 		t.Errorf("status does not show the dedupe run with %d deleted:\n%s", copies, st.out)
 	}
+}
+
+// The undo of a dedupe creates the deleted copies again from the records it kept.
+func TestUndoOfADedupe(t *testing.T) {
+	t.Parallel()
+	srv, url := startEmulator(t, emulator.Options{})
+	dir := t.TempDir()
+	in := writeFile(t, dir, "deals.csv", dealsCSV(5, func(i int) int { return 10 * i }))
+	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
+	for i := range 2 { // two state databases: every deal twice
+		if res := runCmd(t, importArgs(srv, url, mp, in, filepath.Join(dir, "r.csv"), "--state", filepath.Join(dir, fmt.Sprintf("s%d.db", i)))...); res.code != exitOK {
+			t.Fatalf("import %d: exit %d:\n%s", i, res.code, res.stderr)
+		}
+	}
+	// The second import found the first's deals by their keys: make the copies by hand.
+	f, _ := srv.CustomFieldByLabel("Legacy ID")
+	if n := len(srv.Opportunities()); n != 5 {
+		t.Fatalf("after two imports with key_field the portal holds %d deals, want 5", n)
+	}
+	c, err := onlyoffice.NewClient(onlyoffice.Config{BaseURL: url, Token: srv.Token()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	for _, o := range srv.Opportunities()[:2] {
+		if _, err := c.CreateOpportunity(context.Background(), onlyoffice.Opportunity{Title: o.Title, ResponsibleID: o.ResponsibleID,
+			StageID: int64(o.StageID), BidCurrencyAbbr: o.BidCurrency, CustomFields: []onlyoffice.CustomField{{ID: int64(f.ID), Value: o.CustomFields[f.ID]}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := runCmd(t, "dedupe", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "1000", "--yes"); res.code != exitOK {
+		t.Fatalf("dedupe: exit %d:\n%s\n%s", res.code, res.out, res.stderr)
+	}
+	eachKeyOnce(t, srv, 5)
+	res := runCmd(t, "undo", "--mapping", mp, "--run", "1", "--url", url, "--token", srv.Token(), "--progress", "never",
+		"--report", filepath.Join(dir, "u.csv"))
+	if res.code != exitOK {
+		t.Fatalf("undo of the dedupe: exit %d:\n%s", res.code, res.stderr)
+	}
+	if got := srv.CountByField(f.ID); len(srv.Opportunities()) != 7 || got["D1"]+got["D2"]+got["D3"]+got["D4"]+got["D5"] != 7 {
+		t.Errorf("after the undo of the dedupe: %d deals, keys %v; want the 2 copies back (7)", len(srv.Opportunities()), got)
+	}
+}
+
+// Both proxies at once in front of the creates, a gateway answering after the portal acted
+// and an SSO page passing nothing on: each key exactly once, every row created.
+func TestProxiesOnCreates(t *testing.T) {
+	t.Parallel()
+	const rows = 200
+	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.05, HTMLRate: 0.05, Seed: 11})
+	dir := t.TempDir()
+	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
+	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
+	rep := filepath.Join(dir, "r.csv")
+	res := runCmd(t, importArgs(srv, url, mp, in, rep, "--concurrency", "16", "--timeout", "1s")...)
+	if res.code != exitOK {
+		t.Errorf("exit %d, want 0:\n%s", res.code, res.stderr)
+	}
+	for _, r := range readReport(t, rep)[1:] {
+		if r[2] != "created" || r[3] == "" {
+			t.Errorf("row %s: %s %q, want created with an id", r[0], r[2], r[6])
+		}
+	}
+	eachKeyOnce(t, srv, rows)
 }

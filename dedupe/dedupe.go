@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/oppimport/oppimport/onlyoffice"
+	"github.com/oppimport/oppimport/pool"
 	"github.com/oppimport/oppimport/state"
 )
 
@@ -45,6 +46,12 @@ type Config struct {
 	DryRun  bool  // find and report, delete nothing
 	// OnResult receives each deal's result, key by key, the kept one first, from one goroutine.
 	OnResult func(Result)
+	// Concurrency is the deals read and deleted at once; <1 means 1. They are reported in
+	// order whatever order they finish in (the ordered pool of import and undo).
+	Concurrency int
+	// Abort, when done, cancels requests in flight; cancelling Run's context only stops new
+	// deals from starting.
+	Abort context.Context
 }
 
 // Result is what became of one deal that shares its key with another.
@@ -101,10 +108,11 @@ func Find(ctx context.Context, cfg Config) ([]Group, int, error) {
 	return groups, requests, err
 }
 
-// Run finds the duplicates and, unless DryRun, deletes every later copy, key by key, each
-// after its record is kept. A copy is deleted only if the portal, read just before, still
-// shows it holding the key. It stops at the first error of the state database or of ctx;
-// a copy the portal refuses to delete is a failed result, and the others go on.
+// Run finds the duplicates and, unless DryRun, deletes every later copy, each after its
+// record is kept, Concurrency at once. A copy is deleted only if the portal, read just
+// before, still shows it holding the key. It stops at the first error of the state database,
+// or when ctx is done (the cause is returned); a copy the portal refuses to delete is a
+// failed result, and the others go on.
 func Run(ctx context.Context, cfg Config) (Stats, error) {
 	start := time.Now()
 	st := Stats{Counts: map[string]int{}}
@@ -114,35 +122,44 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return st, err
 	}
 	st.Keys = len(groups)
-	// One key after another, in order: a dedupe deletes a handful of copies where an import
-	// creates thousands of deals. It moves onto the ordered worker pool of import and undo
-	// (feed: the groups' deals; work: the copy; deliver: OnResult) once that pool is shared.
-	for _, g := range groups {
-		kept := g.Deals[0]
-		for i, d := range g.Deals {
-			if err := ctx.Err(); err != nil {
-				st.Elapsed = time.Since(start)
-				return st, err
-			}
-			res := Result{Key: g.Key, OpportunityID: d.OpportunityID, KeptID: kept.OpportunityID, Created: d.Created}
-			var fatal error
-			if i == 0 {
-				res = keep(ctx, cfg, res)
-			} else {
-				res, fatal = drop(ctx, cfg, res)
-			}
-			st.Counts[res.Status]++
-			if cfg.OnResult != nil {
-				cfg.OnResult(res)
-			}
-			if fatal != nil {
-				st.Elapsed = time.Since(start)
-				return st, fatal
+	type job struct {
+		res  Result
+		kept bool
+	}
+	feed := func(ctx context.Context, emit func(job, bool) bool) error {
+		for _, g := range groups {
+			kept := g.Deals[0]
+			for i, d := range g.Deals {
+				res := Result{Key: g.Key, OpportunityID: d.OpportunityID, KeptID: kept.OpportunityID, Created: d.Created}
+				if !emit(job{res: res, kept: i == 0}, true) {
+					return nil
+				}
 			}
 		}
+		return nil
 	}
+	work := func(ctx context.Context, j job) (job, error) {
+		if j.kept {
+			j.res = keep(ctx, cfg, j.res)
+			return j, nil
+		}
+		var err error
+		j.res, err = drop(ctx, cfg, j.res)
+		return j, err
+	}
+	deliver := func(j job) error {
+		st.Counts[j.res.Status]++
+		if cfg.OnResult != nil {
+			cfg.OnResult(j.res)
+		}
+		return nil
+	}
+	stopped, err := pool.Run(ctx, pool.Options{Workers: max(cfg.Concurrency, 1), Abort: cfg.Abort}, feed, work, deliver)
 	st.Elapsed = time.Since(start)
-	return st, nil
+	if err == nil {
+		err = stopped
+	}
+	return st, err
 }
 
 // keep reads the kept deal for its title.

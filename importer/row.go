@@ -378,7 +378,29 @@ func gone(ctx context.Context, cfg *Config, it *item, id int64) {
 // have made, once the portal can no longer be acting on it, and returns the ids of those
 // that match it field by field and that no other row owns.
 func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Record, sent time.Time) ([]int64, error) {
+	find := func() ([]int64, error) {
+		// The portal's clock may differ from ours: look a little further back.
+		found, err := f.Find(ctx, rec, sent.Add(-clockSkew))
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, id := range found {
+			owner, owned, err := l.DB.KeyOf(ctx, l.Portal, id)
+			if err != nil {
+				return nil, err
+			}
+			if !owned || owner == key {
+				ids = append(ids, id)
+			}
+		}
+		return ids, nil
+	}
 	if wait := time.Until(sent.Add(l.SettleAfter)); wait > 0 {
+		// A proxy that answered 502 after the portal acted: found at once, no need to wait.
+		if ids, err := find(); err == nil && len(ids) == 1 {
+			return ids, nil
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -387,22 +409,7 @@ func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Re
 			return nil, ctx.Err()
 		}
 	}
-	// The portal's clock may differ from ours: look a little further back.
-	found, err := f.Find(ctx, rec, sent.Add(-clockSkew))
-	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for _, id := range found {
-		owner, owned, err := l.DB.KeyOf(ctx, l.Portal, id)
-		if err != nil {
-			return nil, err
-		}
-		if !owned || owner == key {
-			ids = append(ids, id)
-		}
-	}
-	return ids, nil
+	return find()
 }
 
 // maxResends is how often a create proven lost is sent again within one run.

@@ -1120,3 +1120,26 @@ func TestReadAnsweredByALoginPage(t *testing.T) {
 		t.Errorf("server saw %d requests, want 4", n)
 	}
 }
+
+func TestIsEnvelope(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]bool{
+		`{"count":1,"status":0,"statusCode":200,"response":[{"id":1}]}`:     true,
+		`{"response":[{"id":1}],"statusCode":200,"status":0}`:               true,
+		`{"status":1,"statusCode":400,"error":{"message":"m","hresult":1}}`: true,
+		`{"statusCode":400,"error":{"message":"m"},"status":1}`:             true,
+		`{"status":1,"statusCode":400}`:                                     false,
+		`{"status":1,"statusCode":502,"error":"Bad Gateway"}`:               false,
+		`{"status":0}`:                                             false,
+		`{"status":502,"statusCode":502}`:                          false,
+		`{"message":"upstream timed out"}`:                         false,
+		`<html><head><title>502 Bad Gateway</title></head></html>`: false,
+		``:                                false,
+		`[{"status":0,"statusCode":200}]`: false,
+		`{"status":"0","statusCode":200}`: false,
+	} {
+		if got := isEnvelope([]byte(body)); got != want {
+			t.Errorf("isEnvelope(%s) = %v, want %v", body, got, want)
+		}
+	}
+}

@@ -55,10 +55,13 @@ type KeyedOpportunity struct {
 // every custom field), and hands each page to fn, which must not keep it. It stops after
 // the page that reaches an opportunity at or below afterID (0: read them all), or at fn's
 // first error. It returns the newest id seen and the requests sent. Memory stays one page,
-// whatever the portal holds. Safe for concurrent use.
+// whatever the portal holds. Each page reads the last pageOverlap deals of the one before
+// again (handed over once), so that deals deleted during the read cannot hide others. Safe
+// for concurrent use.
 func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(page []KeyedOpportunity) error) (newest int64, requests int, err error) {
 	q := url.Values{"sortBy": {"id"}, "sortOrder": {"descending"}, "count": {strconv.Itoa(pageSize)}}
 	page := make([]KeyedOpportunity, 0, pageSize)
+	var lowest int64 // the oldest id handed over so far: newest first, what is not older was seen
 	for start, pages := 0, 0; ; pages++ {
 		if pages == maxPages*10 {
 			return newest, requests, fmt.Errorf("the portal's opportunities: more than %d pages", pages)
@@ -77,11 +80,25 @@ func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(p
 				FieldValue string `json:"fieldValue"`
 			} `json:"customFields"`
 		}
-		if err := c.decode(res.body, &wire); err != nil && !errors.Is(err, errNoResponse) {
-			return newest, requests, err
+		// One pass over the page (a thousand whole deals): straight into what is kept.
+		env := struct {
+			Response *[]struct {
+				ID           int64  `json:"id"`
+				Created      string `json:"created"`
+				CustomFields []struct {
+					ID         int64  `json:"id"`
+					FieldValue string `json:"fieldValue"`
+				} `json:"customFields"`
+			} `json:"response"`
+		}{Response: &wire}
+		if err := json.Unmarshal(res.body, &env); err != nil {
+			return newest, requests, fmt.Errorf("reading the portal's opportunities: %v", err)
 		}
 		page, reached := page[:0], false
 		for _, w := range wire {
+			if lowest > 0 && w.ID >= lowest {
+				continue // the overlap with the page before
+			}
 			o := KeyedOpportunity{ID: w.ID}
 			o.Created, _ = time.Parse(time.RFC3339Nano, w.Created)
 			for _, f := range w.CustomFields {
@@ -98,12 +115,23 @@ func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(p
 				return newest, requests, err
 			}
 		}
-		start += len(wire)
+		for _, o := range page {
+			if lowest == 0 || o.ID < lowest {
+				lowest = o.ID
+			}
+		}
 		if len(wire) < pageSize || reached {
 			return newest, requests, nil
 		}
+		// The next page overlaps this one: a deal deleted meanwhile moves the rest up, and
+		// without the overlap the one that moved across the page's edge would be missed.
+		start += len(wire) - pageOverlap
 	}
 }
+
+// pageOverlap is how many deals of a page the next one reads again: as many deals may be
+// deleted on the portal between two pages of a key index read without one being missed.
+const pageOverlap = 20
 
 // HasOpportunities reports whether the token's user sees any opportunity on the portal.
 // Safe for concurrent use.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,8 +54,8 @@ func TestKeyIndex(t *testing.T) {
 		keys     int // opportunities with a key handed over
 		seen     int // opportunities handed over
 	}{
-		{name: "2500 in three pages", n: 2500, requests: []string{"0+1000 id descending", "1000+1000 id descending", "2000+1000 id descending"}, keys: 833, seen: 2500},
-		{name: "exactly one full page, then an empty one", n: 1000, requests: []string{"0+1000 id descending", "1000+1000 id descending"}, keys: 333, seen: 1000},
+		{name: "2500 in three pages", n: 2500, requests: []string{"0+1000 id descending", "980+1000 id descending", "1960+1000 id descending"}, keys: 833, seen: 2500},
+		{name: "exactly one full page, then the overlap", n: 1000, requests: []string{"0+1000 id descending", "980+1000 id descending"}, keys: 333, seen: 1000},
 		{name: "empty portal", n: 0, requests: []string{"0+1000 id descending"}},
 		{name: "only what is newer than 1800", n: 2500, after: 1800, requests: []string{"0+1000 id descending"}, keys: 333, seen: 1000},
 	}
@@ -141,5 +142,46 @@ func TestCreateCustomField(t *testing.T) {
 				t.Errorf("error %v, want an *APIError %d", err, tt.status)
 			}
 		})
+	}
+}
+
+// Deals deleted on the portal between two pages move the rest up: none is missed.
+func TestKeyIndexWhileDealsAreDeleted(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	ids := make([]int64, 0, 2500) // newest first
+	for id := int64(2500); id >= 1; id-- {
+		ids = append(ids, id)
+	}
+	srv, _ := server(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n == 2 { // a portal user deletes 15 deals of the first page
+			ids = append(ids[:100:100], ids[115:]...)
+		}
+		q := r.URL.Query()
+		start, _ := strconv.Atoi(q.Get("startIndex"))
+		var items []string
+		for i := start; i < min(start+1000, len(ids)); i++ {
+			items = append(items, fmt.Sprintf(`{"id":%d,"customFields":[{"id":7,"fieldValue":"K%d"}]}`, ids[i], ids[i]))
+		}
+		reply(w, 200, `{"status":0,"statusCode":200,"response":[`+strings.Join(items, ",")+`]}`)
+	})
+	c, _ := newTestClient(t, srv.URL, nil)
+	seen := map[int64]int{}
+	if _, _, err := c.KeyIndex(context.Background(), 7, 0, func(page []KeyedOpportunity) error {
+		for _, o := range page {
+			seen[o.ID]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("deal %d handed over %d times, want once", id, seen[id])
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package onlyoffice
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -116,21 +117,42 @@ func classify(status int, body []byte, err error, wrote bool) answer {
 }
 
 // isEnvelope tells the portal's own JSON frame: {"status":0,"statusCode":N,...} for a
-// success, {"status":1,"statusCode":N,"error":{...}} for a refusal.
+// success, {"status":1,"statusCode":N,"error":{...}} for a refusal. It reads the top-level
+// members only until it knows: the portal writes status and statusCode before a response
+// of a thousand deals, which is then not scanned twice (decoding reads it anyway).
 func isEnvelope(body []byte) bool {
-	var env struct {
-		Status     *int            `json:"status"`
-		StatusCode *int            `json:"statusCode"`
-		Error      json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(body, &env) != nil || env.Status == nil || env.StatusCode == nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return false
 	}
-	switch *env.Status {
-	case 0:
-		return true
-	case 1:
-		return len(env.Error) > 0 && env.Error[0] == '{'
+	var status, code *int
+	errorObject := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return false
+		}
+		switch t {
+		case "status", "statusCode":
+			var n int
+			if json.Unmarshal(raw, &n) != nil {
+				return false
+			}
+			if t == "status" {
+				status = &n
+			} else {
+				code = &n
+			}
+		case "error":
+			errorObject = len(raw) > 0 && raw[0] == '{'
+		}
+		if status != nil && code != nil && (*status == 0 || *status == 1 && errorObject) {
+			return true
+		}
 	}
 	return false
 }

@@ -124,10 +124,68 @@ func (sc *sstScanner) tag() ([]byte, error) {
 		}
 		return nil, eofInside(err)
 	}
-	if bytes.ContainsAny(t[1:], "<&!?") {
+	if bytes.ContainsAny(t[1:], "<&!?") || !wellFormedTag(t) {
 		return nil, errFallback
 	}
 	return t, nil
+}
+
+// wellFormedTag says whether t is a start, end or empty-element tag in the plain form:
+// ASCII names, attributes name="value" or name='value' each after a space.
+func wellFormedTag(t []byte) bool {
+	i := 1
+	end := t[1] == '/'
+	if end {
+		i++
+	}
+	name := func() bool {
+		start := i
+		for i < len(t) {
+			c := t[i]
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || i > start && (c >= '0' && c <= '9' || c == '-' || c == '.') {
+				i++
+				continue
+			}
+			break
+		}
+		return i > start
+	}
+	space := func() bool {
+		start := i
+		for i < len(t) && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r') {
+			i++
+		}
+		return i > start
+	}
+	if !name() {
+		return false
+	}
+	for {
+		spaced := space()
+		switch {
+		case i == len(t)-1:
+			return true // ">"
+		case !end && i == len(t)-2 && t[i] == '/':
+			return true // "/>"
+		case end || !spaced || !name():
+			return false
+		}
+		space()
+		if i >= len(t) || t[i] != '=' {
+			return false
+		}
+		i++
+		space()
+		if i >= len(t) || t[i] != '"' && t[i] != '\'' {
+			return false
+		}
+		q := t[i]
+		j := bytes.IndexByte(t[i+1:], q)
+		if j < 0 {
+			return false
+		}
+		i += j + 2
+	}
 }
 
 func eofInside(err error) error {

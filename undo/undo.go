@@ -221,6 +221,9 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 	if by, ok := hist.undone[rr.Key]; ok {
 		return skip("undone already by run %d", by)
 	}
+	if rr.Method == "DELETE" && rr.Outcome == Deleted && rr.Before != nil {
+		return recreate(ctx, cfg, res, rr)
+	}
 	// What the run did: created it; updated it (or sent an update whose answer it never
 	// saw: the PUT may have landed, the portal tells); or nothing to take back.
 	restore := rr.Method == "PUT" && rr.Before != nil && rr.Outcome != importer.Created
@@ -376,6 +379,53 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 		return unanswered(ctx, cfg, res, err)
 	}
 	return untag(ctx, cfg, answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, note))
+}
+
+// creator is a Portal that can create, as main's can: what takes back a delete (a dedupe's).
+type creator interface {
+	Create(ctx context.Context, rec mapping.Record) (importer.Posted, error)
+}
+
+// recreate takes back a delete whose record the run kept (a dedupe deletes so): the deal is
+// created again from that record, under a new id (the portal gives no other), intent before
+// and answer after as an import's create.
+func recreate(ctx context.Context, cfg *Config, res Result, rr state.RunRow) Result {
+	var kept onlyoffice.StoredOpportunity
+	err := json.Unmarshal(rr.Before, &kept)
+	var rec mapping.Record
+	if err == nil {
+		rec, err = record.FromPortal(kept)
+	}
+	if err != nil {
+		res.Status, res.Error = Failed, fmt.Sprintf("the record kept before run %d deleted it cannot be read: %v", cfg.Of, err)
+		return res
+	}
+	c, ok := cfg.Client.(creator)
+	switch {
+	case cfg.DryRun:
+		res.Status, res.Error = WouldRestore, fmt.Sprintf("deleted by run %d: created again from the record kept", cfg.Of)
+		return res
+	case !ok:
+		res.Status, res.Error = Failed, fmt.Sprintf("deleted by run %d: this undo cannot create it again", cfg.Of)
+		return res
+	}
+	body, _ := json.Marshal(rec) // plain data: never fails
+	if err := cfg.DB.Intent(ctx, cfg.Run, cfg.Portal, rr.Key, state.Request{Method: "POST", Body: body}); err != nil {
+		return failure(res, importer.Fatal(err))
+	}
+	posted, err := c.Create(ctx, rec)
+	res.Attempts += posted.Attempts
+	res.HTTPStatus = posted.HTTPStatus
+	if err != nil && posted.InDoubt {
+		// It may exist: the intent stays, and the next undo settles it before anything else.
+		return failure(res, fmt.Errorf("%w; in doubt: run the undo again to settle it", err))
+	}
+	if err != nil {
+		return unanswered(ctx, cfg, res, err)
+	}
+	res.OpportunityID = posted.ID
+	return answered(ctx, cfg, res, state.Answer{OpportunityID: posted.ID, Outcome: Restored}, Restored,
+		fmt.Sprintf("deleted by run %d as opportunity %d: created again as opportunity %d", cfg.Of, rr.OpportunityID, posted.ID))
 }
 
 // answered writes the row's answer and reports status; failing that, the undo stops.
