@@ -201,10 +201,14 @@ func (a *app) ask(f askFlags, question string) error {
 	return nothingf("not confirmed; nothing was changed (--yes skips the question)")
 }
 
-// progressMode is --progress, off with --quiet.
+// progressMode is --progress, off with --quiet; with JSON logs a bar is never drawn (auto
+// then logs its progress lines as JSON).
 func progressMode(f logFlags) string {
-	if f.quiet {
+	switch {
+	case f.quiet:
 		return "never"
+	case f.format.value == "json" && f.progress.value == "always":
+		return "auto"
 	}
 	return f.progress.value
 }
@@ -225,12 +229,23 @@ func (a *app) fail(cmd *cobra.Command, err error) {
 	if msg == "" {
 		return
 	}
+	if cmd.Name() == "help" {
+		cmd = cmd.Root() // help's own errors are of the command named
+	}
 	var f *failure
 	if errors.As(err, &f) && f.kind == failUsage {
 		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
 	}
-	if a.json && a.log != nil {
-		a.log.Error(msg, "command", cmd.Name(), "exit", exitCode(err))
+	log := a.log
+	if log == nil {
+		// A flag that failed to parse stops the command before its logger is built: JSON
+		// still, when --log-format json was read before it.
+		if f := cmd.Flags().Lookup("log-format"); f != nil && f.Value.String() == "json" {
+			log, a.json = slog.New(slog.NewJSONHandler(a.ios.err, nil)), true
+		}
+	}
+	if a.json && log != nil {
+		log.Error(msg, "command", cmd.Name(), "exit", exitCode(err))
 		return
 	}
 	fmt.Fprintf(a.stderr(), "%s: %s\n", cmd.CommandPath(), msg)
@@ -296,10 +311,38 @@ func newRoot(a *app) *cobra.Command {
 		completeFlags(c)
 		root.AddCommand(c)
 	}
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "a command's flags, examples and exit codes",
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || (target == root && len(args) > 0) || len(rest) > 0 {
+				return unknownCommand(root, args[0])
+			}
+			writeHelp(a.ios.out, target)
+			return nil
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, c := range root.Commands() {
+				if c.IsAvailableCommand() {
+					names = append(names, c.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+	})
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(_ *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return usagef("no completion for %q: want bash, zsh, fish or powershell", args[0])
+				}
+				return usagef("want a shell: bash, zsh, fish or powershell")
+			}
 			c.Long = "Writes a shell completion script to stdout, e.g.\n\n" +
 				"  oppimport completion bash > /etc/bash_completion.d/oppimport\n" +
 				"  oppimport completion zsh > \"${fpath[1]}/_oppimport\"\n" +

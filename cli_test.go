@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -96,6 +97,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"import", "--mapping"}, `oppimport import: --mapping needs a value (see 'oppimport import --help')`},
 		{[]string{"import", "a.csv", "b.csv"}, `oppimport import: want exactly one INPUT file (or - for stdin), got 2 (see 'oppimport import --help')`},
 		{[]string{"status", "extra"}, `oppimport status: unexpected argument "extra" (see 'oppimport status --help')`},
+		{[]string{"help", "stauts"}, `oppimport: unknown command "stauts"; did you mean "status"? (see 'oppimport --help')`},
+		{[]string{"completion"}, `oppimport completion: want a shell: bash, zsh, fish or powershell (see 'oppimport completion --help')`},
+		{[]string{"completion", "tcsh"}, `oppimport completion: no completion for "tcsh": want bash, zsh, fish or powershell (see 'oppimport completion --help')`},
 	}
 	for _, tt := range tests {
 		res := runCmd(t, tt.args...)
@@ -207,9 +211,20 @@ func TestLogFormatJSON(t *testing.T) {
 		summary["rejects"] != filepath.Join(dir, "in.rejects.csv") {
 		t.Errorf("summary line: got %v, want 2 created, 1 invalid, the report and rejects paths", summary)
 	}
-	// A failure before the run is one JSON object too.
-	bad := runCmd(t, "import", "--log-format", "json", "--mapping", filepath.Join(dir, "nope.yaml"), filepath.Join(dir, "in.csv"))
+	// A bad flag after --log-format json is one JSON object too; so is --progress always.
+	bad := runCmd(t, "import", "--log-format", "json", "--rate", "fast", filepath.Join(dir, "in.csv"))
 	var obj map[string]any
+	if err := json.Unmarshal([]byte(bad.stderr), &obj); err != nil || bad.code != exitNothing {
+		t.Errorf("a bad flag with JSON logs: got exit %d and %q, want 2 and one JSON object", bad.code, bad.stderr)
+	}
+	_, always := importTitles(t, srv, url, t.TempDir(), []string{"--log-format", "json", "--progress", "always"}, "Good")
+	for _, line := range strings.Split(strings.TrimSpace(always.stderr), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("--progress always with JSON logs wrote a line that is not JSON: %q", line)
+		}
+	}
+	// A failure before the run is one JSON object too.
+	bad = runCmd(t, "import", "--log-format", "json", "--mapping", filepath.Join(dir, "nope.yaml"), filepath.Join(dir, "in.csv"))
 	if err := json.Unmarshal([]byte(bad.stderr), &obj); err != nil || bad.code != exitNothing || obj["level"] != "ERROR" {
 		t.Errorf("a missing mapping with JSON logs: got exit %d and %q, want 2 and one JSON error", bad.code, bad.stderr)
 	}
@@ -244,6 +259,17 @@ func TestUndoAsksOnATerminal(t *testing.T) {
 	args := []string{"undo", "--mapping", mp, "--run", "1", "--url", url, "--token", srv.Token(), "--progress", "never",
 		"--report", filepath.Join(dir, "undo.csv")}
 
+	// The dry run asks nothing and lists every row: key, id, title, what it would do.
+	dry := runWith(t, tty, append(args, "--dry-run")...)
+	for _, title := range []string{"First deal", "Second deal", "Third deal", "Fourth deal"} {
+		if !regexp.MustCompile(`(?m)^` + title + ` +\d+ +` + title + ` +would-delete`).MatchString(dry.out) {
+			t.Errorf("undo --dry-run does not list %q as would-delete:\n%s", title, dry.out)
+		}
+	}
+	if dry.code != exitOK || strings.Contains(dry.stderr, "[y/N]") {
+		t.Errorf("undo --dry-run: got exit %d, want 0 and no question:\n%s", dry.code, dry.stderr)
+	}
+
 	tty.in = strings.NewReader("n\n")
 	no := runWith(t, tty, args...)
 	question := `undo of run 1 on ` + state.Portal(url) + `: delete 4 deals ("`
@@ -257,6 +283,17 @@ func TestUndoAsksOnATerminal(t *testing.T) {
 	yes := runWith(t, tty, append(args, "--yes")...)
 	if yes.code != exitOK || strings.Contains(yes.stderr, "[y/N]") || len(srv.Opportunities()) != 0 {
 		t.Errorf("--yes: got exit %d, %d deals left:\n%s", yes.code, len(srv.Opportunities()), yes.stderr)
+	}
+	// The undo's report names each deal by its title, with its page on the portal.
+	rows := readReport(t, filepath.Join(dir, "undo.csv"))
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, r := range rows[1:] {
+		if r[col["title"]] != r[col["key"]] || !strings.HasPrefix(r[col["url"]], url) || r[col["status"]] != "deleted" {
+			t.Errorf("undo report row %v: want deleted, the title %q and a url on %s", r, r[col["key"]], url)
+		}
 	}
 }
 

@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/progress"
 	"github.com/oppimport/oppimport/state"
 )
 
@@ -57,16 +55,9 @@ func newStatusCmd(a *app) *cobra.Command {
 }
 
 func runStatus(a *app, o *statusOptions) error {
-	if o.state.mapping == "" && o.state.state == "" {
-		return usagef("give --mapping M.yaml or --state FILE")
-	}
-	path := o.state.path()
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nothingf("%s does not exist: no import has run with this mapping yet", path)
-	}
-	db, err := state.Open(path)
+	db, err := o.state.openExisting()
 	if err != nil {
-		return nothingf("%v", err)
+		return err
 	}
 	defer db.Close()
 	ctx := context.Background()
@@ -127,7 +118,7 @@ func statusText(w io.Writer, path string, runs []state.Run, doubt []state.Row, r
 	for _, r := range runs {
 		elapsed := runState(r, runningRun)
 		if elapsed == "finished" {
-			elapsed = measured(r.Ended.Sub(r.Started)).String()
+			elapsed = progress.Measured(r.Ended.Sub(r.Started)).String()
 		}
 		outcome := counts(r.Counts)
 		if r.Stopped != "" {
@@ -280,17 +271,6 @@ func sentTitle(sent []byte) string {
 		return ""
 	}
 	return rec.Title
-}
-
-// measured rounds a duration to what was measured: 444ms and 357ms stay apart; 12.34s; 2m3s.
-func measured(d time.Duration) time.Duration {
-	switch {
-	case d >= time.Minute:
-		return d.Round(time.Second)
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond)
-	}
-	return d.Round(time.Millisecond)
 }
 
 // counts words a run's counts, in the report's order of statuses.

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,7 +33,9 @@ itself a run (see oppimport status); undoing run N again does nothing more, and 
 was stopped finishes when run again.
 
 Report statuses: deleted, restored, failed (left alone, with the reason), skipped (nothing
-to undo, or undone already); with --dry-run would-delete and would-restore. With --dry-run
+to undo, or undone already); with --dry-run would-delete and would-restore, and every row
+listed on stdout (key, id, title, what would become of it). On a terminal, undo asks before
+it deletes or restores anything, unless --yes. With --dry-run
 and no --url, the list comes from the state database alone, unchecked against the portal.
 
 Exit codes here: 0 every row undone or nothing to undo; 1 some rows left alone or failed; 2
@@ -132,7 +132,22 @@ func runUndo(a *app, o *undoOptions) error {
 		}
 		return nothingf("%v; nothing was changed", err)
 	}
-	cfg.OnResult = s.addUndo
+	portalURL := o.conn.url
+	if portalURL == "" {
+		portalURL = target.Portal
+	}
+	cfg.OnResult = s.addUndo(plan.titleOf, portalURL)
+	if o.dry {
+		// The dry run lists every row on stdout: what it would do, to which deal.
+		tw := tabwriter.NewWriter(a.ios.out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "key\topportunity_id\ttitle\tstatus\terror")
+		add := cfg.OnResult
+		cfg.OnResult = func(r undo.Result) {
+			add(r)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", mapping.ShowKey(r.Key), r.OpportunityID, plan.titleOf[r.Key], r.Status, r.Error)
+		}
+		defer tw.Flush()
+	}
 	started := time.Now()
 	var st undo.Stats
 	settleErr := undoSettle(soft, db, target.Portal, cfg.Run, conn, o.rate.timeout, log)
@@ -152,10 +167,8 @@ func (o *undoOptions) check() error {
 	case o.conn.url == "" && !o.dry:
 		return usagef("--url (or ONLYOFFICE_URL) is required; nothing was changed")
 	}
-	if _, err := os.Stat(o.state.path()); errors.Is(err, fs.ErrNotExist) {
-		return nothingf("%s does not exist: no import has run with this mapping yet", o.state.path())
-	}
-	return nil
+	_, err := o.state.existing()
+	return err
 }
 
 // openUndoState opens the state database, locked unless dry: a dry run changes nothing in
@@ -172,14 +185,18 @@ func openUndoState(path string, dry bool, log *slog.Logger) (*state.DB, error) {
 	return db, nil
 }
 
-// addUndo is the undo's undo.Config.OnResult.
-func (s *sink) addUndo(r undo.Result) {
-	warn := ""
-	if r.Status == undo.Failed {
-		warn = "left alone"
+// addUndo is the undo's undo.Config.OnResult: each row with the title the run sent (titles,
+// by key) and the deal's page on the portal.
+func (s *sink) addUndo(titles map[string]string, portal string) func(undo.Result) {
+	return func(r undo.Result) {
+		warn := ""
+		if r.Status == undo.Failed {
+			warn = "left alone"
+		}
+		s.add(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
+			Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error,
+			Title: titles[r.Key], URL: report.DealURL(portal, r.OpportunityID)}, warn, nil)
 	}
-	s.add(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
-		Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error}, warn, nil)
 }
 
 // notChanged words a failure to connect: nothing was changed.
@@ -194,15 +211,16 @@ func notChanged(err error) error {
 // undoPlan is what an undo of a run is about to do, from the state database alone.
 type undoPlan struct {
 	rows     int64
-	deletes  int      // rows the run created
-	restores int      // rows the run updated, with what they held before
-	titles   []string // the first few of them
+	deletes  int               // rows the run created
+	restores int               // rows the run updated, with what they held before
+	titles   []string          // the first few of them, quoted
+	titleOf  map[string]string // each row's title as the run sent it, by key: for the report
 }
 
 // undoTarget finds run N and what undoing it would touch.
 func undoTarget(db *state.DB, o *undoOptions) (state.Run, undoPlan, error) {
 	ctx := context.Background()
-	var plan undoPlan
+	plan := undoPlan{titleOf: map[string]string{}}
 	target, ok, err := db.Run(ctx, o.run)
 	switch {
 	case err != nil:
@@ -216,6 +234,10 @@ func undoTarget(db *state.DB, o *undoOptions) (state.Run, undoPlan, error) {
 	}
 	err = db.RunRows(ctx, o.run, func(r state.RunRow) error {
 		plan.rows++
+		title := sentTitle(r.Sent)
+		if title != "" {
+			plan.titleOf[r.Key] = title
+		}
 		switch {
 		case r.Outcome == importer.Created && r.OpportunityID > 0:
 			plan.deletes++
@@ -224,11 +246,8 @@ func undoTarget(db *state.DB, o *undoOptions) (state.Run, undoPlan, error) {
 		default:
 			return nil
 		}
-		if len(plan.titles) < 3 {
-			var rec struct{ Title string }
-			if json.Unmarshal(r.Sent, &rec) == nil && rec.Title != "" {
-				plan.titles = append(plan.titles, strconv.Quote(rec.Title))
-			}
+		if len(plan.titles) < 3 && title != "" {
+			plan.titles = append(plan.titles, strconv.Quote(title))
 		}
 		return nil
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -42,17 +41,11 @@ func newUnlockCmd(a *app) *cobra.Command {
 }
 
 func runUnlock(a *app, o stateFlags) error {
-	if o.mapping == "" && o.state == "" {
-		return usagef("give --mapping M.yaml or --state FILE")
-	}
-	path := o.path()
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nothingf("%s does not exist: no import has run with this mapping yet", path)
-	}
-	db, err := state.Open(path)
+	db, err := o.openExisting()
 	if err != nil {
-		return nothingf("%v", err)
+		return err
 	}
+	path := db.Path()
 	defer db.Close()
 	host, _ := os.Hostname()
 	h, held, err := db.Release(context.Background(), host)

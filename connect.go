@@ -32,24 +32,26 @@ type connection struct {
 }
 
 // connect is the one way every command reaches the portal: it builds the client from the
-// connection and rate flags, logs in when a user is given, and proves the token and the
-// address with probe (a cheap read, or the reads the run needs anyway), all within the time
-// one request may take with its retries. Bad flags are a usage failure (exit 2); a portal
-// that refuses or cannot be reached stops the run (exit 3).
+// connection and rate flags, logs in when a user is given (within the time one request may
+// take with its retries), and proves the token and the address with probe (a cheap read, or
+// the reads the run needs anyway; each request within --timeout and --retries). Bad flags
+// are a usage failure (exit 2); a portal that refuses or cannot be reached stops the run
+// (exit 3).
 func connect(ctx context.Context, c connFlags, r rateFlags, log *slog.Logger, probe func(context.Context, *onlyoffice.Client) error) (*connection, error) {
 	p, workers, login, err := newPoster(c, r, log)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	lctx, cancel := context.WithTimeout(ctx, r.timeout*time.Duration(r.retries+1))
-	defer cancel()
 	if login {
-		if err := p.client.Authenticate(lctx); err != nil {
+		lctx, cancel := context.WithTimeout(ctx, r.timeout*time.Duration(r.retries+1))
+		err := p.client.Authenticate(lctx)
+		cancel()
+		if err != nil {
 			p.client.CloseIdleConnections()
 			return nil, stoppedf("authentication refused: %v", err)
 		}
 	}
-	if err := probe(lctx, p.client); err != nil {
+	if err := probe(ctx, p.client); err != nil {
 		p.client.CloseIdleConnections()
 		return nil, stoppedf("the portal refused or could not be reached: %v", err)
 	}

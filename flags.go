@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/oppimport/oppimport/record"
+	"github.com/oppimport/oppimport/state"
 )
 
 // The flag groups, defined once and shared by the commands that take them: a flag is added
@@ -58,6 +62,33 @@ func (f *stateFlags) register(fs *pflag.FlagSet, mappingUsage string, withState 
 			fs.StringVar(&f.state, "state", "", "the state database `FILE` (SQLite) that makes re-runs safe (default beside the mapping: M.state.db)")
 		}
 	})
+}
+
+// existing is the path of a state database that must exist already (status, undo, unlock):
+// a usage failure without --mapping or --state, nothing done when there is none.
+func (f *stateFlags) existing() (string, error) {
+	if f.mapping == "" && f.state == "" {
+		return "", usagef("give --mapping M.yaml or --state FILE")
+	}
+	path := f.path()
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", nothingf("%s does not exist: no import has run with this mapping yet", path)
+	}
+	return path, nil
+}
+
+// openExisting opens the state database that must exist already, unlocked: for reading it
+// (status) or releasing its lock (unlock).
+func (f *stateFlags) openExisting() (*state.DB, error) {
+	path, err := f.existing()
+	if err != nil {
+		return nil, err
+	}
+	db, err := state.Open(path)
+	if err != nil {
+		return nil, nothingf("%v", err)
+	}
+	return db, nil
 }
 
 // path is --state, or the mapping's name with .state.db beside it.

@@ -337,7 +337,7 @@ fields:
 
 func TestImportRetriesAndFaults(t *testing.T) {
 	t.Parallel()
-	const n = 20
+	const n = 40
 	var b strings.Builder
 	b.WriteString("Title\n")
 	for i := range n {
@@ -372,14 +372,22 @@ func TestImportRetriesAndFaults(t *testing.T) {
 			if st.Refused+st.Failed == 0 {
 				t.Errorf("the emulator refused or failed nothing: the test proves nothing")
 			}
-			retried := 0
+			retried, retries := 0, 0
 			for _, r := range readReport(t, rep)[1:] {
 				if r[4] != "1" {
 					retried++
+					retries += atoi(r[4]) - 1
 				}
 			}
 			if retried == 0 {
 				t.Errorf("no row took more than one attempt")
+			}
+			// The retries are logged at debug only; the summary counts them.
+			if want := fmt.Sprintf("; %d retries", retries); retries > 1 && !strings.Contains(res.stderr, want) {
+				t.Errorf("the summary does not say %q:\n%s", want, res.stderr)
+			}
+			if strings.Contains(res.stderr, "retrying") {
+				t.Errorf("retries logged at the default level:\n%s", res.stderr)
 			}
 		})
 	}

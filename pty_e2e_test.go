@@ -38,6 +38,9 @@ func onTerminal(t *testing.T, args ...string) []string {
 		t.Fatal(err)
 	}
 	defer tty.Close()
+	// A run that hangs is killed, and fails the test, instead of hanging it.
+	hung := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer hung.Stop()
 	var raw []byte
 	buf := make([]byte, 4096)
 	for {
@@ -56,6 +59,9 @@ func onTerminal(t *testing.T, args ...string) []string {
 		if !errors.As(err, &exit) {
 			t.Fatal(err)
 		}
+	}
+	if !hung.Stop() {
+		t.Fatalf("oppimport %v ran for more than 60s on the terminal:\n%s", args, raw)
 	}
 	return screen(string(raw))
 }

@@ -19,6 +19,7 @@ type sink struct {
 	rejects *report.Rejects // nil: no rejects file
 	bar     *progress.Bar
 	shown   int
+	retries int   // attempts beyond each row's first: the retries the log shows only at debug
 	err     error // the first write error
 	// stop, when set, is called with errWriting on the first write error: a run stops new
 	// rows at once when its report cannot be written.
@@ -51,6 +52,7 @@ func (s *sink) add(r report.Result, warn string, cells []string) {
 	}
 	s.keep(s.report.Write(r))
 	s.bar.Add(r.Status)
+	s.retries += max(r.Attempts-1, 0)
 }
 
 func (s *sink) keep(err error) {
@@ -76,8 +78,15 @@ func (s *sink) close(sum report.Summary) error {
 // summary tells the user how the run went and which files it wrote: text, or with JSON one
 // object carrying the summary and the paths.
 func (a *app) summary(line string, sum report.Summary, s *sink) {
+	switch s.retries {
+	case 0:
+	case 1:
+		line += "; 1 retry"
+	default:
+		line += fmt.Sprintf("; %d retries", s.retries)
+	}
 	if a.json {
-		attrs := []slog.Attr{slog.Any("summary", sum), slog.String("report", s.report.Path())}
+		attrs := []slog.Attr{slog.Any("summary", sum), slog.Int("retries", s.retries), slog.String("report", s.report.Path())}
 		if s.rejects != nil && s.rejects.Count() > 0 {
 			attrs = append(attrs, slog.String("rejects", s.rejects.Path()), slog.Int("rejected", s.rejects.Count()))
 		}

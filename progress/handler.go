@@ -124,7 +124,7 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 func show(v slog.Value) string {
 	switch v.Kind() {
 	case slog.KindDuration:
-		return roundDuration(v.Duration()).String()
+		return Measured(v.Duration()).String()
 	case slog.KindTime:
 		return v.Time().Local().Format("2006-01-02 15:04:05")
 	case slog.KindFloat64:
@@ -133,8 +133,9 @@ func show(v slog.Value) string {
 	return v.String()
 }
 
-// roundDuration keeps two or three significant figures: 1.234s, 356ms, 2m3s.
-func roundDuration(d time.Duration) time.Duration {
+// Measured rounds a duration to what reads as measured: 444ms and 357ms stay apart, 12.34s,
+// 2m3s.
+func Measured(d time.Duration) time.Duration {
 	switch {
 	case d >= time.Minute:
 		return d.Round(time.Second)
