@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Client is what tagging needs of the portal; *onlyoffice.Client is one. Both calls may be
@@ -33,6 +34,9 @@ type Options struct {
 	Batch int // deals per taglist request; 0 = 200
 	Held  int // rows held at most before every pending tag is sent; 0 = 1024
 	Sends int // tag requests in flight at once; 0 = 4
+	// Linger is how long the oldest row may wait for a batch to fill before every pending
+	// tag is sent, so that the report and the progress keep up with a slow run; 0 = 5 s.
+	Linger time.Duration
 }
 
 // Outcome is what became of one deal's tags.
@@ -60,10 +64,12 @@ type Stage[T any] struct {
 	groups map[string]*group
 	// ready is signalled whenever an entry's last tag was sent.
 	ready chan struct{}
+	now   func() time.Time // the clock of Linger; a field for the tests
 }
 
 type entry[T any] struct {
 	v    T
+	at   time.Time // when it came
 	tags []string
 	mu   sync.Mutex
 	left int               // tags not yet answered
@@ -88,15 +94,18 @@ func NewStage[T any](ctx context.Context, c Client, o Options, out func(v T, o O
 	if o.Sends <= 0 {
 		o.Sends = 4
 	}
+	if o.Linger <= 0 {
+		o.Linger = 5 * time.Second
+	}
 	return &Stage[T]{ctx: ctx, client: c, opts: o, out: out, sem: make(chan struct{}, o.Sends),
-		groups: map[string]*group{}, ready: make(chan struct{}, 1)}
+		groups: map[string]*group{}, ready: make(chan struct{}, 1), now: time.Now}
 }
 
 // Put takes the next row in input order: v, and the tags deal id should get (none: v only
 // waits for the rows before it). It hands on every row that is done, and when too many are
 // held it sends every pending tag and waits for the oldest row.
 func (s *Stage[T]) Put(v T, id int64, tags []string) {
-	e := &entry[T]{v: v, tags: tags}
+	e := &entry[T]{v: v, at: s.now(), tags: tags}
 	if id > 0 && len(tags) > 0 {
 		e.left = len(tags)
 		for _, t := range tags {
@@ -105,6 +114,9 @@ func (s *Stage[T]) Put(v T, id int64, tags []string) {
 	}
 	s.queue = append(s.queue, e)
 	s.release()
+	if len(s.groups) > 0 && len(s.queue) > 0 && e.at.Sub(s.queue[0].at) >= s.opts.Linger {
+		s.flush() // the oldest row has waited long enough: its rows leave at the next Put
+	}
 	if len(s.queue) >= s.opts.Held {
 		s.flush()
 		for len(s.queue) >= s.opts.Held {

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
@@ -143,5 +144,40 @@ func TestOrderHeldAndFailures(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"odd"}, held[17]); diff != "" {
 		t.Errorf("deal 17's tags (-want +got):\n%s", diff)
+	}
+}
+
+// A row that waited Linger for its batch to fill gets its tags sent, and leaves at the next
+// row: a slow run's report keeps up.
+func TestLinger(t *testing.T) {
+	t.Parallel()
+	emu, c := portal(t, 4)
+	var got []int
+	s := NewStage(context.Background(), c, Options{Batch: 100, Linger: time.Minute}, func(r row, o Outcome) {
+		if o.Err != "" {
+			t.Errorf("row %d: %s", r.n, o.Err)
+		}
+		got = append(got, r.n)
+	})
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
+	s.Put(row{n: 1}, 1, []string{"a"})
+	s.Put(row{n: 2}, 2, []string{"a"})
+	if len(got) != 0 || s.Requests() != 0 {
+		t.Fatalf("before the minute: %v out, %d requests; want none", got, s.Requests())
+	}
+	clock = clock.Add(time.Minute) // row 1 has waited a minute when row 3 comes: "a" is sent
+	s.Put(row{n: 3}, 3, []string{"a"})
+	s.wg.Wait() // the request, sent on a goroutine of its own
+	s.Put(row{n: 4}, 4, nil)
+	if diff := cmp.Diff([]int{1, 2, 3, 4}, got); diff != "" {
+		t.Errorf("rows out before Close (-want +got):\n%s", diff)
+	}
+	s.Close()
+	if n := emu.Stats().ByRoute["POST crm/opportunity/taglist"]; n != 1 {
+		t.Errorf("%d taglist requests, want 1", n)
+	}
+	if diff := cmp.Diff(map[int][]string{1: {"a"}, 2: {"a"}, 3: {"a"}}, tagsOf(emu)); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 }
