@@ -107,7 +107,7 @@ func screen(raw string) []string {
 	return lines
 }
 
-var barLine = regexp.MustCompile(`^\[[= >]{20}\] +\d+% \d+/\d+ rows`)
+var barLine = regexp.MustCompile(`^\d+% \[[= >]{20}\] \d+/\d+ rows`)
 
 // On a terminal, warnings printed while the bar is live never share its line and leave no
 // dead bar behind; a sync's bar counts what the sync did (updates, not creates).
@@ -164,7 +164,7 @@ fields:
 			t.Errorf("%s: got bar lines %q, want one, the final, showing %q:\n%s", name, bars, want, strings.Join(lines, "\n"))
 		}
 	}
-	check("import", onTerminal(t, args...), "100% 80/80 rows: 70 created, 10 invalid")
+	check("import", onTerminal(t, args...), "100% [====================] 80/80 rows: 70 created, 10 invalid")
 
 	// The night's sync: 5 titles changed.
 	writeFile(t, dir, "deals.csv", deals(func(i int) string {
@@ -173,5 +173,5 @@ fields:
 		}
 		return ""
 	}))
-	check("sync", onTerminal(t, append(args[:len(args)-1], "--mode", "sync", in)...), "100% 80/80 rows: 5 updated, 65 unchanged, 10 invalid")
+	check("sync", onTerminal(t, append(args[:len(args)-1], "--mode", "sync", in)...), "100% [====================] 80/80 rows: 5 updated, 65 unchanged, 10 invalid")
 }

@@ -80,14 +80,7 @@ func (s *Server) createCustomField(c *call) reply {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pos := 0
-	for _, f := range s.customFields {
-		pos = max(pos, f.Position)
-	}
-	f := CustomField{ID: s.nextFieldID, Label: label, FieldType: typ, Position: pos + 1, Mask: mask}
-	s.nextFieldID++
-	s.customFields = append(s.customFields, f)
-	return reply{response: s.defView(f)}
+	return reply{response: s.defView(s.addCustomField(label, typ, mask))}
 }
 
 // setCustomFieldValue is POST crm/opportunity/{id}/customfield/{fieldid} (fieldValue). Unlike
@@ -156,15 +149,11 @@ func (s *Server) setDealDate(c *call, name string, set func(*Opportunity, time.T
 	if err != nil {
 		return reply{err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.visibleDeal(id, c.user)
-	if !ok {
-		return reply{err: errDealNotFound()}
-	}
-	if !present {
-		return reply{err: errGeneric()}
-	}
-	set(o, t)
-	return reply{}
+	return s.onDeal(id, c.user, func(o *Opportunity) reply {
+		if !present {
+			return reply{err: errGeneric()}
+		}
+		set(o, t)
+		return reply{}
+	})
 }

@@ -659,19 +659,11 @@ func (s *Server) authenticate(r *http.Request) (User, bool) {
 }
 
 func (s *Server) userByLogin(login string) (User, bool) {
-	for _, u := range s.users {
-		if strings.EqualFold(u.UserName, login) || strings.EqualFold(u.Email, login) {
-			return u, true
-		}
-	}
-	return User{}, false
+	return first(s.users, func(u User) bool {
+		return strings.EqualFold(u.UserName, login) || strings.EqualFold(u.Email, login)
+	})
 }
 
 func (s *Server) userByID(id string) (User, bool) {
-	for _, u := range s.users {
-		if u.ID == id {
-			return u, true
-		}
-	}
-	return User{}, false
+	return first(s.users, func(u User) bool { return u.ID == id })
 }

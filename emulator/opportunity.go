@@ -48,16 +48,8 @@ func bindDeal(p *params, loc *time.Location) (dealInput, *apiError) {
 	if in.contactID, _, err = get("contactid").toInt(); err != nil {
 		return in, err
 	}
-	if v, ok := p.get("members"); ok {
-		for _, e := range v.list() {
-			id, present, err := e.toInt()
-			if err != nil {
-				return in, err
-			}
-			if present {
-				in.members = append(in.members, id)
-			}
-		}
+	if in.members, err = listOf(p, "members", value.toInt); err != nil {
+		return in, err
 	}
 	if in.title, _, err = get("title").toString(); err != nil {
 		return in, err
@@ -104,16 +96,8 @@ func bindDeal(p *params, loc *time.Location) (dealInput, *apiError) {
 	if in.isPrivate, _, err = get("isprivate").toBool(); err != nil {
 		return in, err
 	}
-	if v, ok := p.get("accesslist"); ok {
-		for _, e := range v.list() {
-			g, present, err := e.toGUID()
-			if err != nil {
-				return in, err
-			}
-			if present {
-				in.accessList = append(in.accessList, g)
-			}
-		}
+	if in.accessList, err = listOf(p, "accesslist", value.toGUID); err != nil {
+		return in, err
 	}
 	if _, _, err = get("isnotify").toBool(); err != nil {
 		return in, err
@@ -322,25 +306,21 @@ func (s *Server) updateDeal(c *call) reply {
 	if err != nil {
 		return reply{err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok || !canSeeDeal(o, c.user) {
-		return reply{err: errNotFound("The opportunity was not found")}
-	}
-	if err := s.checkDeal(in, c.user); err != nil {
-		return reply{err: err}
-	}
-	s.applyFields(o, in)
-	if len(in.members) > 0 {
-		s.setMembers(o, in.members, c.user)
-	}
-	if c.user.IsAdmin || o.CreatedBy == c.user.ID {
-		setAccess(o, in.isPrivate, in.accessList, c.user)
-	}
-	s.setCustomFields(o, in.customFields)
-	s.modified[o.ID] = s.now().In(s.loc)
-	return reply{response: s.view(o, c.user)}
+	return s.onDeal(id, c.user, func(o *Opportunity) reply {
+		if err := s.checkDeal(in, c.user); err != nil {
+			return reply{err: err}
+		}
+		s.applyFields(o, in)
+		if len(in.members) > 0 {
+			s.setMembers(o, in.members, c.user)
+		}
+		if c.user.IsAdmin || o.CreatedBy == c.user.ID {
+			setAccess(o, in.isPrivate, in.accessList, c.user)
+		}
+		s.setCustomFields(o, in.customFields)
+		s.modified[o.ID] = s.now().In(s.loc)
+		return reply{response: s.view(o, c.user)}
+	})
 }
 
 func (s *Server) getDeal(c *call) reply {
@@ -348,13 +328,7 @@ func (s *Server) getDeal(c *call) reply {
 	if err != nil {
 		return reply{err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok || !canSeeDeal(o, c.user) {
-		return reply{err: errNotFound("The opportunity was not found")}
-	}
-	return reply{response: s.view(o, c.user)}
+	return s.onDeal(id, c.user, func(o *Opportunity) reply { return reply{response: s.view(o, c.user)} })
 }
 
 func (s *Server) deleteDeal(c *call) reply {
@@ -362,30 +336,18 @@ func (s *Server) deleteDeal(c *call) reply {
 	if err != nil {
 		return reply{err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok || !canSeeDeal(o, c.user) {
-		return reply{err: errNotFound("The opportunity was not found")}
-	}
-	s.remove(id)
-	return reply{response: s.view(o, c.user)}
+	return s.onDeal(id, c.user, func(o *Opportunity) reply {
+		s.remove(id)
+		return reply{response: s.view(o, c.user)}
+	})
 }
 
 // deleteDeals is PUT api/2.0/crm/opportunity without an id: it deletes the opportunities
 // named by opportunityids (unknown ones ignored) and returns them.
 func (s *Server) deleteDeals(c *call) reply {
-	var ids []int
-	if v, ok := c.p.get("opportunityids"); ok {
-		for _, e := range v.list() {
-			id, present, err := e.toInt()
-			if err != nil {
-				return reply{err: err}
-			}
-			if present {
-				ids = append(ids, id)
-			}
-		}
+	ids, err := listOf(c.p, "opportunityids", value.toInt)
+	if err != nil {
+		return reply{err: err}
 	}
 	if len(ids) == 0 {
 		return reply{err: errGeneric()}
@@ -405,6 +367,19 @@ func (s *Server) deleteDeals(c *call) reply {
 func mustGet(p *params, name string) value {
 	v, _ := p.get(name)
 	return v
+}
+
+func errDealNotFound() *apiError { return errNotFound("The opportunity was not found") }
+
+// onDeal runs do, holding s.mu, on the deal id if u may see it; else it is 404.
+func (s *Server) onDeal(id int, u User, do func(o *Opportunity) reply) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.visibleDeal(id, u)
+	if !ok {
+		return reply{err: errDealNotFound()}
+	}
+	return do(o)
 }
 
 // visibleDeal finds the deal id if the caller may see it. The caller holds s.mu.
@@ -469,17 +444,9 @@ func (s *Server) filterDeals(c *call) reply {
 	if err != nil {
 		return reply{err: err}
 	}
-	var tags []string
-	if v, ok := p.get("tags"); ok {
-		for _, e := range v.list() {
-			tag, present, err := e.toString()
-			if err != nil {
-				return reply{err: err}
-			}
-			if present {
-				tags = append(tags, tag)
-			}
-		}
+	tags, err := listOf(p, "tags", value.toString)
+	if err != nil {
+		return reply{err: err}
 	}
 	start, count, perr := paging(p)
 	if perr != nil {
@@ -779,39 +746,28 @@ func viewCustomField(f CustomField, entityID int) customFieldView {
 }
 
 func (s *Server) stage(id int) (Stage, bool) {
-	for _, st := range s.stages {
-		if st.ID == id {
-			return st, true
-		}
-	}
-	return Stage{}, false
+	return first(s.stages, func(st Stage) bool { return st.ID == id })
 }
 
 func (s *Server) contact(id int) (Contact, bool) {
-	for _, c := range s.contacts {
-		if c.ID == id {
-			return c, true
-		}
-	}
-	return Contact{}, false
+	return first(s.contacts, func(c Contact) bool { return c.ID == id })
 }
 
 func (s *Server) currency(abbr string) (Currency, bool) {
-	for _, c := range s.currencies {
-		if c.Abbreviation == abbr {
-			return c, true
-		}
-	}
-	return Currency{}, false
+	return first(s.currencies, func(c Currency) bool { return c.Abbreviation == abbr })
 }
 
 func (s *Server) customField(id int) (CustomField, bool) {
-	for _, f := range s.customFields {
-		if f.ID == id {
-			return f, true
-		}
+	return first(s.customFields, func(f CustomField) bool { return f.ID == id })
+}
+
+// first is the first of xs that match accepts.
+func first[T any](xs []T, match func(T) bool) (T, bool) {
+	if i := slices.IndexFunc(xs, match); i >= 0 {
+		return xs[i], true
 	}
-	return CustomField{}, false
+	var zero T
+	return zero, false
 }
 
 // htmlEncode is .NET's WebUtility.HtmlEncode: < > & " ' as entities, and the characters

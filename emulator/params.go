@@ -133,6 +133,26 @@ func (p *params) get(name string) (value, bool) {
 	return value{}, false
 }
 
+// listOf reads the parameter name as a list of elements convert reads, omitted ones left
+// out: nil when the parameter is absent.
+func listOf[T any](p *params, name string, convert func(value) (T, bool, *apiError)) ([]T, *apiError) {
+	v, ok := p.get(name)
+	if !ok {
+		return nil, nil
+	}
+	var out []T
+	for _, e := range v.list() {
+		x, present, err := convert(e)
+		if err != nil {
+			return nil, err
+		}
+		if present {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
 // getQuery finds a parameter in the query only (paging parameters).
 func (p *params) getQuery(name string) (value, bool) {
 	v, ok := p.query[strings.ToLower(name)]

@@ -74,6 +74,11 @@ func (s *Server) Edit(login string, id int, change func(*Opportunity)) error {
 func (s *Server) AddCustomField(label string, fieldType int, mask string) CustomField {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.addCustomField(label, fieldType, mask)
+}
+
+// addCustomField defines a field after the last one. The caller holds s.mu.
+func (s *Server) addCustomField(label string, fieldType int, mask string) CustomField {
 	pos := 0
 	for _, f := range s.customFields {
 		pos = max(pos, f.Position)
@@ -89,12 +94,7 @@ func (s *Server) AddCustomField(label string, fieldType int, mask string) Custom
 func (s *Server) CustomFieldByLabel(label string) (CustomField, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range s.customFields {
-		if strings.EqualFold(f.Label, label) {
-			return f, true
-		}
-	}
-	return CustomField{}, false
+	return first(s.customFields, func(f CustomField) bool { return strings.EqualFold(f.Label, label) })
 }
 
 // CountByField counts the opportunities by their value of the custom field fieldID (deals

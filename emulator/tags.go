@@ -55,10 +55,17 @@ func tagName(c *call) (string, *apiError) {
 	return name, nil
 }
 
-func errDealNotFound() *apiError { return errNotFound("The opportunity was not found") }
-
 // tagDeal is POST crm/opportunity/{id}/tag.
 func (s *Server) tagDeal(c *call) reply {
+	return s.onDealTag(c, func(o *Opportunity, name string) reply {
+		s.addTag(o, name)
+		return reply{response: name}
+	})
+}
+
+// onDealTag reads the deal id and tagName of c (400 if bad) and runs do, holding s.mu, on
+// the deal if the caller may see it (404 otherwise).
+func (s *Server) onDealTag(c *call, do func(o *Opportunity, name string) reply) reply {
 	id, _, err := mustGet(c.p, "opportunityid").toInt()
 	if err != nil {
 		return reply{err: err}
@@ -67,31 +74,16 @@ func (s *Server) tagDeal(c *call) reply {
 	if err != nil {
 		return reply{err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.visibleDeal(id, c.user)
-	if !ok {
-		return reply{err: errDealNotFound()}
-	}
-	s.addTag(o, name)
-	return reply{response: name}
+	return s.onDeal(id, c.user, func(o *Opportunity) reply { return do(o, name) })
 }
 
 // tagDeals is POST crm/opportunity/taglist: one tag onto every deal of entityid, one by one
 // as the server does, so an unknown or hidden id answers 404 with the deals before it
 // tagged already.
 func (s *Server) tagDeals(c *call) reply {
-	var ids []int
-	if v, ok := c.p.get("entityid"); ok {
-		for _, e := range v.list() {
-			id, present, err := e.toInt()
-			if err != nil {
-				return reply{err: err}
-			}
-			if present {
-				ids = append(ids, id)
-			}
-		}
+	ids, err := listOf(c.p, "entityid", value.toInt)
+	if err != nil {
+		return reply{err: err}
 	}
 	if len(ids) == 0 {
 		return reply{err: errGeneric()}
@@ -118,13 +110,7 @@ func (s *Server) dealTags(c *call) reply {
 	if err != nil {
 		return reply{err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.visibleDeal(id, c.user)
-	if !ok {
-		return reply{err: errDealNotFound()}
-	}
-	return reply{response: append([]string{}, o.Tags...)}
+	return s.onDeal(id, c.user, func(o *Opportunity) reply { return reply{response: append([]string{}, o.Tags...)} })
 }
 
 // listTags is GET crm/opportunity/tag: every tag with the number of deals holding it (all
@@ -151,27 +137,15 @@ func (s *Server) listTags(*call) reply {
 // untagDeal is DELETE crm/opportunity/{id}/tag?tagName=: 404 when the deal is not visible
 // or the portal knows no such tag; a known tag the deal does not hold is no error.
 func (s *Server) untagDeal(c *call) reply {
-	id, _, err := mustGet(c.p, "opportunityid").toInt()
-	if err != nil {
-		return reply{err: err}
-	}
-	name, err := tagName(c)
-	if err != nil {
-		return reply{err: err}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.visibleDeal(id, c.user)
-	if !ok {
-		return reply{err: errDealNotFound()}
-	}
-	t, ok := s.knownTag(name)
-	if !ok {
-		return reply{err: errNotFound("The tag was not found")}
-	}
-	o.Tags = slices.DeleteFunc(o.Tags, func(x string) bool { return x == t })
-	if len(o.Tags) == 0 {
-		o.Tags = nil
-	}
-	return reply{response: name}
+	return s.onDealTag(c, func(o *Opportunity, name string) reply {
+		t, ok := s.knownTag(name)
+		if !ok {
+			return reply{err: errNotFound("The tag was not found")}
+		}
+		o.Tags = slices.DeleteFunc(o.Tags, func(x string) bool { return x == t })
+		if len(o.Tags) == 0 {
+			o.Tags = nil
+		}
+		return reply{response: name}
+	})
 }

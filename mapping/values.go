@@ -99,12 +99,9 @@ func (c *conv) parse(v string) (out val, reason string) {
 		}
 		return val{n: n}, ""
 	case kCount:
-		n, neg, ok := number(v, c.decimal)
-		if !ok {
-			return out, c.notNumber
-		}
-		if neg {
-			return out, reasonNegative
+		n, r := c.unsigned(v, reasonNegative)
+		if r != "" {
+			return out, r
 		}
 		if strings.IndexByte(n, '.') >= 0 {
 			return out, reasonWhole
@@ -139,12 +136,9 @@ func (c *conv) parse(v string) (out val, reason string) {
 		}
 		return val{n: int64(i)}, ""
 	case kMoney:
-		n, neg, ok := number(v, c.decimal)
-		if !ok {
-			return out, c.notNumber
-		}
-		if neg {
-			return out, reasonMoneyNeg
+		n, r := c.unsigned(v, reasonMoneyNeg)
+		if r != "" {
+			return out, r
 		}
 		return val{s: n}, ""
 	case kGUID:
@@ -181,6 +175,19 @@ func (c *conv) parse(v string) (out val, reason string) {
 
 // checkText applies the portal's limits on text columns: the title is varchar(255) and
 // both title and description live in a 3-byte utf8 MySQL table.
+// unsigned reads v as a number of c's decimal mark that is not below zero, else the
+// reason: not a number, or negative.
+func (c *conv) unsigned(v, negative string) (string, string) {
+	n, neg, ok := number(v, c.decimal)
+	if !ok {
+		return "", c.notNumber
+	}
+	if neg {
+		return "", negative
+	}
+	return n, ""
+}
+
 func (c *conv) checkText(v string) string {
 	if c.field == fTitle {
 		if n := utf8.RuneCountInString(v); n > maxTitle {

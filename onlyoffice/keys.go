@@ -72,24 +72,10 @@ func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(p
 		if err != nil {
 			return newest, requests, err
 		}
-		var wire []struct {
-			ID           int64  `json:"id"`
-			Created      string `json:"created"`
-			CustomFields []struct {
-				ID         int64  `json:"id"`
-				FieldValue string `json:"fieldValue"`
-			} `json:"customFields"`
-		}
+		var wire []keyedWire
 		// One pass over the page (a thousand whole deals): straight into what is kept.
 		env := struct {
-			Response *[]struct {
-				ID           int64  `json:"id"`
-				Created      string `json:"created"`
-				CustomFields []struct {
-					ID         int64  `json:"id"`
-					FieldValue string `json:"fieldValue"`
-				} `json:"customFields"`
-			} `json:"response"`
+			Response *[]keyedWire `json:"response"`
 		}{Response: &wire}
 		if err := json.Unmarshal(res.body, &env); err != nil {
 			return newest, requests, fmt.Errorf("reading the portal's opportunities: %v", err)
@@ -127,6 +113,16 @@ func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(p
 		// without the overlap the one that moved across the page's edge would be missed.
 		start += len(wire) - pageOverlap
 	}
+}
+
+// keyedWire is what KeyIndex reads of a deal.
+type keyedWire struct {
+	ID           int64  `json:"id"`
+	Created      string `json:"created"`
+	CustomFields []struct {
+		ID         int64  `json:"id"`
+		FieldValue string `json:"fieldValue"`
+	} `json:"customFields"`
 }
 
 // pageOverlap is how many deals of a page the next one reads again: as many deals may be

@@ -21,13 +21,18 @@ type Stage struct {
 	StageType          int    `json:"stageType"` // 0 open, 1 won, 2 lost
 }
 
-// ListStages returns the portal's opportunity stages. Safe for concurrent use.
-func (c *Client) ListStages(ctx context.Context) ([]Stage, error) {
-	var s []Stage
-	if err := c.get(ctx, "api/2.0/crm/opportunity/stage", &s); err != nil {
+// getList reads the list at path.
+func getList[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	var out []T
+	if err := c.get(ctx, path, &out); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return out, nil
+}
+
+// ListStages returns the portal's opportunity stages. Safe for concurrent use.
+func (c *Client) ListStages(ctx context.Context) ([]Stage, error) {
+	return getList[Stage](ctx, c, "api/2.0/crm/opportunity/stage")
 }
 
 // Currency is one of the portal's currencies (GET api/2.0/crm/settings/currency).
@@ -42,11 +47,7 @@ type Currency struct {
 
 // ListCurrencies returns the currencies the portal accepts. Safe for concurrent use.
 func (c *Client) ListCurrencies(ctx context.Context) ([]Currency, error) {
-	var cur []Currency
-	if err := c.get(ctx, "api/2.0/crm/settings/currency", &cur); err != nil {
-		return nil, err
-	}
-	return cur, nil
+	return getList[Currency](ctx, c, "api/2.0/crm/settings/currency")
 }
 
 // User is a portal user (GET api/2.0/people).
@@ -83,11 +84,7 @@ type CustomFieldDef struct {
 // ListCustomFields returns the definitions of the opportunity custom fields. Safe for
 // concurrent use.
 func (c *Client) ListCustomFields(ctx context.Context) ([]CustomFieldDef, error) {
-	var defs []CustomFieldDef
-	if err := c.get(ctx, "api/2.0/crm/opportunity/customfield/definitions", &defs); err != nil {
-		return nil, err
-	}
-	return defs, nil
+	return getList[CustomFieldDef](ctx, c, "api/2.0/crm/opportunity/customfield/definitions")
 }
 
 // Contact is a CRM contact, a person or a company, as the look-ups need it.
@@ -134,11 +131,7 @@ func (c *Client) FindContacts(ctx context.Context, text string) ([]Contact, erro
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Contact, len(wire))
-	for i, w := range wire {
-		out[i] = w.contact()
-	}
-	return out, nil
+	return contacts(wire), nil
 }
 
 // ContactsByEmail returns the contacts whose e-mail contains address
@@ -154,11 +147,15 @@ func (c *Client) ContactsByEmail(ctx context.Context, address string) ([]Contact
 	if err := c.decode(res.body, &wire); err != nil {
 		return nil, err
 	}
+	return contacts(wire), nil
+}
+
+func contacts(wire []contactWire) []Contact {
 	out := make([]Contact, len(wire))
 	for i, w := range wire {
 		out[i] = w.contact()
 	}
-	return out, nil
+	return out
 }
 
 // GetContact reads one contact (GET api/2.0/crm/contact/{id}). A missing contact is an

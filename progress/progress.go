@@ -7,12 +7,15 @@ package progress
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // Option adjusts a Bar.
@@ -51,7 +54,8 @@ type Bar struct {
 	order    []string
 	interval time.Duration
 	start    time.Time
-	draw     bool // a bar on the terminal; else log lines, or nothing
+	draw     bool                     // a bar on the terminal; else log lines, or nothing
+	gauge    *progressbar.ProgressBar // draws the gauge and percentage when total is known
 
 	mu     sync.Mutex
 	done   int64
@@ -78,6 +82,14 @@ func New(t *Terminal, mode string, total int64, logger *slog.Logger, opts ...Opt
 		o(b)
 	}
 	b.counts = make([]int64, len(b.order), len(b.order)+4)
+	if total > 0 {
+		// progressbar renders the gauge into its own state (String), never to the screen:
+		// the Terminal owns the line, so that a log line can clear it and draw it again.
+		b.gauge = progressbar.NewOptions64(total, progressbar.OptionSetWriter(io.Discard),
+			progressbar.OptionSetWidth(gaugeWidth), progressbar.OptionThrottle(0),
+			progressbar.OptionSetElapsedTime(false), progressbar.OptionSetPredictTime(false),
+			progressbar.OptionSetTheme(progressbar.Theme{Saucer: "=", SaucerHead: ">", SaucerPadding: " ", BarStart: "[", BarEnd: "]"}))
+	}
 	switch {
 	case mode == "never":
 		return b
@@ -138,9 +150,12 @@ func (b *Bar) loop() {
 	}
 }
 
+// gaugeWidth is the gauge's width in characters.
+const gaugeWidth = 20
+
 // line is the bar, e.g.
 //
-//	[=========>          ]  45% 135/300 rows: 120 created, 3 invalid, 2 failed · 24 rows/s · about 7 s left
+//	45% [========>           ] 135/300 rows: 120 created, 3 invalid, 2 failed · 24 rows/s · about 7 s left
 func (b *Bar) line(now time.Time) string {
 	b.mu.Lock()
 	done := b.done
@@ -153,17 +168,10 @@ func (b *Bar) line(now time.Time) string {
 	b.mu.Unlock()
 
 	var s strings.Builder
-	if b.total > 0 {
-		frac := min(float64(done)/float64(b.total), 1)
-		const width = 20
-		full := int(frac * width)
-		s.WriteByte('[')
-		s.WriteString(strings.Repeat("=", full))
-		if full < width {
-			s.WriteByte('>')
-			s.WriteString(strings.Repeat(" ", width-full-1))
-		}
-		fmt.Fprintf(&s, "] %3d%% %d/%d rows", int(frac*100), done, b.total)
+	if b.gauge != nil {
+		_ = b.gauge.Set64(min(done, b.total)) // renders to io.Discard: no error to have
+		s.WriteString(strings.TrimSpace(b.gauge.String()))
+		fmt.Fprintf(&s, " %d/%d rows", done, b.total)
 	} else {
 		fmt.Fprintf(&s, "%d rows", done)
 	}

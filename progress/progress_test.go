@@ -119,8 +119,8 @@ func TestBarOnTerminal(t *testing.T) {
 	add(b, "unchanged", 4)
 	b.Finish()
 	got := out.String()
-	for _, want := range []string{"\r\x1b[K", " 60% 6/10 rows: 2 created, 3 updated, 1 invalid",
-		"[====================] 100% 10/10 rows: 2 created, 3 updated, 4 unchanged, 1 invalid"} {
+	for _, want := range []string{"\r\x1b[K", "60% [===========>        ] 6/10 rows: 2 created, 3 updated, 1 invalid",
+		"100% [====================] 10/10 rows: 2 created, 3 updated, 4 unchanged, 1 invalid"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("bar output lacks %q:\n%q", want, got)
 		}
@@ -138,7 +138,7 @@ func TestStoppedShort(t *testing.T) {
 	b.Finish()
 	b.Finish() // a second call does nothing
 	got := out.String()
-	if strings.Contains(got, "100%") || !strings.Contains(got, " 40% 40/100") || !strings.HasSuffix(got, "\n") {
+	if strings.Contains(got, "100%") || !strings.Contains(got, "40% [=======>            ] 40/100 rows") || !strings.HasSuffix(got, "\n") {
 		t.Errorf("want the bar at 40%% and a final newline:\n%q", got)
 	}
 }
@@ -160,7 +160,7 @@ func TestAlwaysWithoutTerminal(t *testing.T) {
 	b := New(NewTerminal(&out, false, false, nil), "always", 5, nil)
 	add(b, "created", 5)
 	b.Finish()
-	if got, want := out.String(), "[====================] 100% 5/5 rows: 5 created\n"; got != want {
+	if got, want := out.String(), "100% [====================] 5/5 rows: 5 created\n"; got != want {
 		t.Errorf("got %q, want only the final line %q", got, want)
 	}
 }

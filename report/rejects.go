@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -298,9 +297,6 @@ func (r *Rejects) buildXLSX() (err error) {
 	if err := r.sw.Error(); err != nil {
 		return err
 	}
-	if _, err := r.spool.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
 	book := excelize.NewFile()
 	defer func() { err = errors.Join(err, book.Close()) }()
 	if r.date1904 {
@@ -326,30 +322,15 @@ func (r *Rejects) buildXLSX() (err error) {
 	if err != nil {
 		return err
 	}
-	if err := book.SetSheetName(book.GetSheetName(0), r.sheet); err != nil {
-		return err
-	}
-	if err := setPrint(book, r.sheet, "landscape", len(r.above)+1); err != nil {
-		return err
-	}
-	sw, err := book.NewStreamWriter(r.sheet)
-	if err != nil {
-		return err
-	}
 	n := len(r.header)
 	widths := make([]int, n)
 	for i, w := range r.widths {
 		widths[i] = min(w, maxRejectsWidth) + 2
 	}
 	widths[n-1] = min(r.widths[n-1], maxErrorWidth) + 2
-	if err := setColWidths(sw, widths); err != nil {
-		return err
-	}
 	headRow := len(r.above) + 1
-	if err := sw.SetPanes(&excelize.Panes{
-		Freeze: true, YSplit: headRow, TopLeftCell: cellName(1, headRow+1), ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: cellName(1, headRow+1), ActiveCell: cellName(1, headRow+1), Pane: "bottomLeft"}},
-	}); err != nil {
+	sw, err := newRowsSheet(book, r.sheet, headRow, widths)
+	if err != nil {
 		return err
 	}
 	for i, row := range r.above {
@@ -364,26 +345,12 @@ func (r *Rejects) buildXLSX() (err error) {
 			return err
 		}
 	}
-	head := make([]any, n)
-	for i, h := range r.header {
-		head[i] = excelize.Cell{StyleID: st.header, Value: h}
-	}
-	if err := sw.SetRow(cellName(1, headRow), head); err != nil {
+	if err := sw.SetRow(cellName(1, headRow), styled(st.header, r.header)); err != nil {
 		return err
 	}
-	rd := csv.NewReader(r.spool)
-	rd.FieldsPerRecord = n
-	rd.ReuseRecord = true
 	vals := make([]any, n)
 	row := headRow
-	for {
-		rec, err := rd.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("reading back the rows: %w", err)
-		}
+	err = readSpool(r.spool, n, func(rec []string) error {
 		row++
 		lines := 1
 		for i, c := range rec {
@@ -406,13 +373,10 @@ func (r *Rejects) buildXLSX() (err error) {
 				vals[i] = excelize.Cell{StyleID: style, Value: v}
 			}
 		}
-		opts := excelize.RowOpts{}
-		if lines > 1 {
-			opts.Height = min(float64(lines)*lineHeight, excelize.MaxRowHeight)
-		}
-		if err := sw.SetRow(cellName(1, row), vals, opts); err != nil {
-			return err
-		}
+		return sw.SetRow(cellName(1, row), vals, rowOpts(lines))
+	})
+	if err != nil {
+		return err
 	}
 	if err := book.AutoFilter(r.sheet, cellName(1, headRow)+":"+cellName(n, row), nil); err != nil {
 		return err

@@ -160,8 +160,8 @@ func TestRejectsXLSX(t *testing.T) {
 	if got := f.GetSheetList(); !cmp.Equal(got, []string{"Deals"}) {
 		t.Errorf("sheets %v, want [Deals]", got)
 	}
-	// Read back raw, as the source reader reads it: every value as it was written, dates
-	// as their serials (2024-03-15 is 45366).
+	// Read back raw: every value as it was stored, dates as their serials (2024-03-15 is
+	// 45366). The source reader reads the values as shown, as a person sees them below.
 	got, err := f.GetRows("Deals", excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)

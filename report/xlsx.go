@@ -127,22 +127,9 @@ const filterButton = 3
 
 // build writes the workbook from the spool.
 func (x *xlsxReport) build(s Summary) (err error) {
-	if _, err := x.spool.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
 	book := excelize.NewFile()
 	defer func() { err = errors.Join(err, book.Close()) }()
 	st, err := newStyles(book)
-	if err != nil {
-		return err
-	}
-	if err := book.SetSheetName(book.GetSheetName(0), rowsSheet); err != nil {
-		return err
-	}
-	if err := setPrint(book, rowsSheet, "landscape", 1); err != nil {
-		return err
-	}
-	sw, err := book.NewStreamWriter(rowsSheet)
 	if err != nil {
 		return err
 	}
@@ -150,43 +137,24 @@ func (x *xlsxReport) build(s Summary) (err error) {
 	for i, w := range x.widths {
 		widths[i] = min(max(w, textWidth(csvHeader[i])+filterButton), rowsMaxWidths[i]) + 2
 	}
-	if err := setColWidths(sw, widths[:]); err != nil {
+	sw, err := newRowsSheet(book, rowsSheet, 1, widths[:])
+	if err != nil {
 		return err
 	}
-	if err := freezeHeader(sw); err != nil {
+	if err := sw.SetRow("A1", styled(st.header, csvHeader[:]), excelize.RowOpts{StyleID: st.header}); err != nil {
 		return err
 	}
-	head := make([]any, len(csvHeader))
-	for i, h := range csvHeader {
-		head[i] = excelize.Cell{StyleID: st.header, Value: h}
-	}
-	if err := sw.SetRow("A1", head, excelize.RowOpts{StyleID: st.header}); err != nil {
-		return err
-	}
-	rd := csv.NewReader(x.spool)
-	rd.FieldsPerRecord = len(csvHeader)
-	rd.ReuseRecord = true
 	cells := make([]any, len(csvHeader))
-	for row := 2; ; row++ {
-		rec, err := rd.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("reading back the rows: %w", err)
-		}
+	row := 1
+	err = readSpool(x.spool, len(csvHeader), func(rec []string) error {
+		row++
 		lines := 1
 		for i, v := range rec {
 			if wrapped[i] || strings.Contains(v, "\n") {
 				lines = max(lines, wrappedLines(v, textRoom(widths[i])))
 			}
 		}
-		opts := excelize.RowOpts{}
-		if lines > 1 {
-			// Spreadsheets do not grow a row for its wrapped text on opening a file:
-			// the row says how high it is.
-			opts.Height = min(float64(lines)*lineHeight, excelize.MaxRowHeight)
-		}
+		opts := rowOpts(lines)
 		kind := rowPlain
 		switch rec[2] {
 		case "failed":
@@ -202,9 +170,10 @@ func (x *xlsxReport) build(s Summary) (err error) {
 			cells[i] = excelize.Cell{StyleID: style, Value: reportCell(i, v)}
 		}
 		opts.StyleID = st.rows[kind][0]
-		if err := sw.SetRow(cellName(1, row), cells, opts); err != nil {
-			return err
-		}
+		return sw.SetRow(cellName(1, row), cells, opts)
+	})
+	if err != nil {
+		return err
 	}
 	// The stream writer emits the worksheet's autoFilter at Flush, so setting it now,
 	// when the last row is known, lands it in the rows sheet.
@@ -224,6 +193,74 @@ func (x *xlsxReport) build(s Summary) (err error) {
 		return err
 	}
 	return replaceFile(x.path, func(f *os.File) error { return book.Write(f) })
+}
+
+// newRowsSheet makes the book's first sheet the sheet name of rows under a header at row
+// headerRow (1-based), printed landscape, its columns as wide as widths, and the header
+// and all above it kept in view while the rows scroll.
+func newRowsSheet(book *excelize.File, name string, headerRow int, widths []int) (*excelize.StreamWriter, error) {
+	if err := book.SetSheetName(book.GetSheetName(0), name); err != nil {
+		return nil, err
+	}
+	if err := setPrint(book, name, "landscape", headerRow); err != nil {
+		return nil, err
+	}
+	sw, err := book.NewStreamWriter(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := setColWidths(sw, widths); err != nil {
+		return nil, err
+	}
+	first := cellName(1, headerRow+1)
+	if err := sw.SetPanes(&excelize.Panes{
+		Freeze: true, YSplit: headerRow, TopLeftCell: first, ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: first, ActiveCell: first, Pane: "bottomLeft"}},
+	}); err != nil {
+		return nil, err
+	}
+	return sw, nil
+}
+
+// styled is texts as cells of the style.
+func styled(style int, texts []string) []any {
+	cells := make([]any, len(texts))
+	for i, t := range texts {
+		cells[i] = excelize.Cell{StyleID: style, Value: t}
+	}
+	return cells
+}
+
+// readSpool reads a spool of CSV records of n fields from its start, each into each
+// (the record is valid until each returns).
+func readSpool(spool *os.File, n int, each func(rec []string) error) error {
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	rd := csv.NewReader(spool)
+	rd.FieldsPerRecord = n
+	rd.ReuseRecord = true
+	for {
+		rec, err := rd.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading back the rows: %w", err)
+		}
+		if err := each(rec); err != nil {
+			return err
+		}
+	}
+}
+
+// rowOpts sets the height of a row of the given lines of text: spreadsheets do not grow
+// a row for its wrapped text on opening a file, the row says how high it is.
+func rowOpts(lines int) excelize.RowOpts {
+	if lines > 1 {
+		return excelize.RowOpts{Height: min(float64(lines)*lineHeight, excelize.MaxRowHeight)}
+	}
+	return excelize.RowOpts{}
 }
 
 // textRoom is how many characters of text a column of the given width shows on a line:
@@ -414,14 +451,6 @@ func setPrint(book *excelize.File, sheet, orientation string, headerRow int) err
 }
 
 func boolPtr(b bool) *bool { return &b }
-
-// freezeHeader keeps row 1 in view while the rows scroll.
-func freezeHeader(sw *excelize.StreamWriter) error {
-	return sw.SetPanes(&excelize.Panes{
-		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
-	})
-}
 
 // quoteSheet quotes a sheet name for a reference when it needs it.
 func quoteSheet(name string) string {

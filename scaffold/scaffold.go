@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/source"
 )
 
 // Input is what the caller read of the file.
@@ -56,8 +57,8 @@ type User struct {
 }
 
 // GuessEncoding names the encoding of a CSV file's first bytes: "" for UTF-8 (with or
-// without BOM) and UTF-16 with a BOM, which the reader finds itself; else windows-1252,
-// the usual legacy encoding of spreadsheet exports (a superset of iso-8859-1).
+// without BOM) and UTF-16 with a BOM, which the reader finds itself; else the likeliest
+// of source.GuessEncodings, the legacy code page the text reads best in.
 func GuessEncoding(head []byte) string {
 	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
 		return ""
@@ -69,7 +70,7 @@ func GuessEncoding(head []byte) string {
 	if utf8.Valid(head) {
 		return ""
 	}
-	return "windows-1252"
+	return source.GuessEncodings(head)[0]
 }
 
 // column is what the sample says of one column.

@@ -198,41 +198,46 @@ func eofInside(err error) error {
 // item reads an <si> after its start tag into sc.text.
 func (sc *sstScanner) item() error {
 	sc.text, sc.chars = sc.text[:0], 0
-	for {
-		sc.space()
-		tag, err := sc.tag()
-		if err != nil {
-			return err
-		}
-		switch string(tag) {
-		case "</si>":
+	return sc.texts("</si>", func(tag []byte) error {
+		switch {
+		case string(tag) == "<r>":
+			return sc.run()
+		case bytes.HasPrefix(tag, []byte("<rPh ")) && tag[len(tag)-2] != '/':
+			return sc.phonetic()
+		case bytes.HasPrefix(tag, []byte("<phoneticPr ")) && tag[len(tag)-2] == '/':
 			return nil
-		case "<t>", `<t xml:space="preserve">`:
-			if err := sc.textOf(true); err != nil {
-				return err
-			}
-		case "<t/>":
-		case "<r>":
-			if err := sc.run(); err != nil {
-				return err
-			}
 		default:
-			switch {
-			case bytes.HasPrefix(tag, []byte("<rPh ")) && tag[len(tag)-2] != '/':
-				if err := sc.phonetic(); err != nil {
-					return err
-				}
-			case bytes.HasPrefix(tag, []byte("<phoneticPr ")) && tag[len(tag)-2] == '/':
-			default:
-				return errFallback
-			}
+			return errFallback
 		}
-	}
+	})
 }
 
 // run reads a rich text run <r> after its start tag: an optional <rPr> of empty elements,
 // then its <t>.
 func (sc *sstScanner) run() error {
+	return sc.texts("</r>", func(tag []byte) error {
+		if string(tag) != "<rPr>" {
+			return errFallback
+		}
+		for {
+			sc.space()
+			tag, err := sc.tag()
+			if err != nil {
+				return err
+			}
+			if string(tag) == "</rPr>" {
+				return nil
+			}
+			if tag[len(tag)-2] != '/' || tag[1] == '/' {
+				return errFallback
+			}
+		}
+	})
+}
+
+// texts reads the children of an element up to its end tag: each <t> into sc.text, any
+// other child by other (its start tag valid until the next read).
+func (sc *sstScanner) texts(end string, other func(tag []byte) error) error {
 	for {
 		sc.space()
 		tag, err := sc.tag()
@@ -240,29 +245,16 @@ func (sc *sstScanner) run() error {
 			return err
 		}
 		switch string(tag) {
-		case "</r>":
+		case end:
 			return nil
 		case "<t>", `<t xml:space="preserve">`:
-			if err := sc.textOf(true); err != nil {
-				return err
-			}
+			err = sc.textOf(true)
 		case "<t/>":
-		case "<rPr>":
-			for {
-				sc.space()
-				tag, err := sc.tag()
-				if err != nil {
-					return err
-				}
-				if string(tag) == "</rPr>" {
-					break
-				}
-				if tag[len(tag)-2] != '/' || tag[1] == '/' {
-					return errFallback
-				}
-			}
 		default:
-			return errFallback
+			err = other(tag)
+		}
+		if err != nil {
+			return err
 		}
 	}
 }
