@@ -154,6 +154,10 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		}
 		defer db.Close()
 		cfg.Poster, cfg.Ledger, cfg.Concurrency = link.poster, ledger, link.workers
+		cfg.Extras, cfg.Tags = link.poster.client, o.run.tags
+		if m.Created != nil {
+			link.poster.backdated = ownedBy(soft, ledger)
+		}
 	} else if o.run.mode.value == importer.ModeSync {
 		db, ledger, err := previewLedger(o, link)
 		if err != nil {
@@ -175,7 +179,13 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	// and not reported is known to the state alone.
 	soft, s.stop = context.WithCancelCause(soft)
 	defer s.stop(nil)
-	cfg.OnResult = s.addImport(plan, o.conn.url)
+	// The deals' pages hang off the portal's address as the client spells it: a pasted
+	// /api/2.0 dropped, a path such as /office kept.
+	pages := o.conn.url
+	if link.poster != nil {
+		pages = link.poster.client.BaseURL()
+	}
+	cfg.OnResult = s.addImport(plan, pages)
 	if err := settle(soft, cfg, log); err != nil {
 		s.close(report.Summary{})
 		return err

@@ -99,14 +99,14 @@ func (f *stateFlags) path() string {
 	return strings.TrimSuffix(f.mapping, filepath.Ext(f.mapping)) + ".state.db"
 }
 
-// runFlags say which rows an import takes and what it does with them. The sync's
-// --tag belongs here, with its feature.
+// runFlags say which rows an import takes and what it does with them.
 type runFlags struct {
 	mode            enumValue
 	onConflict      enumValue
 	limit           int
 	maxErrors       int
 	recreateMissing bool
+	tags            tagList
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, dry bool) {
@@ -125,6 +125,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, dry bool) {
 			return
 		}
 		fs.IntVar(&f.maxErrors, "max-errors", 0, "stop the run after `N` failed rows, not counting invalid ones (default no limit)")
+		fs.Var(&f.tags, "tag", "also tag every opportunity this run creates or updates with `NAME` (repeatable), to find the run in the portal's web UI")
 	})
 }
 

@@ -24,6 +24,9 @@ type poster struct {
 	// keyField is the custom field that holds each row's key (key_field); 0 = none. With
 	// it, a lost create is found by its key, whatever a portal user changed since.
 	keyField int64
+	// backdated names the deals whose creation date a run may have set into the past
+	// (created:): a lost create's search goes on past them. nil = none.
+	backdated func(id int64) bool
 }
 
 func (p *poster) Create(ctx context.Context, rec mapping.Record) (importer.Posted, error) {
@@ -56,11 +59,11 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (impo
 func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, int, error) {
 	key := record.Value(rec, record.CustomField(p.keyField))
 	byKey := p.keyField != 0 && key != ""
-	f := onlyoffice.Filter{ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID}
+	f := onlyoffice.Filter{ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID, Backdated: p.backdated}
 	if byKey {
 		// No filter: a portal user may have changed the responsible, the stage or the
 		// contact before the settle.
-		f = onlyoffice.Filter{}
+		f = onlyoffice.Filter{Backdated: p.backdated}
 	}
 	found, attempts, err := p.client.RecentOpportunities(ctx, f, since)
 	if err != nil {

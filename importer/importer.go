@@ -17,6 +17,8 @@ import (
 	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/pool"
 	"github.com/oppimport/oppimport/source"
+	"github.com/oppimport/oppimport/state"
+	"github.com/oppimport/oppimport/tagging"
 )
 
 // Statuses of a row, as the report spells them.
@@ -111,6 +113,11 @@ type Config struct {
 	// RecreateMissing, in ModeSync, creates again a row whose opportunity the portal no
 	// longer shows (deleted, or hidden from this user); without it the row fails, saying so.
 	RecreateMissing bool
+	// Extras, when set, takes the steps after a create or an update: the creation date
+	// (created:) and the tags (tags:, Tags); nil: none are taken.
+	Extras Extras
+	// Tags are added to every opportunity the run creates or updates (--tag).
+	Tags []string
 
 	current map[int64]Current // ModeSync: the portal's records, read before the first row
 	fields  []string          // the fields the plan maps
@@ -164,6 +171,12 @@ type item struct {
 	// them since the row's last sync.
 	newlyMapped []string
 	fatal       error
+	// The tags to add to opportunity tagID once it was written (see tags.go), and what the
+	// state database was told of them.
+	tagID    int64
+	addTags  []string
+	tagged   *state.TagChange
+	tagLater bool // tagged is recorded by the run's tagLog, not by the worker
 }
 
 // Run reads every row, maps and validates it, posts the valid ones with Concurrency workers
@@ -224,8 +237,47 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		}
 		return nil
 	}
+	// Rows whose deals get tags wait for them in the tagging stage, and leave it in input
+	// order to be delivered. Its requests are not cut short by a first Ctrl-C, as the
+	// workers' are not: the deals exist, their tags should follow.
+	tagCtx := context.WithoutCancel(ctx)
+	if cfg.Abort != nil {
+		var cancel context.CancelFunc
+		tagCtx, cancel = context.WithCancel(tagCtx)
+		defer cancel()
+		defer context.AfterFunc(cfg.Abort, cancel)()
+	}
+	var stageErr error // what a delivery from the stage stopped the run with
+	log := tagLog{l: cfg.Ledger}
+	tags := tagging.NewStage(tagCtx, cfg.Extras, tagging.Options{}, func(it item, o tagging.Outcome) {
+		tagged(tagCtx, &cfg, &it, o)
+		err := it.fatal
+		if lerr := log.add(tagCtx, &it); err == nil {
+			err = lerr
+		}
+		if derr := deliver(it); err == nil {
+			err = derr
+		}
+		if stageErr == nil {
+			stageErr = err
+		}
+	})
+	put := func(it item) error {
+		tags.Put(it, it.tagID, it.addTags)
+		err := stageErr
+		stageErr = nil
+		return err
+	}
 	feed := func(ctx context.Context, emit func(item, bool) bool) error { return read(ctx, cfg, emit, seen) }
-	stopped, readErr := pool.Run(ctx, pool.Options{Workers: workers, Abort: cfg.Abort}, feed, work, deliver)
+	stopped, readErr := pool.Run(ctx, pool.Options{Workers: workers, Abort: cfg.Abort}, feed, work, put)
+	tags.Close()
+	if err := log.flush(tagCtx); stageErr == nil {
+		stageErr = err
+	}
+	if stopped == nil {
+		stopped = stageErr
+	}
+	st.Requests += tags.Requests()
 	// Keys absent from the input mean something only when the whole input was read.
 	if readErr == nil && stopped == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && cfg.Limit <= 0 {
 		readErr = absent(ctx, cfg.Ledger, seen, &st)

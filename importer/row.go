@@ -162,6 +162,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 				it.res.Error = note.Error()
 			}
 			answer(ctx, l, it, state.Answer{OpportunityID: posted.ID, Outcome: Created, Hash: it.hash})
+			afterCreate(ctx, cfg, it, posted.ID)
 			return
 		}
 		if !posted.InDoubt || l == nil {
@@ -178,6 +179,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 			it.res.Status, it.res.OpportunityID = Created, ids[0]
 			it.res.Error = fmt.Sprintf("the answer was lost; found on the portal as opportunity %d", ids[0])
 			answer(ctx, l, it, state.Answer{OpportunityID: ids[0], Outcome: Created, Hash: it.hash})
+			afterCreate(ctx, cfg, it, ids[0])
 			return
 		case ferr == nil && len(ids) == 0:
 			// Provably never created: send it again, a few times at most.
@@ -302,13 +304,25 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 	it.res.OpportunityID, it.res.Error = id, record.Note(m.Notes)
 	if len(m.Changed) == 0 {
 		// The portal holds what the export says already: the export's record becomes the base.
+		// Its tags may change still: then the deal is updated, by its tags alone.
 		it.res.Status = Unchanged
-		answer(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Unchanged, Hash: it.hash, Sent: body})
+		if note := tagPreview(ctx, cfg, it); note != "" {
+			it.res.Status, it.res.Error = WouldUpdate, joinNotes(note, it.res.Error)
+			return
+		}
+		outcome := Unchanged
+		if afterUpdate(ctx, cfg, it, id) {
+			outcome = Updated
+			if it.res.Status == Unchanged {
+				it.res.Status = Updated
+			}
+		}
+		answer(ctx, l, it, state.Answer{OpportunityID: id, Outcome: outcome, Hash: it.hash, Sent: body})
 		return
 	}
 	if l.DryRun {
 		it.res.Status = WouldUpdate
-		it.res.Error = joinNotes(record.Changes(cur.Record, m.Body, m.Changed), it.res.Error)
+		it.res.Error = joinNotes(record.Changes(cur.Record, m.Body, m.Changed), tagPreview(ctx, cfg, it), it.res.Error)
 		return
 	}
 	if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: body, Before: cur.Raw}); err != nil {
@@ -325,6 +339,7 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 	case err == nil:
 		it.res.Status = Updated
 		answer(ctx, l, it, state.Answer{OpportunityID: id, Outcome: Updated, Hash: it.hash})
+		afterUpdate(ctx, cfg, it, id)
 	case posted.HTTPStatus == 404:
 		// Deleted since the snapshot.
 		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, unsent); err != nil {
@@ -464,6 +479,9 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 			return adopted, forgotten, doubtful, ctx.Err()
 		case ferr == nil && len(ids) == 1:
 			err = l.DB.Answer(ctx, row.IntentRun, l.Portal, row.Key, state.Answer{OpportunityID: ids[0], Outcome: Created, Hash: row.IntentHash})
+			if x, ok := f.(Extras); ok && err == nil {
+				err = adoptExtras(ctx, l, x, row.IntentRun, row.Key, rec, ids[0])
+			}
 			adopted++
 		case ferr == nil && len(ids) == 0:
 			err = l.DB.Forget(ctx, l.Portal, row.Key)

@@ -32,7 +32,7 @@ func (l *loader) errf(line int, format string, a ...any) {
 }
 
 var (
-	topKeys    = []string{"version", "input", "key", "key_field", "timezone", "locale", "fields", "custom_fields"}
+	topKeys    = []string{"version", "input", "key", "key_field", "timezone", "locale", "fields", "custom_fields", "tags", "created"}
 	inputKeys  = []string{"sheet", "header_row", "delimiter", "encoding"}
 	ruleKeys   = []string{"column", "value", "template", "default", "map", "format", "decimal", "split", "lookup", "percent"}
 	customKeys = []string{"id", "label", "column", "value", "template", "default", "map", "format", "decimal", "split"}
@@ -169,6 +169,7 @@ func (l *loader) load(data []byte) *Mapping {
 	if v := top["custom_fields"]; v != nil {
 		l.customFields(v, m)
 	}
+	l.extras(top, m, m.Timezone)
 	return m
 }
 
@@ -449,9 +450,9 @@ func (l *loader) rule(n *yaml.Node, fid fieldID, where string, tz *time.Location
 	info := fieldInfo{kind: kCustom}
 	allowed := customKeys
 	if fid != fCustom {
-		info = fields[fid]
+		info = fieldOf(fid)
 		r.Field = info.name
-		allowed = ruleKeys
+		allowed = keysOf(fid)
 	}
 	if n.Kind != yaml.MappingNode {
 		l.errf(n.Line, "%s: want a rule such as { column: \"Deal Name\" }, not %s", where, describe(n))

@@ -139,7 +139,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown key in a rule", base + "  bidValue: { colum: A }\n",
 			[]string{`m.yaml:7: unknown key "colum" in bidValue (did you mean "column"?); allowed: column, value, template, default, map, format, decimal, split, lookup, percent`}},
 		{"unknown top-level key", base + "timezon: UTC\n",
-			[]string{`m.yaml:7: unknown key "timezon" (did you mean "timezone"?); allowed: version, input, key, key_field, timezone, locale, fields, custom_fields`}},
+			[]string{`m.yaml:7: unknown key "timezon" (did you mean "timezone"?); allowed: version, input, key, key_field, timezone, locale, fields, custom_fields, tags, created`}},
 		{"unknown input key", base + "input:\n  sheet: Deals\n  headerrow: 2\n",
 			[]string{`m.yaml:9: unknown key "headerrow" in input (did you mean "header_row"?); allowed: sheet, header_row, delimiter, encoding`}},
 		{"header_row not a number", base + "input: { header_row: abc }\n",

@@ -34,6 +34,9 @@ type Mapping struct {
 	// Fields are the API fields' rules in file order; CustomFields the custom fields' rules.
 	Fields       []Rule
 	CustomFields []Rule
+	// Tags is the rule of the deal's tags (tags:), Created the one of its legacy creation
+	// date (created:); nil when the mapping has none.
+	Tags, Created *Rule
 
 	keyLines     []int // line of each Key entry
 	keyFieldLine int

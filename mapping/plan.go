@@ -54,6 +54,12 @@ type Record struct {
 	AccessList         []string // GUIDs
 	IsNotify           *bool
 	CustomFields       []CustomValue
+	// Tags are the deal's tags (tags:), each once ignoring case; Created its legacy creation
+	// date (created:), "" or as ActualCloseDate. Neither is part of the create's body: both
+	// are set after it. Left out of the JSON when empty, so that the content hash of a
+	// mapping without them is what it always was.
+	Tags    []string `json:",omitempty"`
+	Created string   `json:",omitempty"`
 }
 
 // CustomValue is one custom field's value; empty values are never included.
@@ -149,7 +155,7 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 	for i, k := range m.Key {
 		p.keyCols = append(p.keyCols, find(k, m.keyLines[i], "key: "))
 	}
-	rules := append(append([]Rule(nil), m.Fields...), m.CustomFields...)
+	rules := append(append(append([]Rule(nil), m.Fields...), m.CustomFields...), m.extraRules()...)
 	for i := range rules {
 		r := &rules[i]
 		what := r.Field + ": "
@@ -158,7 +164,7 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 		}
 		s := step{field: r.Field, fid: r.fid, id: r.ID, col: -1, conv: r.conv}
 		if r.fid != fCustom {
-			s.required = fields[r.fid].required
+			s.required = fieldOf(r.fid).required
 		}
 		s.conv.serial, s.conv.date1904 = opts.SerialDates, opts.Date1904
 		source := "value: " + strconv.Quote(derefOr(r.Value, ""))
@@ -439,6 +445,19 @@ func (p *Plan) Apply(cells []string) (Record, []FieldError) {
 		case fIsNotify:
 			box.isNotify = v.b
 			rec.IsNotify = &box.isNotify
+		case fTags:
+			bad := false
+			for _, t := range v.strs {
+				if reason := tagReason(t); reason != "" {
+					errs, bad = append(errs, s.fail(s.source(cells), reason)), true
+					break
+				}
+			}
+			if !bad {
+				rec.Tags = tags(v.strs)
+			}
+		case fCreated:
+			rec.Created = v.s
 		case fCustom:
 			if rec.CustomFields == nil {
 				rec.CustomFields = make([]CustomValue, 0, p.custom)

@@ -77,6 +77,10 @@ type Filter struct {
 	ResponsibleID string
 	StageID       int64
 	ContactID     int64
+	// Backdated, when set, names the deals whose creation date may have been set into the
+	// past (PUT crm/opportunity/{id}/creationdate): listed among the newest by id, they do
+	// not end the search as an old deal does.
+	Backdated func(id int64) bool
 }
 
 // RecentOpportunities lists the opportunities that match f and were created at or after
@@ -103,6 +107,8 @@ func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.T
 		switch {
 		case o.Created.IsZero():
 			return false, fmt.Errorf("opportunity %d: the portal did not say when it was created", o.ID)
+		case o.Created.Before(since) && f.Backdated != nil && f.Backdated(o.ID):
+			return true, nil
 		case o.Created.Before(since):
 			return false, nil
 		case !seen[o.ID]:

@@ -233,6 +233,9 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 	case rr.Outcome == state.Pending:
 		return leave("run %d sent it and never saw the answer: in doubt (see oppimport status)", cfg.Of)
 	default:
+		if r, ok := untagOnly(ctx, cfg, rr, res); ok {
+			return r
+		}
 		return skip("nothing to undo: run %d left it %s", cfg.Of, orNothing(rr.Outcome))
 	}
 
@@ -311,7 +314,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 			return skip("restored already")
 		}
 		// An undo that died after its PUT: the portal holds the old record again.
-		return answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, "")
+		return untag(ctx, cfg, answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, ""))
 	case hist.laterUndone[rr.Key] != 0 && residue(changed, left):
 		// Custom fields a later run of this tool set and its undo could not clear: the
 		// tool's own doing, not a person's.
@@ -359,7 +362,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 		note = join(note, fmt.Sprintf("private: the portal adds the user who writes it (%s) to the access list, which it was not on before run %d", now.CreatedBy, cfg.Of))
 	}
 	if cfg.DryRun {
-		res.Status, res.Error = WouldRestore, note
+		res.Status, res.Error = WouldRestore, join(note, wouldUntag(ctx, cfg, rr.Key))
 		return res
 	}
 	body, _ := json.Marshal(beforeRec) // plain data: never fails
@@ -374,7 +377,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 	if err != nil {
 		return unanswered(ctx, cfg, res, err)
 	}
-	return answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, note)
+	return untag(ctx, cfg, answered(ctx, cfg, res, state.Answer{OpportunityID: rr.OpportunityID, Outcome: Restored, Hash: rr.PrevHash}, Restored, note))
 }
 
 // creator is a Portal that can create, as main's can: what takes back a delete (a dedupe's).
