@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -54,59 +52,31 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (impo
 	return p.posted(out, err)
 }
 
-// Find lists the opportunities with rec's responsible, stage and contact created since
-// then, and keeps those that hold every field rec sent.
-func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error) {
-	if key := keyOf(rec, p.keyField); key != "" {
-		// By its key among the newest: no filter, since a portal user may have changed the
-		// responsible, the stage or the contact before the settle.
-		found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{Backdated: p.backdated}, since)
-		if err != nil {
-			return nil, err
-		}
-		var ids []int64
-		for _, o := range found {
-			if keyOf(mapping.Record{CustomFields: customValues(o.CustomFields)}, p.keyField) == key {
-				ids = append(ids, o.ID)
-			}
-		}
-		return ids, nil
+// Find lists the opportunities created since then that may be the one a create of rec
+// made: by rec's key with a key_field (whatever a portal user changed since), else those
+// with rec's responsible, stage and contact that hold every field rec sent. It returns the
+// requests made too.
+func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, int, error) {
+	key := record.Value(rec, record.CustomField(p.keyField))
+	byKey := p.keyField != 0 && key != ""
+	f := onlyoffice.Filter{ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID}
+	if byKey {
+		// No filter: a portal user may have changed the responsible, the stage or the
+		// contact before the settle.
+		f = onlyoffice.Filter{}
 	}
-	found, err := p.client.RecentOpportunities(ctx, onlyoffice.Filter{
-		ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID, Backdated: p.backdated,
-	}, since)
+	f.Backdated = p.backdated
+	found, attempts, err := p.client.RecentOpportunities(ctx, f, since)
 	if err != nil {
-		return nil, err
+		return nil, attempts, err
 	}
 	var ids []int64
 	for _, o := range found {
-		if record.Holds(o, rec) {
+		if byKey && record.StoredCustom(o, p.keyField) == key || !byKey && record.Holds(o, rec) {
 			ids = append(ids, o.ID)
 		}
 	}
-	return ids, nil
-}
-
-// keyOf is the key a record holds in custom field id (HTML entities decoded, trimmed), ""
-// when none.
-func keyOf(rec mapping.Record, id int64) string {
-	if id == 0 {
-		return ""
-	}
-	for _, cf := range rec.CustomFields {
-		if cf.ID == id {
-			return strings.TrimSpace(html.UnescapeString(cf.Value))
-		}
-	}
-	return ""
-}
-
-func customValues(cfs []onlyoffice.CustomField) []mapping.CustomValue {
-	out := make([]mapping.CustomValue, len(cfs))
-	for i, cf := range cfs {
-		out[i] = mapping.CustomValue{ID: cf.ID, Value: cf.Value}
-	}
-	return out
+	return ids, attempts, nil
 }
 
 // Current reads the portal's opportunities from the list endpoint (1000 a page, whole

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -454,5 +455,49 @@ func TestUndoRefuses(t *testing.T) {
 	res := runCmd(t, "undo", "--mapping", s.mapping, "--run", "2", "--url", s.url, "--token", s.srv.Token(), "--progress", "never")
 	if res.code != exitNothing || !strings.Contains(res.stderr, "itself an undo") {
 		t.Errorf("undo of an undo: got exit %d, want 2 saying so:\n%s", res.code, res.stderr)
+	}
+}
+
+// TestSyncAfterAKilledUndo: an undo killed midway leaves its requests unanswered; the
+// nightly sync that runs before the undo is run again leaves those rows alone, saying which
+// undo to finish, and the undo run again finishes them.
+func TestSyncAfterAKilledUndo(t *testing.T) {
+	t.Parallel()
+	s := newUndoSetup(t, emulator.Options{})
+	ids := s.importCSV("create", undoRun1) // run 1
+	s.importCSV("sync", undoRun2)          // run 2
+	// An undo of run 2 (run 3) that was killed after its intent for D2, before the answer.
+	db, err := state.Open(filepath.Join(s.dir, "deals.state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	undoRun, err := db.StartRun(ctx, state.Run{Portal: state.Portal(s.url), Mode: "undo", UndoOf: 2})
+	if err == nil {
+		err = db.Intent(ctx, undoRun, state.Portal(s.url), "D2", state.Request{Method: "PUT", Hash: "x", Body: []byte(`{"Title":"Deal two"}`)})
+	}
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	in := writeFile(t, s.dir, "deals.csv", undoRun2)
+	rep := filepath.Join(s.dir, "sync.report.csv")
+	res := runCmd(t, "import", "--mapping", s.mapping, "--url", s.url, "--token", s.srv.Token(), "--mode", "sync",
+		"--progress", "never", "--report", rep, in)
+	if res.code != exitRows {
+		t.Fatalf("the sync after the killed undo: got exit %d, want 1 (D2 left alone):\n%s", res.code, res.stderr)
+	}
+	for _, r := range readReport(t, rep)[1:] {
+		if r[1] == "D2" && (r[2] != "failed" || !strings.Contains(r[6], fmt.Sprintf("undo run %d was interrupted here: run oppimport undo --run 2 again", undoRun))) {
+			t.Errorf("D2 in the sync: %s %q, want failed, naming the undo to run again", r[2], r[6])
+		}
+	}
+	res, byKey := s.undo(append(s.live(), "--run", "2")...)
+	if res.code != exitOK || byKey["D2"][2] != "restored" {
+		t.Fatalf("the undo run again: exit %d, D2 %v:\n%s", res.code, byKey["D2"], res.stderr)
+	}
+	if d2 := s.portal()[oppID(t, ids["D2"])]; d2.BidValue != "200" {
+		t.Errorf("D2 after the undo: amount %s, want 200 as before run 2", d2.BidValue)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -170,4 +171,72 @@ func opportunityRequests(rs []request) int {
 		}
 	}
 	return n
+}
+
+// portalIndex fills an emulator (no latency) with a tenth of indexRows deals carrying a
+// key_field, reads its key index from a run on a new state database, fills it to indexRows
+// and reads it again: the requests on the list endpoint, and the peak RSS of each run (flat
+// memory: the second as the first).
+func (b *bench) portalIndex() error {
+	keyed := filepath.Join(b.dir, "keyed.yaml")
+	m := strings.Replace(benchMapping, "key: [\"Deal ID\"]\n", "key: [\"Deal ID\"]\nkey_field: \"Legacy ID\"\n", 1)
+	if m == benchMapping {
+		return fmt.Errorf("the bench's mapping has no key line to put key_field after")
+	}
+	if err := os.WriteFile(keyed, []byte(m), 0o644); err != nil {
+		return err
+	}
+	all := b.o.indexRows
+	first := all / 10
+	small := filepath.Join(b.dir, "index-small.csv")
+	input := filepath.Join(b.dir, "index.csv")
+	if err := b.generate("valid-csv", small, first); err != nil {
+		return err
+	}
+	if err := b.generate("valid-csv", input, all); err != nil {
+		return err
+	}
+	emu, err := b.startEmulatorWith(0, 0)
+	if err != nil {
+		return err
+	}
+	defer emu.stop()
+	const fill = 100_000 // --rate of the fills: the emulator's own pace
+	reads := make([]importResult, 0, 2)
+	for i, in := range []string{small, input} {
+		n := []int{first, all}[i]
+		fillRun, err := b.runImportWith(keyed, "index-fill", emu.url, emu.token, in, fill, "create", "no latency")
+		if err != nil {
+			return err
+		}
+		if got := fillRun.summary.Counts["created"]; got != n-[]int{0, first}[i] {
+			return fmt.Errorf("the fill created %d, want %d: %v", got, n-[]int{0, first}[i], fillRun.summary.Counts)
+		}
+		read, err := b.runImportWith(keyed, fmt.Sprintf("index-read-%d", n), emu.url, emu.token, in, fill, "create", fmt.Sprintf("%d deals", n))
+		if err != nil {
+			return err
+		}
+		if got := read.summary.Counts["created"]; got != 0 {
+			return fmt.Errorf("the run on a new state database created %d of %d deals the portal holds", got, n)
+		}
+		reads = append(reads, read)
+	}
+	lists := func(r importResult) int {
+		n := 0
+		for _, q := range r.requests {
+			if q.Method == "GET" && strings.Contains(q.Path, "crm/opportunity/filter") {
+				n++
+			}
+		}
+		return n
+	}
+	smaller, big := reads[0], reads[1]
+	b.add(fmt.Sprintf("requests that read the key index of a portal of %s deals (a run on a new state database)", thousands(all)), fmt.Sprintf("≤ %d", all/1000+1),
+		fmt.Sprintf("%d list requests (%d requests in all, %d rows known, none created)", lists(big), len(big.requests), all), lists(big) <= all/1000+1)
+	b.add(fmt.Sprintf("peak RSS of that run ÷ the same against %s deals", thousands(first)), "flat (≤ 1.5)",
+		fmt.Sprintf("%.2f (%s vs %s)", float64(big.proc.rss)/float64(smaller.proc.rss), mb(big.proc.rss), mb(smaller.proc.rss)),
+		float64(big.proc.rss) <= 1.5*float64(smaller.proc.rss))
+	b.notes = append(b.notes, fmt.Sprintf("- index: the runs on a new state database took %.2f s (%s deals) and %.2f s (%s deals), %d and %d list requests",
+		smaller.proc.wall.Seconds(), thousands(first), big.proc.wall.Seconds(), thousands(all), lists(smaller), lists(big)))
+	return nil
 }

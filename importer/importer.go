@@ -56,8 +56,9 @@ type Current struct {
 
 // Finder searches the portal for what a create whose answer was lost made.
 type Finder interface {
-	// Find returns the opportunities created at or after since that hold what rec holds.
-	Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error)
+	// Find returns the opportunities created at or after since that hold what rec holds,
+	// and the requests it made.
+	Find(ctx context.Context, rec mapping.Record, since time.Time) (ids []int64, attempts int, err error)
 }
 
 // Posted is what the portal answered for one row.
@@ -99,7 +100,8 @@ type Config struct {
 	Abort context.Context
 	// Check, when set, checks a row that mapped cleanly against the portal (look-ups,
 	// online validation) and may normalise it; its errors make the row invalid. It is
-	// called from one goroutine, in input order.
+	// called on the mapping goroutines, several rows at once and in no particular order:
+	// it must be safe for concurrent use.
 	Check func(rec *mapping.Record) []mapping.FieldError
 	// Ledger, when set, records every row in the state database: a row already imported is
 	// skipped (or, in ModeSync, updated when it changed), and nothing is created twice.
@@ -125,7 +127,7 @@ type Config struct {
 type Stats struct {
 	Counts   map[string]int
 	Rows     int
-	Requests int           // HTTP attempts made
+	Requests int           // HTTP attempts made, as the Poster counted them (the sync's list read included)
 	Elapsed  time.Duration // from Run's start to its return
 	// Stopped says why the run ended early; nil when every row was handled.
 	Stopped error

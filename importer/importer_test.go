@@ -76,8 +76,8 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (Post
 	return Posted{}, errors.New("not in these tests")
 }
 
-func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error) {
-	return nil, errors.New("not in these tests")
+func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, int, error) {
+	return nil, 0, errors.New("not in these tests")
 }
 
 func (p *poster) Current(ctx context.Context, want func(int64) bool) (map[int64]Current, Posted, error) {

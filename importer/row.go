@@ -172,7 +172,8 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 			}
 			return
 		}
-		ids, ferr := settle(ctx, l, cfg.Poster, it.key, it.rec, sent)
+		ids, searched, ferr := settle(ctx, l, cfg.Poster, it.key, it.rec, sent)
+		it.res.Attempts += searched
 		switch {
 		case ferr == nil && len(ids) == 1:
 			it.res.Status, it.res.OpportunityID = Created, ids[0]
@@ -331,6 +332,9 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 	posted, err := cfg.Poster.Update(ctx, id, m.Body)
 	it.res.Attempts += posted.Attempts
 	it.res.HTTPStatus = posted.HTTPStatus
+	// Not updated: the base stays what it was, so that the next sync tries the export's
+	// change again (an empty one: no base).
+	unsent := state.Answer{Outcome: Failed, Sent: append([]byte{}, row.Sent...)}
 	switch {
 	case err == nil:
 		it.res.Status = Updated
@@ -338,7 +342,7 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 		afterUpdate(ctx, cfg, it, id)
 	case posted.HTTPStatus == 404:
 		// Deleted since the snapshot.
-		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: Failed}); err != nil {
+		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, unsent); err != nil {
 			fail(it, Fatal(err))
 			return
 		}
@@ -346,7 +350,7 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 		gone(ctx, cfg, it, id)
 	default:
 		fail(it, err)
-		answer(ctx, l, it, state.Answer{Outcome: Failed})
+		answer(ctx, l, it, unsent)
 	}
 }
 
@@ -376,11 +380,13 @@ func gone(ctx context.Context, cfg *Config, it *item, id int64) {
 
 // settle searches the portal for the opportunity that the create of key sent at sent may
 // have made, once the portal can no longer be acting on it, and returns the ids of those
-// that match it field by field and that no other row owns.
-func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Record, sent time.Time) ([]int64, error) {
+// that match it field by field and that no other row owns, with the requests it made.
+func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Record, sent time.Time) ([]int64, int, error) {
+	attempts := 0
 	find := func() ([]int64, error) {
 		// The portal's clock may differ from ours: look a little further back.
-		found, err := f.Find(ctx, rec, sent.Add(-clockSkew))
+		found, n, err := f.Find(ctx, rec, sent.Add(-clockSkew))
+		attempts += n
 		if err != nil {
 			return nil, err
 		}
@@ -399,17 +405,18 @@ func settle(ctx context.Context, l *Ledger, f Finder, key string, rec mapping.Re
 	if wait := time.Until(sent.Add(l.SettleAfter)); wait > 0 {
 		// A proxy that answered 502 after the portal acted: found at once, no need to wait.
 		if ids, err := find(); err == nil && len(ids) == 1 {
-			return ids, nil
+			return ids, attempts, nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, attempts, ctx.Err()
 		}
 	}
-	return find()
+	ids, err := find()
+	return ids, attempts, err
 }
 
 // maxResends is how often a create proven lost is sent again within one run.
@@ -452,6 +459,13 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 			if err := l.DB.Forget(ctx, l.Portal, row.Key); err != nil {
 				return adopted, forgotten, doubtful, err
 			}
+			if row.IntentMethod == "PUT" {
+				// Whether it landed is not known: the next sync has no base for the row,
+				// and sends the export's values wherever the portal differs.
+				if err := l.DB.Answer(ctx, row.IntentRun, l.Portal, row.Key, state.Answer{Outcome: state.Failed, Sent: []byte{}}); err != nil {
+					return adopted, forgotten, doubtful, err
+				}
+			}
 			forgotten++
 			continue
 		}
@@ -459,7 +473,7 @@ func Settle(ctx context.Context, l *Ledger, f Finder) (adopted, forgotten, doubt
 		if err := json.Unmarshal(row.Sent, &rec); err != nil {
 			return adopted, forgotten, doubtful, fmt.Errorf("state of key %q: %w", row.Key, err)
 		}
-		ids, ferr := settle(ctx, l, f, row.Key, rec, row.IntentAt)
+		ids, _, ferr := settle(ctx, l, f, row.Key, rec, row.IntentAt)
 		switch {
 		case ferr != nil && ctx.Err() != nil:
 			return adopted, forgotten, doubtful, ctx.Err()

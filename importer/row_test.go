@@ -71,11 +71,11 @@ func (p *fakePortal) Update(ctx context.Context, id int64, rec mapping.Record) (
 	return Posted{ID: id, Attempts: 1, HTTPStatus: 200}, nil
 }
 
-func (p *fakePortal) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, error) {
+func (p *fakePortal) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.findErr != nil {
-		return nil, p.findErr
+		return nil, 1, p.findErr
 	}
 	var ids []int64
 	for id, d := range p.deals {
@@ -83,7 +83,7 @@ func (p *fakePortal) Find(ctx context.Context, rec mapping.Record, since time.Ti
 			ids = append(ids, id)
 		}
 	}
-	return ids, nil
+	return ids, 1, nil
 }
 
 func (p *fakePortal) Current(ctx context.Context, want func(int64) bool) (map[int64]Current, Posted, error) {
@@ -242,6 +242,13 @@ func TestLedgerCreateSkipSync(t *testing.T) {
 	if r := got["B"]; r.Status != Failed || r.OpportunityID != first["B"].OpportunityID || r.HTTPStatus != 400 {
 		t.Errorf("refused update: got %+v, want failed with the id and 400", r)
 	}
+	// The export's change that was refused is tried again by the next sync, not taken as
+	// done.
+	l.portal.refuse["deal B"] = false
+	got, _ = l.run(ModeSync, []string{"B", "deal B", "21"})
+	if r := got["B"]; r.Status != Updated || *l.portal.deals[first["B"].OpportunityID].BidValue != "21" {
+		t.Errorf("the sync after a refused update: got %s %q, want updated to 21", r.Status, r.Error)
+	}
 }
 
 func TestLedgerLostAnswers(t *testing.T) {
@@ -249,8 +256,8 @@ func TestLedgerLostAnswers(t *testing.T) {
 	l.portal.lose["made"] = true
 	l.portal.lose["never made"] = false
 	got, _ := l.run(ModeCreate, []string{"A", "made", "1"}, []string{"B", "never made", "2"})
-	if r := got["A"]; r.Status != Created || !strings.Contains(r.Error, "the answer was lost; found on the portal as opportunity") {
-		t.Errorf("A, made but unanswered: got %s %q, want created, found on the portal", r.Status, r.Error)
+	if r := got["A"]; r.Status != Created || !strings.Contains(r.Error, "the answer was lost; found on the portal as opportunity") || r.Attempts != 2 {
+		t.Errorf("A, made but unanswered: got %s %q after %d requests, want created, found on the portal, 2 requests (the create, the search)", r.Status, r.Error, r.Attempts)
 	}
 	if r := got["B"]; r.Status != Created || r.Error != "" || l.portal.creates != 3 {
 		t.Errorf("B, never made: got %s %q after %d creates, want created by a second create (3 in all)", r.Status, r.Error, l.portal.creates)
@@ -305,6 +312,9 @@ func TestSettle(t *testing.T) {
 	adopted, forgotten, doubtful, err := Settle(ctx, l.ledger(), l.portal)
 	if err != nil || adopted != 1 || forgotten != 2 || doubtful != 1 {
 		t.Fatalf("got %d adopted, %d forgotten, %d doubtful, %v; want 1, 2 (lost, put), 1 (twice)", adopted, forgotten, doubtful, err)
+	}
+	if row, _, err := l.db.Row(ctx, "p", "put"); err != nil || len(row.Sent) != 0 {
+		t.Errorf("a PUT left unanswered: the row keeps %q (%v), want no base", row.Sent, err)
 	}
 	for key, want := range map[string]struct {
 		id      int64

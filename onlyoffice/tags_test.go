@@ -145,7 +145,7 @@ func TestRecentOpportunitiesPastBackdatedDeals(t *testing.T) {
 		}
 	}
 	ids := func(f Filter) []int64 {
-		found, err := c.RecentOpportunities(ctx, f, since)
+		found, _, err := c.RecentOpportunities(ctx, f, since)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -86,8 +86,9 @@ type Filter struct {
 // RecentOpportunities lists the opportunities that match f and were created at or after
 // since, newest first (GET api/2.0/crm/opportunity/filter sorted by id descending, paged
 // until the opportunities are older than since). It uses no text search, whose matching
-// rules are the portal's: the caller compares titles itself. Safe for concurrent use.
-func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.Time) ([]StoredOpportunity, error) {
+// rules are the portal's: the caller compares titles itself. It returns the requests made
+// too. Safe for concurrent use.
+func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.Time) ([]StoredOpportunity, int, error) {
 	q := url.Values{"sortBy": {"id"}, "sortOrder": {"descending"}}
 	if f.ResponsibleID != "" {
 		q.Set("responsibleid", f.ResponsibleID)
@@ -102,7 +103,7 @@ func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.T
 	// Deals created while the pages are read push the older ones down a page: one may come
 	// twice, and is listed once.
 	seen := map[int64]bool{}
-	_, err := c.filterPages(ctx, q, 100, func(o StoredOpportunity) (bool, error) {
+	attempts, err := c.filterPages(ctx, q, 100, func(o StoredOpportunity) (bool, error) {
 		switch {
 		case o.Created.IsZero():
 			return false, fmt.Errorf("opportunity %d: the portal did not say when it was created", o.ID)
@@ -117,7 +118,7 @@ func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.T
 		return true, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, attempts, err
 	}
-	return out, nil
+	return out, attempts, nil
 }

@@ -116,16 +116,17 @@ func Run[T any](ctx context.Context, o Options, feed Feed[T], work func(ctx cont
 		close(results)
 	}()
 
-	pending := map[int]entry{}
+	// Results wait for their turn in a ring: an item holds its slot until it is delivered,
+	// so every result's seq lies within window of the next one due.
+	ring := make([]entry, window)
+	held := make([]bool, window)
 	next := 0
 	for e := range results {
-		pending[e.seq] = e
-		for {
-			d, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
+		ring[e.seq%window], held[e.seq%window] = e, true
+		for held[next%window] {
+			i := next % window
+			d := ring[i]
+			ring[i], held[i] = entry{}, false
 			next++
 			<-slots
 			if d.notRun {

@@ -165,6 +165,17 @@ func plainDecimal(s string) (string, error) {
 	return "", errors.New("not a finite decimal")
 }
 
+// StoredCustom is custom field id of the portal's o as a person reads it: HTML entities
+// decoded, trimmed; "" when o holds none. A key_field's value is read so.
+func StoredCustom(o onlyoffice.StoredOpportunity, id int64) string {
+	for _, cf := range o.CustomFields {
+		if cf.ID == id {
+			return strings.TrimSpace(decode(cf.Value))
+		}
+	}
+	return ""
+}
+
 // Holds reports whether the portal's o holds every field of Core that rec sent, as the
 // portal writes them back: what finds the opportunity a create whose answer was lost made.
 func Holds(o onlyoffice.StoredOpportunity, rec mapping.Record) bool {

@@ -256,3 +256,15 @@ func TestMerge(t *testing.T) {
 		})
 	}
 }
+
+func TestStoredCustom(t *testing.T) {
+	o := onlyoffice.StoredOpportunity{CustomFields: []onlyoffice.CustomField{{ID: 3, Value: " R&amp;D-7 "}, {ID: 4, Value: "x"}}}
+	for _, tc := range []struct {
+		id   int64
+		want string
+	}{{3, "R&D-7"}, {4, "x"}, {5, ""}} {
+		if got := StoredCustom(o, tc.id); got != tc.want {
+			t.Errorf("StoredCustom(%d): got %q, want %q", tc.id, got, tc.want)
+		}
+	}
+}

@@ -288,9 +288,8 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 	}
 
 	// What the run left on the portal, and what the portal holds now, field by field,
-	// custom fields and participants included.
-	// The tool wrote it with the token's user, who created it: on a private deal the
-	// portal put that user on the access list.
+	// custom fields and participants included. The tool wrote it as the token's user, who
+	// created it: on a private deal the portal put that user on the access list.
 	left := record.WithCaller(record.Applied(kept, sent), now.CreatedBy)
 	nowRec, err := record.FromPortal(now)
 	if err != nil && !gone {
