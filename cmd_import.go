@@ -142,7 +142,10 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	}
 	total := int64(-1)
 	if !dry {
-		if total, err = countInput(src, o.run.limit); err != nil {
+		if total, err = countInput(soft, src, o.run.limit); err != nil {
+			if soft.Err() != nil {
+				return stoppedf("interrupted while reading %s through; nothing was posted", input)
+			}
 			return nothingf("%v; nothing was posted", err)
 		}
 		if err := report.Fits(reportPath, total); err != nil {
@@ -221,8 +224,8 @@ func notPosted(err error) error {
 // countInput reads the input through once, before anything is posted: a broken file must
 // stop the run then (reading is far faster than posting), and the count is the bar's total.
 // Stdin was spooled by the reader; a workbook is not opened a second time.
-func countInput(src *source.Reader, limit int) (int64, error) {
-	n, err := src.Count()
+func countInput(ctx context.Context, src *source.Reader, limit int) (int64, error) {
+	n, err := src.Count(ctx)
 	if err != nil {
 		return 0, err
 	}

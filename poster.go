@@ -59,11 +59,11 @@ func (p *poster) Update(ctx context.Context, id int64, rec mapping.Record) (impo
 func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) ([]int64, int, error) {
 	key := record.Value(rec, record.CustomField(p.keyField))
 	byKey := p.keyField != 0 && key != ""
-	f := onlyoffice.Filter{ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID}
+	f := onlyoffice.Filter{ResponsibleID: rec.ResponsibleID, StageID: rec.StageID, ContactID: rec.ContactID, Backdated: p.backdated}
 	if byKey {
 		// No filter: a portal user may have changed the responsible, the stage or the
 		// contact before the settle.
-		f = onlyoffice.Filter{}
+		f = onlyoffice.Filter{Backdated: p.backdated}
 	}
 	f.Backdated = p.backdated
 	found, attempts, err := p.client.RecentOpportunities(ctx, f, since)

@@ -2,6 +2,8 @@ package source
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -48,7 +50,7 @@ func TestCount(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			n, err := r.Count()
+			n, err := r.Count(context.Background())
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("Count() = %d, %v; want %q", n, err, tt.wantErr)
@@ -73,5 +75,27 @@ func TestCount(t *testing.T) {
 				t.Errorf("Next delivered %d rows, Count said %d", rows, n)
 			}
 		})
+	}
+}
+
+// TestCountStopsWhenCancelled: a signal while a big file is read through is honoured within
+// a moment, not once the whole file is read.
+func TestCountStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("Title\n")
+	for range 100_000 {
+		b.WriteString("deal\n")
+	}
+	r, err := Open(writeFile(t, "big.csv", []byte(b.String())), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n, err := r.Count(ctx)
+	if !errors.Is(err, context.Canceled) || n > 1024 {
+		t.Errorf("got %d rows, %v; want at most 1024 rows and context.Canceled", n, err)
 	}
 }

@@ -5,6 +5,7 @@
 package source
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -131,8 +132,9 @@ func OpenReader(in io.Reader, name string, opts Options) (*Reader, error) {
 // part way (a damaged workbook, invalid UTF-8, a quote never closed): reading is far
 // faster than posting, so a run refuses such a file before anything is posted. An XLSX
 // workbook is not opened again: the second pass reuses its shared strings and styles.
-// Count must not run while Next does.
-func (r *Reader) Count() (int64, error) {
+// Count must not run while Next does. A done ctx stops it within 1,024 rows with ctx's
+// error, so that a signal is honoured while a big file is read through.
+func (r *Reader) Count(ctx context.Context) (int64, error) {
 	var c *Reader
 	var err error
 	switch {
@@ -162,6 +164,10 @@ func (r *Reader) Count() (int64, error) {
 			return n, err
 		}
 		n++
+		if n%1024 == 0 && ctx.Err() != nil {
+			// A signal while a big file is read through: stop within a moment, not at its end.
+			return n, ctx.Err()
+		}
 	}
 }
 
