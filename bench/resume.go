@@ -40,7 +40,7 @@ func (b *bench) resumeStart() error {
 		scaled = big.first
 	}
 	b.add(fmt.Sprintf("time from the start of a re-run to its first new request, %s-row input of which 90 %% is done", thousands(big.rows)),
-		"≤ 10 s at 1,000,000 rows (here: the line through the two sizes)",
+		"≤ 10 s at 1,000,000 rows (below 10^6: the line through the two sizes)",
 		fmt.Sprintf("%.2f s (%.2f s at %s rows); at 1,000,000 rows: %.1f s", big.first.Seconds(), small.first.Seconds(), thousands(small.rows), scaled.Seconds()),
 		scaled <= target)
 	ratio := float64(big.res.proc.rss) / float64(small.res.proc.rss)
