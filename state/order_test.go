@@ -82,3 +82,34 @@ func TestRunRowsInputOrder(t *testing.T) {
 		t.Errorf("run rows (-want +got):\n%s", diff)
 	}
 }
+
+// InputRows gives each key its row in the latest run that recorded one.
+func TestInputRows(t *testing.T) {
+	t.Parallel()
+	db := openTest(t, tempPath(t))
+	ctx := context.Background()
+	first, second := startRun(t, db), startRun(t, db)
+	for _, a := range []struct {
+		run int64
+		key string
+		row int
+	}{
+		{first, "A", 2}, {first, "B", 3}, {first, "C", 4},
+		{second, "B", 9}, {second, "A", 0}, // A: no row recorded in the second run
+	} {
+		if err := db.Answer(ctx, a.run, testPortal, a.key, Answer{Outcome: "skipped", InputRow: a.row}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.InputRows(ctx, testPortal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{"A": 2, "B": 9, "C": 4}, got); diff != "" {
+		t.Errorf("input rows (-want +got):\n%s", diff)
+	}
+	other, err := db.InputRows(ctx, "https://other.example")
+	if err != nil || len(other) != 0 {
+		t.Errorf("another portal's input rows: got %v, %v; want none", other, err)
+	}
+}

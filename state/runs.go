@@ -242,3 +242,33 @@ func (db *DB) JournalCounts(ctx context.Context, id int64) (map[string]int, erro
 	}
 	return counts, nil
 }
+
+// InputRows gives each key of portal the input row it had in the latest run that recorded
+// one (see RunRow.InputRow): what lists a portal's keys in the spreadsheet's order. Keys no
+// run recorded a row for are not in the map.
+func (db *DB) InputRows(ctx context.Context, portal string) (map[string]int, error) {
+	out := map[string]int{}
+	err := db.read(func(r *sql.DB) error {
+		rows, err := r.QueryContext(ctx, `SELECT rr.key, rr.input_row FROM run_rows rr JOIN runs ON runs.id = rr.run_id
+WHERE runs.portal = ? AND rr.input_row IS NOT NULL ORDER BY rr.run_id`, portal)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				key string
+				n   int
+			)
+			if err := rows.Scan(&key, &n); err != nil {
+				return err
+			}
+			out[key] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the rows' places in the input: %w", err)
+	}
+	return out, nil
+}
