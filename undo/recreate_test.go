@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -210,4 +211,36 @@ func TestUndoRecreateInDoubt(t *testing.T) {
 	if n := len(f.emu.Opportunities()); n != 1+len(copies) {
 		t.Errorf("the portal holds %d opportunities, want %d: the lost creates landed", n, 1+len(copies))
 	}
+
+	// The next undo settles first, as main's does: each lost create is found on the portal
+	// and taken for the row; the undo then has nothing left to create.
+	next := f.startRun(t, "undo", run2)
+	ledger := &importer.Ledger{DB: f.db, Portal: f.portal, Run: next, Undoing: true}
+	adopted, forgotten, doubtful, err := importer.Settle(context.Background(), ledger, titles{f})
+	if err != nil || adopted != len(copies) || forgotten+doubtful != 0 {
+		t.Fatalf("settling: %d found, %d forgotten, %d in doubt, %v; want %d found", adopted, forgotten, doubtful, err, len(copies))
+	}
+	got, st := f.undo(t, run2, Config{Client: createPortal{portal: portal{c: f.client}}})
+	for key, r := range got {
+		if r.Status != Skipped || !strings.Contains(r.Error, fmt.Sprintf("undone already by run %d", undoRun)) {
+			t.Errorf("next undo, %s: got %s %q, want skipped, undone already by run %d", key, r.Status, r.Error, undoRun)
+		}
+	}
+	if n := len(f.emu.Opportunities()); n != 1+len(copies) || st.Requests != 0 {
+		t.Errorf("after the next undo the portal holds %d opportunities (%d requests), want %d: no copy created twice", n, st.Requests, 1+len(copies))
+	}
+}
+
+// titles finds a lost create on the portal by its title, as main's finder finds it by
+// its content.
+type titles struct{ f *fixture }
+
+func (t titles) Find(_ context.Context, rec mapping.Record, _ time.Time) ([]int64, int, error) {
+	var ids []int64
+	for _, o := range t.f.emu.Opportunities() {
+		if o.Title == rec.Title {
+			ids = append(ids, int64(o.ID))
+		}
+	}
+	return ids, 1, nil
 }

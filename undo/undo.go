@@ -174,7 +174,8 @@ func history(ctx context.Context, cfg Config) (runs, error) {
 		case r.ID == cfg.Run:
 			continue
 		case r.UndoOf == cfg.Of:
-			into, outcomes = h.undone, []string{Deleted, Restored}
+			// Created: a create of the undo's whose answer was lost, found by the settling.
+			into, outcomes = h.undone, []string{Deleted, Restored, importer.Created}
 		case r.ID > cfg.Of && r.UndoOf == 0:
 			into, outcomes = h.later, []string{importer.Created, importer.Updated}
 		default:
