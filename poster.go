@@ -65,6 +65,7 @@ func (p *poster) Find(ctx context.Context, rec mapping.Record, since time.Time) 
 		// contact before the settle.
 		f = onlyoffice.Filter{Backdated: p.backdated}
 	}
+	f.Backdated = p.backdated
 	found, attempts, err := p.client.RecentOpportunities(ctx, f, since)
 	if err != nil {
 		return nil, attempts, err
