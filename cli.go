@@ -559,16 +559,20 @@ func version() string {
 }
 
 func newVersionCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "the version, commit and Go version oppimport was built with",
-		Long:  "Usage: oppimport version\n\nThe version, commit and Go version oppimport was built with (also oppimport --version).",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
+	return command("version", "the version, commit and Go version oppimport was built with",
+		"Usage: oppimport version\n\nThe version, commit and Go version oppimport was built with (also oppimport --version).",
+		func() error {
 			fmt.Fprintln(a.ios.out, version())
 			return nil
-		},
-	}
+		})
+}
+
+// command is a command of oppimport that takes no positional argument: its usage line, its
+// line in the list of commands, its help text, and what it runs. Every such command is
+// built here, so that each refuses arguments in the same words.
+func command(use, short, long string, run func() error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Long: long, Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return run() }}
 }
 
 // noArgs refuses positional arguments in one line.

@@ -46,13 +46,8 @@ type dedupeOptions struct {
 
 func newDedupeCmd(a *app) *cobra.Command {
 	o := &dedupeOptions{rate: defaultRate()}
-	c := &cobra.Command{
-		Use:   "dedupe --mapping M.yaml [flags]",
-		Short: "delete the later copies of deals that share one key_field value",
-		Long:  dedupeSynopsis,
-		Args:  noArgs,
-		RunE:  func(*cobra.Command, []string) error { return runDedupe(a, o) },
-	}
+	c := command("dedupe --mapping M.yaml [flags]", "delete the later copies of deals that share one key_field value",
+		dedupeSynopsis, func() error { return runDedupe(a, o) })
 	fs := c.Flags()
 	fs.BoolVar(&o.dry, "dry-run", false, "list the copies that would be deleted; delete nothing")
 	o.ask.register(fs)

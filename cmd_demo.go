@@ -31,13 +31,8 @@ type demoOptions struct {
 
 func newDemoCmd(a *app) *cobra.Command {
 	o := &demoOptions{progress: enum("auto", "auto", "always", "never")}
-	c := &cobra.Command{
-		Use:   "demo [--out DIR]",
-		Short: "the bundled samples into the built-in emulator",
-		Long:  demoSynopsis,
-		Args:  noArgs,
-		RunE:  func(*cobra.Command, []string) error { return runDemo(a, o) },
-	}
+	c := command("demo [--out DIR]", "the bundled samples into the built-in emulator", demoSynopsis,
+		func() error { return runDemo(a, o) })
 	fs := c.Flags()
 	fs.StringVar(&o.out, "out", "", "`DIR` for the samples, the report and the rejects (default a new temporary folder)")
 	fs.Float64Var(&o.rate, "rate", 100, "requests per second at most, as import's --rate (the emulator takes any)")

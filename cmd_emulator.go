@@ -29,13 +29,8 @@ Exit codes: 0 stopped by Ctrl-C or SIGTERM; 2 bad flags or the address cannot be
 func newEmulatorCmd(a *app) *cobra.Command {
 	var opts emulator.Options
 	var addr string
-	c := &cobra.Command{
-		Use:   "emulator [--addr 127.0.0.1:8089] [faults]",
-		Short: "a local ONLYOFFICE CRM emulator",
-		Long:  emulatorSynopsis,
-		Args:  noArgs,
-		RunE:  func(*cobra.Command, []string) error { return runEmulator(a, addr, opts) },
-	}
+	c := command("emulator [--addr 127.0.0.1:8089] [faults]", "a local ONLYOFFICE CRM emulator", emulatorSynopsis,
+		func() error { return runEmulator(a, addr, opts) })
 	fs := c.Flags()
 	// The emulator's flags: one line each, with emulator.Options.
 	fs.StringVar(&addr, "addr", "127.0.0.1:8089", "`HOST:PORT` to listen on; port 0 picks a free port")

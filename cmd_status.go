@@ -40,13 +40,8 @@ type statusOptions struct {
 
 func newStatusCmd(a *app) *cobra.Command {
 	o := &statusOptions{}
-	c := &cobra.Command{
-		Use:   "status [--mapping M.yaml | --state FILE] [--run N]",
-		Short: "runs, counts and rows in doubt from the state database",
-		Long:  statusSynopsis,
-		Args:  noArgs,
-		RunE:  func(*cobra.Command, []string) error { return runStatus(a, o) },
-	}
+	c := command("status [--mapping M.yaml | --state FILE] [--run N]", "runs, counts and rows in doubt from the state database",
+		statusSynopsis, func() error { return runStatus(a, o) })
 	fs := c.Flags()
 	o.state.register(fs, "the mapping `FILE`: its state database lies beside it", true)
 	fs.Int64Var(&o.run, "run", 0, "list what run `N` did to each row")

@@ -63,13 +63,8 @@ type undoOptions struct {
 
 func newUndoCmd(a *app) *cobra.Command {
 	o := &undoOptions{rate: defaultRate()}
-	c := &cobra.Command{
-		Use:   "undo --run N [flags]",
-		Short: "take back run N: delete what it created, restore what it updated",
-		Long:  undoSynopsis,
-		Args:  noArgs,
-		RunE:  func(*cobra.Command, []string) error { return runUndo(a, o) },
-	}
+	c := command("undo --run N [flags]", "take back run N: delete what it created, restore what it updated",
+		undoSynopsis, func() error { return runUndo(a, o) })
 	fs := c.Flags()
 	fs.Int64Var(&o.run, "run", 0, "the run `N` to take back (see oppimport status)")
 	fs.BoolVar(&o.dry, "dry-run", false, "list what would be deleted, restored and left alone; change nothing")

@@ -29,13 +29,8 @@ still runs.
 
 func newUnlockCmd(a *app) *cobra.Command {
 	var o stateFlags
-	c := &cobra.Command{
-		Use:   "unlock (--mapping M.yaml | --state FILE)",
-		Short: "release the state database's lock when its holder is gone",
-		Long:  unlockSynopsis,
-		Args:  noArgs,
-		RunE:  func(*cobra.Command, []string) error { return runUnlock(a, o) },
-	}
+	c := command("unlock (--mapping M.yaml | --state FILE)", "release the state database's lock when its holder is gone",
+		unlockSynopsis, func() error { return runUnlock(a, o) })
 	o.register(c.Flags(), "the mapping `FILE`: its state database lies beside it", true)
 	return c
 }

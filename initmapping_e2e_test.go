@@ -119,7 +119,7 @@ func TestInitMappingWorkbook(t *testing.T) {
 		t.Fatalf("init-mapping: exit %d:\n%s", res.code, res.stderr)
 	}
 	for _, want := range []string{`sheet: "Deals"`, `key: ["Record Id"]`, `expectedCloseDate: { column: "Closing Date" }`,
-		`successProbability: { column: "Probability (%)" }`, `bidValue: { column: "Amount" }`, `column: "Created Time" }`, `tags: { column: "Tag"`} {
+		`successProbability: { column: "Probability (%)" }`, `bidValue: { column: "Amount" }`, "\ncreated: { column: \"Created Time\" }", "\ntags: { column: \"Tag\""} {
 		if !strings.Contains(res.out, want) {
 			t.Errorf("the proposal lacks %s:\n%s", want, res.out)
 		}
@@ -132,6 +132,10 @@ func TestInitMappingWorkbook(t *testing.T) {
 		if o.Title == "Kitchen" && (o.SuccessProbability != 40 || o.BidValue != "1500.5" || o.ExpectedCloseDate.Format("2006-01-02") != "2024-03-15") {
 			t.Errorf("Kitchen on the portal: probability %d, value %s, close %s; want 40, 1500.5, 2024-03-15",
 				o.SuccessProbability, o.BidValue, o.ExpectedCloseDate.Format("2006-01-02"))
+		}
+		// The proposal's tags: and created: are live lines: the deal is tagged and keeps its age.
+		if o.Title == "Kitchen" && (!slices.Equal(o.Tags, []string{"vip"}) || o.CreatedAt.Format("2006-01-02 15:04") != "2024-01-05 09:12") {
+			t.Errorf("Kitchen on the portal: tags %v, created %s; want [vip], 2024-01-05 09:12", o.Tags, o.CreatedAt.Format("2006-01-02 15:04"))
 		}
 	}
 }

@@ -2,9 +2,6 @@ package scaffold
 
 import (
 	"strings"
-	"sync"
-
-	"github.com/oppimport/oppimport/mapping"
 )
 
 // Currency is one of the portal's currencies.
@@ -93,7 +90,7 @@ func (p *proposal) tags(c *column) {
 			sep, best = s, n
 		}
 	}
-	p.topLevel("tags", "tags: { column: "+q(c.name)+", split: "+q(sep)+" }  # the deal's tags, also found by them in the web UI")
+	p.topLevel("tags: { column: " + q(c.name) + ", split: " + q(sep) + " }  # the deal's tags, also found by them in the web UI")
 }
 
 // created proposes created: the legacy creation date, read as the column's dates are.
@@ -108,40 +105,10 @@ func (p *proposal) created(c *column) {
 		lines = append(lines, strings.TrimPrefix(l, "  "))
 	}
 	lines[len(lines)-1] += "  # the deal's real age on the portal"
-	p.topLevel("created", lines...)
+	p.topLevel(lines...)
 }
 
-// topLevel adds a top-level key's lines, active when this oppimport's mapping reads the
-// key and as comments otherwise, so that the proposal always loads.
-func (p *proposal) topLevel(key string, lines ...string) {
-	if !loaderReads(key) {
-		out := []string{"# This build of oppimport does not read " + key + ": yet; uncomment the line below once it does."}
-		for _, l := range lines {
-			if !strings.HasPrefix(l, "#") {
-				l = "# " + l
-			}
-			out = append(out, l)
-		}
-		lines = out
-	}
+// topLevel adds a top-level key's lines (tags:, created:) to the proposal.
+func (p *proposal) topLevel(lines ...string) {
 	p.top = append(p.top, lines...)
 }
-
-// loaderReads reports whether the mapping loader of this build takes key at the top of
-// a mapping: the proposal never holds a key that validate would refuse.
-func loaderReads(key string) bool {
-	readsOnce.Do(func() {
-		reads = map[string]bool{}
-		for _, k := range []string{"tags", "created"} {
-			doc := "version: 1\nfields:\n  title: { value: x }\n" + k + ": { column: \"C\" }\n"
-			_, err := mapping.Parse([]byte(doc), "probe.yaml")
-			reads[k] = err == nil
-		}
-	})
-	return reads[key]
-}
-
-var (
-	readsOnce sync.Once
-	reads     map[string]bool
-)
