@@ -244,3 +244,31 @@ func (t titles) Find(_ context.Context, rec mapping.Record, _ time.Time) ([]int6
 	}
 	return ids, 1, nil
 }
+
+// blind is a search the portal refuses: the settle cannot decide.
+type blind struct{}
+
+func (blind) Find(context.Context, mapping.Record, time.Time) ([]int64, int, error) {
+	return nil, 1, errors.New("search refused")
+}
+
+// A recreate whose answer was lost and that the settle could not decide stays in doubt: the
+// next undo never posts it again blindly.
+func TestUndoRecreateStillInDoubt(t *testing.T) {
+	f := newFixture(t)
+	run2, copies := deduped(t, f)
+	f.undo(t, run2, Config{Client: createPortal{portal: portal{c: f.client}, lose: true}})
+	l := &importer.Ledger{DB: f.db, Portal: f.portal, Run: f.startRun(t, "undo", run2), Undoing: true}
+	if _, _, d, err := importer.Settle(context.Background(), l, blind{}); err != nil || d != len(copies) {
+		t.Fatalf("settle: %d in doubt, %v; want %d in doubt", d, err, len(copies))
+	}
+	got, _ := f.undo(t, run2, Config{Client: createPortal{portal: portal{c: f.client}}})
+	for k, r := range got {
+		if r.Status != Failed || !strings.Contains(r.Error, "in doubt") {
+			t.Errorf("%s: got %s %q, want failed, in doubt", k, r.Status, r.Error)
+		}
+	}
+	if n := len(f.emu.Opportunities()); n != 1+len(copies) {
+		t.Errorf("the portal holds %d opportunities, want %d", n, 1+len(copies))
+	}
+}

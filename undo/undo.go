@@ -223,6 +223,16 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 		return skip("undone already by run %d", by)
 	}
 	if rr.Method == "DELETE" && rr.Outcome == Deleted && rr.Before != nil {
+		// A recreate an earlier undo sent and could not settle may exist already: never
+		// posted again blindly.
+		row, _, err := cfg.DB.Row(ctx, cfg.Portal, rr.Key)
+		if err != nil {
+			res.Status, res.Error, res.fatal = Failed, err.Error(), err
+			return res
+		}
+		if row.Pending() && !cfg.DryRun {
+			return leave("in doubt since run %d: %s (see oppimport status)", row.IntentRun, row.Doubt)
+		}
 		return recreate(ctx, cfg, res, rr)
 	}
 	// What the run did: created it; updated it (or sent an update whose answer it never
