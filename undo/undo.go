@@ -178,7 +178,8 @@ func history(ctx context.Context, cfg Config) (runs, error) {
 		case r.ID == cfg.Run:
 			continue
 		case r.UndoOf == cfg.Of:
-			into, outcomes = h.undone, []string{Deleted, Restored}
+			// Created: a create of the undo's whose answer was lost, found by the settling.
+			into, outcomes = h.undone, []string{Deleted, Restored, importer.Created}
 		case r.ID > cfg.Of && r.UndoOf == 0:
 			into, outcomes = h.later, []string{importer.Created, importer.Updated}
 		default:
@@ -226,6 +227,16 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 		return skip("undone already by run %d", by)
 	}
 	if rr.Method == "DELETE" && rr.Outcome == Deleted && rr.Before != nil {
+		// A recreate an earlier undo sent and could not settle may exist already: never
+		// posted again blindly.
+		row, _, err := cfg.DB.Row(ctx, cfg.Portal, rr.Key)
+		if err != nil {
+			res.Status, res.Error, res.fatal = Failed, err.Error(), err
+			return res
+		}
+		if row.Pending() && !cfg.DryRun {
+			return leave("in doubt since run %d: %s (see oppimport status)", row.IntentRun, row.Doubt)
+		}
 		return recreate(ctx, cfg, res, rr)
 	}
 	// What the run did: created it; updated it (or sent an update whose answer it never
