@@ -403,11 +403,12 @@ func stopReason(err error) string {
 	}
 }
 
-// reportResult is a row's line in the report. Its title is the title column's cell (a
-// title made by a template: none yet), its url the deal's page on the portal.
+// reportResult is a row's line in the report. Its title is the title as mapped (a
+// template's too), else, for a row that never mapped, the title column's cell; its url
+// the deal's page on the portal.
 func reportResult(r importer.Result, titleCol int, portal string) report.Result {
-	var title string
-	if titleCol >= 0 && titleCol < len(r.Cells) {
+	title := r.Title
+	if title == "" && titleCol >= 0 && titleCol < len(r.Cells) {
 		title = strings.TrimSpace(r.Cells[titleCol])
 	}
 	return report.Result{

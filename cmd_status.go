@@ -170,6 +170,7 @@ type doubtJSON struct {
 }
 
 type runRowJSON struct {
+	Row           *int   `json:"row"` // the input row as the spreadsheet shows it; null if not recorded
 	Key           string `json:"key"`
 	Title         string `json:"title"`
 	Outcome       string `json:"outcome"`
@@ -211,7 +212,7 @@ func writeJSON(a *app, v any) error {
 	return nil
 }
 
-// statusRun lists what one run did to each row, with the title it sent.
+// statusRun lists what one run did to each row, in input order, with the title it sent.
 func statusRun(ctx context.Context, a *app, db *state.DB, o *statusOptions, runningRun int64) error {
 	run, ok, err := db.Run(ctx, o.run)
 	if err != nil {
@@ -222,7 +223,14 @@ func statusRun(ctx context.Context, a *app, db *state.DB, o *statusOptions, runn
 	}
 	var rows []runRowJSON
 	err = db.RunRows(ctx, o.run, func(r state.RunRow) error {
-		row := runRowJSON{Key: mapping.ShowKey(r.Key), Title: sentTitle(r.Sent), Outcome: r.Outcome}
+		row := runRowJSON{Key: mapping.ShowKey(r.Key), Title: r.Title, Outcome: r.Outcome}
+		if row.Title == "" {
+			row.Title = sentTitle(r.Sent) // a row recorded before the state kept titles
+		}
+		if r.InputRow != 0 {
+			n := r.InputRow
+			row.Row = &n
+		}
 		if r.OpportunityID != 0 {
 			id := r.OpportunityID
 			row.OpportunityID = &id
@@ -247,13 +255,16 @@ func statusRun(ctx context.Context, a *app, db *state.DB, o *statusOptions, runn
 	fmt.Fprintf(w, "run %d: %s of %s into %s, started %s: %s\n\n", run.ID, run.Mode, run.Input, run.Portal,
 		run.Started.Local().Format("2006-01-02 15:04:05"), counts(run.Counts))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "key\toutcome\topportunity_id\ttitle")
+	fmt.Fprintln(tw, "row\tkey\toutcome\topportunity_id\ttitle")
 	for _, r := range rows {
-		id := ""
+		id, n := "", ""
 		if r.OpportunityID != nil {
 			id = fmt.Sprint(*r.OpportunityID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Key, r.Outcome, id, r.Title)
+		if r.Row != nil {
+			n = fmt.Sprint(*r.Row)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n, r.Key, r.Outcome, id, r.Title)
 	}
 	tw.Flush()
 	return nil

@@ -229,7 +229,10 @@ func undoTarget(db *state.DB, o *undoOptions) (state.Run, undoPlan, error) {
 	}
 	err = db.RunRows(ctx, o.run, func(r state.RunRow) error {
 		plan.rows++
-		title := sentTitle(r.Sent)
+		title := r.Title
+		if title == "" {
+			title = sentTitle(r.Sent) // a row recorded before the state kept titles
+		}
 		if title != "" {
 			plan.titleOf[r.Key] = title
 		}

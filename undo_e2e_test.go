@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -240,7 +241,13 @@ func TestUndoTakesBackEachRun(t *testing.T) {
 	for _, line := range [][]string{{"D7", "deleted", ids2["D7"]}, {"D2", "restored", ids["D2"]}, {"D3", "failed"}} {
 		found := false
 		for _, l := range strings.Split(st.out, "\n") {
-			if f := strings.Fields(l); len(f) >= len(line) && cmp.Equal(f[:len(line)], line) {
+			f := strings.Fields(l)
+			if len(f) > 0 {
+				if _, err := strconv.Atoi(f[0]); err == nil {
+					f = f[1:] // the input row
+				}
+			}
+			if len(f) >= len(line) && cmp.Equal(f[:len(line)], line) {
 				found = true
 			}
 		}

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/onlyoffice"
 	"github.com/oppimport/oppimport/pool"
 	"github.com/oppimport/oppimport/state"
@@ -44,7 +46,8 @@ type Config struct {
 	Client  Portal
 	Run     int64 // the dedupe's own run; 0 with DryRun
 	DryRun  bool  // find and report, delete nothing
-	// OnResult receives each deal's result, key by key, the kept one first, from one goroutine.
+	// OnResult receives each deal's result, key by key in input order (see Find), the kept
+	// one first, from one goroutine.
 	OnResult func(Result)
 	// Concurrency is the deals read and deleted at once; <1 means 1. They are reported in
 	// order whatever order they finish in (the ordered pool of import and undo).
@@ -63,12 +66,17 @@ type Result struct {
 	Created       time.Time // as the portal says; zero when it did not
 	Status        string
 	Error         string
+
+	row int // the key's input row (Group.Row)
 }
 
 // Group is one key held by several deals, oldest first: the first is kept.
 type Group struct {
 	Key   string
 	Deals []state.PortalKey
+	// Row is the key's row in the input of the latest run that recorded one (state.DB.InputRows);
+	// 0 if none did.
+	Row int
 }
 
 // Stats is the whole dedupe.
@@ -81,7 +89,8 @@ type Stats struct {
 
 // Find reads the portal's key index in full into the state database (an index read before
 // may miss deals deleted or changed since) and returns the keys held by more than one deal,
-// oldest deal first (the lowest id, the first the portal made).
+// oldest deal first (the lowest id, the first the portal made). The keys come in input
+// order (Group.Row), then those no run recorded a row for, by key.
 func Find(ctx context.Context, cfg Config) ([]Group, int, error) {
 	if err := cfg.DB.ResetIndex(ctx, cfg.Portal); err != nil {
 		return nil, 0, err
@@ -100,10 +109,29 @@ func Find(ctx context.Context, cfg Config) ([]Group, int, error) {
 	if err := cfg.DB.FinishIndex(ctx, cfg.Portal, cfg.FieldID, newest); err != nil {
 		return nil, requests, err
 	}
+	stored, err := cfg.DB.InputRows(ctx, cfg.Portal)
+	if err != nil {
+		return nil, requests, err
+	}
+	rowOf := make(map[string]int, len(stored))
+	for key, n := range stored {
+		rowOf[mapping.KeyValue(key)] = n
+	}
 	var groups []Group
 	err = cfg.DB.Duplicates(ctx, cfg.Portal, func(value string, deals []state.PortalKey) error {
-		groups = append(groups, Group{Key: value, Deals: deals})
+		groups = append(groups, Group{Key: value, Deals: deals, Row: rowOf[value]})
 		return nil
+	})
+	slices.SortStableFunc(groups, func(a, b Group) int {
+		switch {
+		case a.Row == b.Row:
+			return 0
+		case a.Row == 0:
+			return 1
+		case b.Row == 0:
+			return -1
+		}
+		return a.Row - b.Row
 	})
 	return groups, requests, err
 }
@@ -130,7 +158,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		for _, g := range groups {
 			kept := g.Deals[0]
 			for i, d := range g.Deals {
-				res := Result{Key: g.Key, OpportunityID: d.OpportunityID, KeptID: kept.OpportunityID, Created: d.Created}
+				res := Result{Key: g.Key, OpportunityID: d.OpportunityID, KeptID: kept.OpportunityID, Created: d.Created, row: g.Row}
 				if !emit(job{res: res, kept: i == 0}, true) {
 					return nil
 				}
@@ -200,7 +228,7 @@ func drop(ctx context.Context, cfg Config, res Result) (Result, error) {
 		return res, err
 	}
 	key := copyKey(res.Key, res.OpportunityID)
-	if err := cfg.DB.Intent(ctx, cfg.Run, cfg.Portal, key, state.Request{Method: "DELETE", Before: before}); err != nil {
+	if err := cfg.DB.Intent(ctx, cfg.Run, cfg.Portal, key, state.Request{Method: "DELETE", Before: before, InputRow: res.row, Title: res.Title}); err != nil {
 		return res, err
 	}
 	out, err := cfg.Client.DeleteOpportunity(ctx, res.OpportunityID)
@@ -209,13 +237,13 @@ func drop(ctx context.Context, cfg Config, res Result) (Result, error) {
 	switch {
 	case err == nil, errors.As(err, &apiErr) && apiErr.StatusCode == 404:
 		res.Status = Deleted
-		if err := cfg.DB.Answer(rctx, cfg.Run, cfg.Portal, key, state.Answer{OpportunityID: res.OpportunityID, Outcome: state.Deleted}); err != nil {
+		if err := cfg.DB.Answer(rctx, cfg.Run, cfg.Portal, key, state.Answer{OpportunityID: res.OpportunityID, Outcome: state.Deleted, InputRow: res.row, Title: res.Title}); err != nil {
 			return res, err
 		}
 		return res, repoint(rctx, cfg, res)
 	default:
 		res.Status, res.Error = Failed, fmt.Sprintf("delete refused (HTTP %d): %v", out.HTTPStatus, err)
-		return res, cfg.DB.Answer(rctx, cfg.Run, cfg.Portal, key, state.Answer{OpportunityID: res.OpportunityID, Outcome: Failed})
+		return res, cfg.DB.Answer(rctx, cfg.Run, cfg.Portal, key, state.Answer{OpportunityID: res.OpportunityID, Outcome: Failed, InputRow: res.row, Title: res.Title})
 	}
 }
 

@@ -195,3 +195,50 @@ func (e editing) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func([
 	e.after()
 	return n, r, err
 }
+
+// The keys come in the order of the input rows the state recorded for them, the keys no run
+// recorded a row for after them, and the dedupe's own run rows keep that order.
+func TestDedupeInputOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, c, field, ids := portal(t, map[string]int{"A0": 2, "D1": 2, "D3": 2}, []string{"A0", "D1", "D3"})
+	db := openState(t)
+	const name = "http://localhost"
+	run0, _ := db.StartRun(ctx, state.Run{Portal: name, Input: "a.csv", Mode: "create"})
+	for key, row := range map[string]int{"D3": 2, "D1": 4} {
+		if err := db.Answer(ctx, run0, name, key, state.Answer{Outcome: "skipped", InputRow: row}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, _ := db.StartRun(ctx, state.Run{Portal: name, Input: "(dedupe)", Mode: "dedupe"})
+	var listed []string
+	cfg := Config{DB: db, Portal: name, FieldID: field, Client: c, Run: run, Concurrency: 4, OnResult: func(r Result) {
+		listed = append(listed, fmt.Sprintf("%s %d %s", r.Key, r.OpportunityID, r.Status))
+	}}
+	if _, err := Run(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf("D3 %d kept", ids["D3"][0]), fmt.Sprintf("D3 %d deleted", ids["D3"][1]),
+		fmt.Sprintf("D1 %d kept", ids["D1"][0]), fmt.Sprintf("D1 %d deleted", ids["D1"][1]),
+		fmt.Sprintf("A0 %d kept", ids["A0"][0]), fmt.Sprintf("A0 %d deleted", ids["A0"][1]),
+	}
+	if diff := cmp.Diff(want, listed); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	var rows []string
+	if err := db.RunRows(ctx, run, func(rr state.RunRow) error {
+		rows = append(rows, fmt.Sprintf("%s %d %s", rr.Key, rr.InputRow, rr.Title))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantRows := []string{
+		fmt.Sprintf("D3 (copy %d) 2 Deal D3 & Co", ids["D3"][1]),
+		fmt.Sprintf("D1 (copy %d) 4 Deal D1 & Co", ids["D1"][1]),
+		fmt.Sprintf("A0 (copy %d) 0 Deal A0 & Co", ids["A0"][1]),
+	}
+	if diff := cmp.Diff(wantRows, rows); diff != "" {
+		t.Errorf("the run's rows (-want +got):\n%s", diff)
+	}
+}

@@ -80,6 +80,9 @@ type Result struct {
 	HTTPStatus    int
 	Error         string
 	Cells         []string // the input row as read, for the rejects file
+	// Title is the mapped record's title, as sent (a template's too); "" for a row that
+	// never mapped, or whose title did not.
+	Title string
 }
 
 // Config is one run. Rows and Plan are required; a nil Poster is a dry run in which every
@@ -411,6 +414,7 @@ func check(cfg Config, row source.Row) item {
 		errs = cfg.Check(&checked)
 		rec = checked
 	}
+	it.res.Title = rec.Title
 	if len(errs) > 0 {
 		it.res.Status = Invalid
 		it.res.Error = describe(cfg, row.Number, errs)

@@ -148,7 +148,7 @@ func create(ctx context.Context, cfg *Config, it *item, note error) {
 	for try := 0; ; try++ {
 		sent := time.Now()
 		if l != nil {
-			if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "POST", Hash: it.hash, Body: it.sent(cfg.fields)}); err != nil {
+			if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "POST", Hash: it.hash, Body: it.sent(cfg.fields), InputRow: it.res.Row, Title: it.res.Title}); err != nil {
 				fail(it, Fatal(err))
 				return
 			}
@@ -325,7 +325,7 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 		it.res.Error = joinNotes(record.Changes(cur.Record, m.Body, m.Changed), tagPreview(ctx, cfg, it), it.res.Error)
 		return
 	}
-	if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: body, Before: cur.Raw}); err != nil {
+	if err := l.DB.Intent(ctx, l.Run, l.Portal, it.key, state.Request{Method: "PUT", Hash: it.hash, Body: body, Before: cur.Raw, InputRow: it.res.Row, Title: it.res.Title}); err != nil {
 		fail(it, Fatal(err))
 		return
 	}
@@ -334,7 +334,7 @@ func syncRow(ctx context.Context, cfg *Config, it *item, row state.Row) {
 	it.res.HTTPStatus = posted.HTTPStatus
 	// Not updated: the base stays what it was, so that the next sync tries the export's
 	// change again (an empty one: no base).
-	unsent := state.Answer{Outcome: Failed, Sent: append([]byte{}, row.Sent...)}
+	unsent := state.Answer{Outcome: Failed, Sent: append([]byte{}, row.Sent...), InputRow: it.res.Row, Title: it.res.Title}
 	switch {
 	case err == nil:
 		it.res.Status = Updated
@@ -364,7 +364,7 @@ func gone(ctx context.Context, cfg *Config, it *item, id int64) {
 		return
 	}
 	if cfg.RecreateMissing {
-		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: state.Deleted}); err != nil {
+		if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, state.Answer{Outcome: state.Deleted, InputRow: it.res.Row, Title: it.res.Title}); err != nil {
 			fail(it, Fatal(err))
 			return
 		}
@@ -521,6 +521,8 @@ func answer(ctx context.Context, l *Ledger, it *item, a state.Answer) {
 	if l == nil || l.DryRun {
 		return
 	}
+	// Where the row stands in the input and its title, for listing the run in input order.
+	a.InputRow, a.Title = it.res.Row, it.res.Title
 	if err := l.DB.Answer(ctx, l.Run, l.Portal, it.key, a); err != nil {
 		it.fatal = Fatal(err)
 		if it.res.Error == "" {

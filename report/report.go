@@ -137,6 +137,9 @@ func (s Summary) statuses() []string {
 }
 
 func roundElapsed(d time.Duration) time.Duration {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond) // never "0s" for a run that took time
+	}
 	if d < time.Second {
 		return d.Round(time.Millisecond)
 	}

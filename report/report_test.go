@@ -705,6 +705,8 @@ func TestSummaryText(t *testing.T) {
 		{"validate", Summary{Mode: "validate", Counts: map[string]int{"valid": 298, "invalid": 2},
 			Rows: 300, Elapsed: 450 * time.Millisecond},
 			"validate finished in 450ms: 298 valid, 2 invalid (300 rows)"},
+		{"a quick validate", Summary{Mode: "validate", Counts: map[string]int{"valid": 2}, Rows: 2, Elapsed: 312400 * time.Nanosecond},
+			"validate finished in 312µs: 2 valid, 0 invalid (2 rows)"},
 		{"unknown status", Summary{Run: 1, Mode: "import", Counts: map[string]int{"weird": 1}, Rows: 1, Elapsed: time.Second},
 			"run 1 finished in 1s: 0 invalid, 0 failed, 1 weird (1 row); 0 requests, 0.0 requests/s"},
 	}

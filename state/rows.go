@@ -54,6 +54,10 @@ type Request struct {
 	Hash   string // hash of the mapped content sent
 	Body   []byte // the exact body sent, to settle by and for undo to compare with
 	Before []byte // for an update: the portal's record as it stood, for undo to restore
+	// InputRow is the row's number in the input as the spreadsheet shows it, Title the
+	// mapped record's title; 0 and "" keep what the run row holds.
+	InputRow int
+	Title    string
 }
 
 // Answer is what came of a row in a run.
@@ -63,6 +67,9 @@ type Answer struct {
 	Hash          string // hash of the content the portal now holds; "" keeps the stored one
 	Sent          []byte // the body sent, if no Intent recorded it; nil keeps the intent's
 	Before        []byte // the record before an update, if no Intent recorded it
+	// InputRow and Title are as in Request: 0 and "" keep what the run row holds.
+	InputRow int
+	Title    string
 }
 
 // Intent records, durably, that req is about to be sent for the row key of
@@ -86,12 +93,14 @@ ON CONFLICT (portal, key) DO UPDATE SET
 			return err
 		}
 		_, err := tx.Exec(`
-INSERT INTO run_rows (run_id, key, outcome, opportunity_id, method, prev_hash, sent, before, at)
-SELECT ?, key, ?, opportunity_id, ?, hash, ?, ?, ? FROM rows WHERE portal = ? AND key = ?
+INSERT INTO run_rows (run_id, key, outcome, opportunity_id, method, prev_hash, sent, before, at, input_row, title)
+SELECT ?, key, ?, opportunity_id, ?, hash, ?, ?, ?, ?, ? FROM rows WHERE portal = ? AND key = ?
 ON CONFLICT (run_id, key) DO UPDATE SET
 	outcome = excluded.outcome, method = excluded.method, sent = excluded.sent,
-	before = coalesce(run_rows.before, excluded.before), at = excluded.at`,
-			run, Pending, req.Method, req.Body, req.Before, now, portal, key)
+	before = coalesce(run_rows.before, excluded.before), at = excluded.at,
+	input_row = coalesce(excluded.input_row, run_rows.input_row),
+	title = coalesce(excluded.title, run_rows.title)`,
+			run, Pending, req.Method, req.Body, req.Before, now, nullRow(req.InputRow), nullText(req.Title), portal, key)
 		return err
 	})
 	if err != nil {
@@ -160,15 +169,17 @@ ON CONFLICT (portal, key) DO UPDATE SET
 			return err
 		}
 		_, err = tx.Exec(`
-INSERT INTO run_rows (run_id, key, outcome, opportunity_id, prev_hash, sent, before, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO run_rows (run_id, key, outcome, opportunity_id, prev_hash, sent, before, at, input_row, title)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, key) DO UPDATE SET
 	outcome = excluded.outcome,
 	opportunity_id = coalesce(excluded.opportunity_id, run_rows.opportunity_id),
 	sent = coalesce(excluded.sent, run_rows.sent),
 	before = coalesce(run_rows.before, excluded.before),
-	at = excluded.at`,
-			run, key, a.Outcome, runRowID, prevHash, a.Sent, a.Before, now)
+	at = excluded.at,
+	input_row = coalesce(excluded.input_row, run_rows.input_row),
+	title = coalesce(excluded.title, run_rows.title)`,
+			run, key, a.Outcome, runRowID, prevHash, a.Sent, a.Before, now, nullRow(a.InputRow), nullText(a.Title))
 		return err
 	})
 	if err != nil {
@@ -374,4 +385,20 @@ WHERE portal = ? AND opportunity_id IS NOT NULL ORDER BY key`, portal)
 		}
 		return nil
 	})
+}
+
+// nullRow stores an input row number, NULL for none (0).
+func nullRow(n int) any {
+	if n <= 0 {
+		return nil
+	}
+	return n
+}
+
+// nullText stores a text, NULL for none ("").
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -35,6 +35,8 @@ type RunRow struct {
 	Sent          []byte // the body the run sent, nil if none
 	Before        []byte // the portal's record before the run updated it, nil if none
 	At            time.Time
+	InputRow      int    // the row's number in the input as the spreadsheet shows it; 0: not recorded
+	Title         string // the mapped record's title as the run had it; "" if not recorded
 }
 
 // StartRun records the start of a run and returns its number. A zero Started,
@@ -172,13 +174,14 @@ func (db *DB) Run(ctx context.Context, id int64) (Run, bool, error) {
 	return run, found, nil
 }
 
-// RunRows calls fn with each row run id touched, in the order it first touched
-// them, reading them as it goes; it stops at fn's first error and returns it.
+// RunRows calls fn with each row run id touched, in input order (RunRow.InputRow),
+// then the rows with no input row (recorded before the schema kept it, or by a
+// run that reads no input) in the order it first touched them, reading them as it goes; it stops at fn's first error and returns it.
 // fn may call the other methods of db, but not Close.
 func (db *DB) RunRows(ctx context.Context, id int64, fn func(RunRow) error) error {
 	return db.read(func(r *sql.DB) error {
-		rows, err := r.QueryContext(ctx, `SELECT key, outcome, opportunity_id, method, prev_hash, sent, before, at
-FROM run_rows WHERE run_id = ? ORDER BY rowid`, id)
+		rows, err := r.QueryContext(ctx, `SELECT key, outcome, opportunity_id, method, prev_hash, sent, before, at, input_row, title
+FROM run_rows WHERE run_id = ? ORDER BY input_row IS NULL, input_row, rowid`, id)
 		if err != nil {
 			return fmt.Errorf("read rows of run %d: %w", id, err)
 		}
@@ -189,11 +192,14 @@ FROM run_rows WHERE run_id = ? ORDER BY rowid`, id)
 				oppID  sql.NullInt64
 				method sql.NullString
 				at     sql.NullString
+				input  sql.NullInt64
+				title  sql.NullString
 			)
-			if err := rows.Scan(&rr.Key, &rr.Outcome, &oppID, &method, &rr.PrevHash, &rr.Sent, &rr.Before, &at); err != nil {
+			if err := rows.Scan(&rr.Key, &rr.Outcome, &oppID, &method, &rr.PrevHash, &rr.Sent, &rr.Before, &at, &input, &title); err != nil {
 				return fmt.Errorf("read rows of run %d: %w", id, err)
 			}
 			rr.OpportunityID, rr.Method = oppID.Int64, method.String
+			rr.InputRow, rr.Title = int(input.Int64), title.String
 			if rr.At, err = parseTime(at); err != nil {
 				return fmt.Errorf("read rows of run %d: %w", id, err)
 			}
@@ -235,4 +241,34 @@ func (db *DB) JournalCounts(ctx context.Context, id int64) (map[string]int, erro
 		return nil, fmt.Errorf("read the journal of run %d: %w", id, err)
 	}
 	return counts, nil
+}
+
+// InputRows gives each key of portal the input row it had in the latest run that recorded
+// one (see RunRow.InputRow): what lists a portal's keys in the spreadsheet's order. Keys no
+// run recorded a row for are not in the map.
+func (db *DB) InputRows(ctx context.Context, portal string) (map[string]int, error) {
+	out := map[string]int{}
+	err := db.read(func(r *sql.DB) error {
+		rows, err := r.QueryContext(ctx, `SELECT rr.key, rr.input_row FROM run_rows rr JOIN runs ON runs.id = rr.run_id
+WHERE runs.portal = ? AND rr.input_row IS NOT NULL ORDER BY rr.run_id`, portal)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				key string
+				n   int
+			)
+			if err := rows.Scan(&key, &n); err != nil {
+				return err
+			}
+			out[key] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the rows' places in the input: %w", err)
+	}
+	return out, nil
 }

@@ -101,6 +101,12 @@ CREATE TABLE portal_index (
 	read_at  TEXT NOT NULL
 );
 `,
+	// 3: each run row's place in the input and its title as sent, for listing the rows
+	// in input order with their titles. Rows of earlier versions have neither (NULL).
+	`
+ALTER TABLE run_rows ADD COLUMN input_row INTEGER; -- the row number as the spreadsheet shows it
+ALTER TABLE run_rows ADD COLUMN title TEXT;        -- the mapped record's title, as sent
+`,
 }
 
 // goMigrations are the steps of a migration that SQL cannot do, run after its SQL.

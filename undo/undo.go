@@ -56,14 +56,14 @@ type Config struct {
 	// Abort, when done, cancels requests in flight; cancelling Run's context only stops
 	// new rows from starting.
 	Abort context.Context
-	// OnResult receives each row's result, in the order the run touched the rows, from
-	// one goroutine.
+	// OnResult receives each row's result, in the run's input order (see state.DB.RunRows),
+	// from one goroutine.
 	OnResult func(Result)
 }
 
 // Result is what the undo did, or would do, to one row of the run.
 type Result struct {
-	Row           int // the row's place among the run's rows, from 1
+	Row           int // the row's place among the run's rows (in input order), from 1
 	Key           string
 	Status        string
 	OpportunityID int64
@@ -72,6 +72,10 @@ type Result struct {
 	Error         string // why it failed, or a note (what could not be restored)
 
 	fatal error
+	// The row's input row and title in the run taken back: the undo's own run rows keep
+	// them, so that they list in the same order.
+	inputRow int
+	title    string
 }
 
 // Stats is the whole undo.
@@ -174,7 +178,8 @@ func history(ctx context.Context, cfg Config) (runs, error) {
 		case r.ID == cfg.Run:
 			continue
 		case r.UndoOf == cfg.Of:
-			into, outcomes = h.undone, []string{Deleted, Restored}
+			// Created: a create of the undo's whose answer was lost, found by the settling.
+			into, outcomes = h.undone, []string{Deleted, Restored, importer.Created}
 		case r.ID > cfg.Of && r.UndoOf == 0:
 			into, outcomes = h.later, []string{importer.Created, importer.Updated}
 		default:
@@ -209,7 +214,7 @@ func history(ctx context.Context, cfg Config) (runs, error) {
 // take is one row's path: decide from the state what the run did, check the portal still
 // holds what the run sent, then delete or restore, recording intent and answer.
 func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
-	res := Result{Key: rr.Key, OpportunityID: rr.OpportunityID}
+	res := Result{Key: rr.Key, OpportunityID: rr.OpportunityID, inputRow: rr.InputRow, title: rr.Title}
 	skip := func(format string, a ...any) Result {
 		res.Status, res.Error = Skipped, fmt.Sprintf(format, a...)
 		return res
@@ -222,6 +227,16 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 		return skip("undone already by run %d", by)
 	}
 	if rr.Method == "DELETE" && rr.Outcome == Deleted && rr.Before != nil {
+		// A recreate an earlier undo sent and could not settle may exist already: never
+		// posted again blindly.
+		row, _, err := cfg.DB.Row(ctx, cfg.Portal, rr.Key)
+		if err != nil {
+			res.Status, res.Error, res.fatal = Failed, err.Error(), err
+			return res
+		}
+		if row.Pending() && !cfg.DryRun {
+			return leave("in doubt since run %d: %s (see oppimport status)", row.IntentRun, row.Doubt)
+		}
 		return recreate(ctx, cfg, res, rr)
 	}
 	// What the run did: created it; updated it (or sent an update whose answer it never
@@ -340,7 +355,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 			res.Status, res.Error = WouldDelete, note
 			return res
 		}
-		if err := cfg.DB.Intent(ctx, cfg.Run, cfg.Portal, rr.Key, state.Request{Method: "DELETE"}); err != nil {
+		if err := cfg.DB.Intent(ctx, cfg.Run, cfg.Portal, rr.Key, state.Request{Method: "DELETE", InputRow: rr.InputRow, Title: rr.Title}); err != nil {
 			return failure(res, importer.Fatal(err))
 		}
 		posted, err := cfg.Client.Delete(ctx, rr.OpportunityID)
@@ -367,7 +382,7 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 	}
 	body, _ := json.Marshal(beforeRec) // plain data: never fails
 	nowBody, _ := json.Marshal(now)
-	req := state.Request{Method: "PUT", Hash: rr.PrevHash, Body: body, Before: nowBody}
+	req := state.Request{Method: "PUT", Hash: rr.PrevHash, Body: body, Before: nowBody, InputRow: rr.InputRow, Title: rr.Title}
 	if err := cfg.DB.Intent(ctx, cfg.Run, cfg.Portal, rr.Key, req); err != nil {
 		return failure(res, importer.Fatal(err))
 	}
@@ -409,7 +424,7 @@ func recreate(ctx context.Context, cfg *Config, res Result, rr state.RunRow) Res
 		return res
 	}
 	body, _ := json.Marshal(rec) // plain data: never fails
-	if err := cfg.DB.Intent(ctx, cfg.Run, cfg.Portal, rr.Key, state.Request{Method: "POST", Body: body}); err != nil {
+	if err := cfg.DB.Intent(ctx, cfg.Run, cfg.Portal, rr.Key, state.Request{Method: "POST", Body: body, InputRow: rr.InputRow, Title: rr.Title}); err != nil {
 		return failure(res, importer.Fatal(err))
 	}
 	posted, err := c.Create(ctx, rec)
@@ -429,6 +444,7 @@ func recreate(ctx context.Context, cfg *Config, res Result, rr state.RunRow) Res
 
 // answered writes the row's answer and reports status; failing that, the undo stops.
 func answered(ctx context.Context, cfg *Config, res Result, a state.Answer, status, note string) Result {
+	a.InputRow, a.Title = res.inputRow, res.title
 	// Not cancelled by an abort: the request was answered, the state must say so.
 	if err := cfg.DB.Answer(context.WithoutCancel(ctx), cfg.Run, cfg.Portal, res.Key, a); err != nil {
 		return failure(res, importer.Fatal(err))
@@ -451,7 +467,7 @@ func refuse(ctx context.Context, cfg *Config, res Result, why string) Result {
 // the next run to settle; one the portal refused is answered Failed, which changes nothing.
 func unanswered(ctx context.Context, cfg *Config, res Result, err error) Result {
 	if ctx.Err() == nil {
-		if aerr := cfg.DB.Answer(context.WithoutCancel(ctx), cfg.Run, cfg.Portal, res.Key, state.Answer{Outcome: Failed}); aerr != nil {
+		if aerr := cfg.DB.Answer(context.WithoutCancel(ctx), cfg.Run, cfg.Portal, res.Key, state.Answer{Outcome: Failed, InputRow: res.inputRow, Title: res.title}); aerr != nil {
 			err = errors.Join(err, importer.Fatal(aerr))
 		}
 	}
