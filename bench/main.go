@@ -13,7 +13,7 @@
 //  6. sync: requests per updated row and per unchanged row;
 //  7. the portal's key index: a run on a new state database against a portal of 2,000,
 //     then 20,000 deals with a key_field (-index-rows): the requests that read the index,
-//     and its peak RSS;
+//     the read's time a page, and the run's peak RSS;
 //  8. resume: a re-run of an input of which 90 % is done (-resume-rows and a tenth of it):
 //     the time from its start to its first new request, and its peak RSS.
 //
