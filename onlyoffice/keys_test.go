@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -28,7 +29,8 @@ type livePortal struct {
 	change    func(n int, p *livePortal)
 	limit     int
 	realTotal bool
-	noTotal   bool // total never set
+	noTotal   bool             // total never set
+	login     func(n int) bool // answer the n-th request with an SSO gateway's login page (200)
 
 	mu      sync.Mutex
 	ids     []int64
@@ -87,6 +89,11 @@ func (p *livePortal) serve(t *testing.T) string {
 		}
 		q := r.URL.Query()
 		p.queries = append(p.queries, q.Get("startIndex")+"+"+q.Get("count")+" "+q.Get("sortBy")+" "+q.Get("sortOrder"))
+		if p.login != nil && p.login(n) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, "<html><body><form action=\"/auth.aspx\">Sign in</form></body></html>")
+			return
+		}
 		start, _ := strconv.Atoi(q.Get("startIndex"))
 		count, _ := strconv.Atoi(q.Get("count"))
 		limit := p.limit
@@ -245,6 +252,7 @@ func TestKeyIndexWhileThePortalChanges(t *testing.T) {
 		n         int
 		change    func(n int, p *livePortal)
 		realTotal bool
+		login     func(n int) bool
 		requests  []int // startIndex of each request
 	}{
 		{name: "15 of the first page deleted: read again from 15 further up, 15 more to spare", n: 2500,
@@ -271,6 +279,9 @@ func TestKeyIndexWhileThePortalChanges(t *testing.T) {
 					p.remove(0, 7)
 				}
 			}, requests: []int{0, 1000, 986, 1979, 2972}},
+		{name: "a login page instead of the second page, 15 deleted before it is asked again", n: 2500,
+			login:  func(n int) bool { return n == 2 },
+			change: before(3, func(p *livePortal) { p.remove(100, 115) }), requests: []int{0, 1000, 1000, 970, 1970}},
 		{name: "all deleted after the first page", n: 2500,
 			change: before(2, func(p *livePortal) { p.ids = nil }), requests: []int{0, 1000, 0}},
 		{name: "all but 300 deleted after the first page, the total set as the real server does", n: 2500, realTotal: true,
@@ -280,7 +291,7 @@ func TestKeyIndexWhileThePortalChanges(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := newLivePortal(tt.n)
-			p.change, p.realTotal = tt.change, tt.realTotal
+			p.change, p.realTotal, p.login = tt.change, tt.realTotal, tt.login
 			first := p.holds()
 			c, _ := newTestClient(t, p.serve(t), nil)
 			handed := map[int64]int{}
