@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -74,4 +76,35 @@ func ids(page []*Opportunity) []int {
 		out = append(out, o.ID)
 	}
 	return out
+}
+
+// BenchmarkIndexPage reads one page of 1000 of an administrator's list by id, newest
+// first, as the client's key index does, cycling through all the pages of a portal of
+// 10,000 and of 100,000 deals: a page should cost the same at both sizes.
+//
+//	go test -run '^$' -bench BenchmarkIndexPage -benchmem ./emulator
+func BenchmarkIndexPage(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			s := New(Options{Token: testToken})
+			field := s.AddCustomField("Legacy ID", 0, "")
+			opps := make([]Opportunity, n)
+			for i := range opps {
+				notes := fmt.Sprintf("Legacy id: D%d\nSource: Web", i)
+				opps[i] = Opportunity{Title: fmt.Sprint("Deal ", i), Description: &notes, ContactID: 1 + i%3, Members: []int{1 + i%3},
+					ResponsibleID: anna, StageID: 1 + i%9, BidCurrency: "EUR", BidValue: "123.5",
+					CustomFields: map[int]string{11: "North", field.ID: fmt.Sprintf("D%d", i)}}
+			}
+			s.Insert(opps...)
+			for i := 0; b.Loop(); i++ {
+				r := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/api/2.0/crm/opportunity/filter?sortBy=id&sortOrder=descending&count=1000&startIndex=%d", (i%(n/1000))*1000), nil)
+				r.Header.Set("Authorization", testToken)
+				w := httptest.NewRecorder()
+				s.Handler().ServeHTTP(w, r)
+				if w.Code != http.StatusOK {
+					b.Fatalf("HTTP %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
 }
