@@ -51,7 +51,7 @@ func newDedupeCmd(a *app) *cobra.Command {
 	fs := c.Flags()
 	fs.BoolVar(&o.dry, "dry-run", false, "list the copies that would be deleted; delete nothing")
 	o.ask.register(fs)
-	o.state.register(fs, "the mapping `FILE`: its key_field names the custom field that holds the keys", true)
+	o.state.register(fs, "the mapping `FILE`: its key_field names the custom field that holds the keys")
 	o.conn.register(fs, "portal base `URL` (env ONLYOFFICE_URL)", a.ios.getenv)
 	o.rate.register(fs, false)
 	o.log.register(fs, false)

@@ -85,7 +85,7 @@ func importCmd(a *app, dry bool) *cobra.Command {
 		urlUsage += "; check look-ups and values against it, read-only"
 	}
 	fs := c.Flags()
-	o.state.register(fs, "the mapping `FILE` (YAML), required", true)
+	o.state.register(fs, "the mapping `FILE` (YAML), required")
 	o.run.register(fs, dry)
 	o.conn.register(fs, urlUsage, a.ios.getenv)
 	if !dry {

@@ -43,7 +43,7 @@ func newStatusCmd(a *app) *cobra.Command {
 	c := command("status [--mapping M.yaml | --state FILE] [--run N]", "runs, counts and rows in doubt from the state database",
 		statusSynopsis, func() error { return runStatus(a, o) })
 	fs := c.Flags()
-	o.state.register(fs, "the mapping `FILE`: its state database lies beside it", true)
+	o.state.register(fs, "the mapping `FILE`: its state database lies beside it")
 	fs.Int64Var(&o.run, "run", 0, "list what run `N` did to each row")
 	fs.BoolVar(&o.json, "json", false, "write one JSON object to stdout")
 	return c

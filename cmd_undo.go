@@ -70,7 +70,7 @@ func newUndoCmd(a *app) *cobra.Command {
 	fs.BoolVar(&o.dry, "dry-run", false, "list what would be deleted, restored and left alone; change nothing")
 	fs.BoolVar(&o.force, "force", false, "undo opportunities changed on the portal since the run, too")
 	o.ask.register(fs)
-	o.state.register(fs, "the mapping `FILE` of run N: its state database lies beside it (or give --state)", true)
+	o.state.register(fs, "the mapping `FILE` of run N: its state database lies beside it (or give --state)")
 	o.conn.register(fs, "the portal `URL` of run N (env ONLYOFFICE_URL); required, but for a --dry-run from the state alone", a.ios.getenv)
 	o.rate.register(fs, true)
 	o.out.register(fs, "results report `FILE`: .csv, .json or .xlsx (default undo-run-N.report.csv, in the current folder)", false)
