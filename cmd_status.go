@@ -228,12 +228,10 @@ func statusRun(ctx context.Context, a *app, db *state.DB, o *statusOptions, runn
 			row.Title = sentTitle(r.Sent) // a row recorded before the state kept titles
 		}
 		if r.InputRow != 0 {
-			n := r.InputRow
-			row.Row = &n
+			row.Row = new(r.InputRow)
 		}
 		if r.OpportunityID != 0 {
-			id := r.OpportunityID
-			row.OpportunityID = &id
+			row.OpportunityID = new(r.OpportunityID)
 		}
 		rows = append(rows, row)
 		return nil
