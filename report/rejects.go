@@ -54,10 +54,8 @@ type Rejects struct {
 	closed    bool
 
 	// CSV, once the first row came
-	file      *os.File
-	w         *csv.Writer
-	lastFlush time.Time
-	rec       []string
+	out *csvFile
+	rec []string
 
 	// XLSX, once the first row came: the spool and each column's widest cell
 	spool  *os.File
@@ -196,25 +194,22 @@ func (r *Rejects) row(dst []string, cells []string, reason string) []string {
 }
 
 func (r *Rejects) writeCSV(cells []string, reason string) error {
-	if r.file == nil {
-		f, err := createFile(r.path)
+	if r.out == nil {
+		out, err := createCSV(r.path, r.delimiter)
 		if err != nil {
 			return err
 		}
-		r.file = f
-		r.w = csv.NewWriter(f)
-		r.w.Comma = r.delimiter
-		r.lastFlush = time.Now()
-		if _, err := f.WriteString("\uFEFF"); err != nil {
+		r.out = out
+		if _, err := out.file.WriteString("\uFEFF"); err != nil {
 			return err
 		}
 		for _, row := range r.above {
 			// A blank row is an empty line, which keeps the row numbers and reads as no row.
-			if err := r.w.Write(safeCells(row)); err != nil {
+			if err := out.write(safeCells(row)); err != nil {
 				return err
 			}
 		}
-		if err := r.w.Write(r.header); err != nil {
+		if err := out.write(r.header); err != nil {
 			return err
 		}
 	}
@@ -222,15 +217,7 @@ func (r *Rejects) writeCSV(cells []string, reason string) error {
 	for i, c := range r.rec {
 		r.rec[i] = neutralise(clip(c))
 	}
-	if err := r.w.Write(r.rec); err != nil {
-		return err
-	}
-	if time.Since(r.lastFlush) >= flushEvery {
-		r.lastFlush = time.Now()
-		r.w.Flush()
-		return r.w.Error()
-	}
-	return nil
+	return r.out.write(r.rec)
 }
 
 // safeCells is a row above the header as the CSV rejects file holds it: neutralised,
@@ -455,10 +442,9 @@ func (r *Rejects) Close() error {
 	r.closed = true
 	var err error
 	switch {
-	case r.file != nil:
-		r.w.Flush()
-		err = errors.Join(r.w.Error(), r.file.Close())
-		r.file = nil
+	case r.out != nil:
+		err = r.out.close()
+		r.out = nil
 	case r.spool != nil:
 		err = r.buildXLSX()
 		err = errors.Join(err, dropSpool(r.spool))
