@@ -77,8 +77,8 @@ func RejectsSheet(name string) RejectsOption {
 }
 
 // RejectsAbove gives the rows that stand above the input's header, one per row from row
-// 1 (an empty one for a blank row), to be written above the rejects file's header so that
-// the mapping's header_row finds it.
+// 1 (an empty one for a blank row: which rows are blank is the source reader's to say), to
+// be written above the rejects file's header so that the mapping's header_row finds it.
 func RejectsAbove(rows [][]string) RejectsOption {
 	return func(r *Rejects) { r.above = rows }
 }
@@ -220,26 +220,14 @@ func (r *Rejects) writeCSV(cells []string, reason string) error {
 	return r.out.write(r.rec)
 }
 
-// safeCells is a row above the header as the CSV rejects file holds it: neutralised,
-// cut, and nothing at all when blank.
+// safeCells is a row above the header as the CSV rejects file holds it: neutralised and
+// cut.
 func safeCells(row []string) []string {
-	if blank(row) {
-		return nil
-	}
 	out := make([]string, len(row))
 	for i, c := range row {
 		out[i] = neutralise(clip(c))
 	}
 	return out
-}
-
-func blank(row []string) bool {
-	for _, c := range row {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *Rejects) writeXLSX(cells []string, reason string) error {
@@ -321,8 +309,8 @@ func (r *Rejects) buildXLSX() (err error) {
 		return err
 	}
 	for i, row := range r.above {
-		if blank(row) {
-			continue
+		if len(row) == 0 {
+			continue // blank
 		}
 		vals := make([]any, len(row))
 		for j, c := range row {
@@ -469,7 +457,7 @@ func (r *Rejects) removeStale() error {
 	} else {
 		skip := 0
 		for _, row := range r.above {
-			if !blank(row) {
+			if len(row) > 0 {
 				skip++
 			}
 		}
