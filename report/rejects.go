@@ -148,16 +148,6 @@ func errorColumn(header []string) string {
 	return name
 }
 
-// checkWritable proves that a file can be created in dir.
-func checkWritable(dir string) error {
-	f, err := os.CreateTemp(dir, ".oppimport-*")
-	if err != nil {
-		return fmt.Errorf("folder cannot be written: %w", err)
-	}
-	name := f.Name()
-	return errors.Join(f.Close(), os.Remove(name))
-}
-
 // Path is the rejects file's path.
 func (r *Rejects) Path() string { return r.path }
 
