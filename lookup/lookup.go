@@ -7,7 +7,6 @@ package lookup
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -274,15 +273,6 @@ var (
 	errNoContact     = errors.New("is no contact on the portal")
 	errHiddenContact = errors.New("is a private contact the token's user may not see (the portal would answer 403 Access Denied)")
 )
-
-// selectOptions reads a select field's options from its mask, a JSON list of strings.
-func selectOptions(mask string) []string {
-	var opts []string
-	if json.Unmarshal([]byte(mask), &opts) != nil {
-		return nil
-	}
-	return opts
-}
 
 // CustomFieldLabels returns the labels of the opportunity custom fields that hold values
 // (headings left out).
