@@ -76,6 +76,16 @@ func stoppedf(format string, a ...any) error {
 	return &failure{failStopped, fmt.Errorf(format, a...)}
 }
 
+// nothingDone adds what was left undone to err ("nothing was posted"), keeping a failure's
+// kind; any other error is a failure of kind failNothing.
+func nothingDone(err error, what string) error {
+	var f *failure
+	if errors.As(err, &f) {
+		return &failure{f.kind, fmt.Errorf("%v; %s", f.err, what)}
+	}
+	return nothingf("%v; %s", err, what)
+}
+
 // codeFailure is err as a failure of the kind that exit code code means, for the helpers
 // that say why they failed by an exit code (identity.go).
 func codeFailure(code int, err error) error {

@@ -77,7 +77,7 @@ func runDedupe(a *app, o *dedupeOptions) error {
 	ctx := context.Background()
 	conn, err := connect(ctx, o.conn, o.rate, log, probeStages)
 	if err != nil {
-		return notDeleted(err)
+		return nothingDone(err, "nothing was deleted")
 	}
 	p := conn.poster
 	defer p.client.CloseIdleConnections()
@@ -163,15 +163,6 @@ func runDedupe(a *app, o *dedupeOptions) error {
 		return errRows
 	}
 	return nil
-}
-
-// notDeleted words a failure to connect: nothing was deleted.
-func notDeleted(err error) error {
-	var f *failure
-	if errors.As(err, &f) {
-		return &failure{f.kind, fmt.Errorf("%v; nothing was deleted", f.err)}
-	}
-	return nothingf("%v; nothing was deleted", err)
 }
 
 // plural is "1 row", "2 rows".

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -91,7 +90,7 @@ func runUndo(a *app, o *undoOptions) error {
 	if o.conn.url != "" {
 		var err error
 		if conn, err = connect(soft, o.conn, o.rate, log, probeStages); err != nil {
-			return notChanged(err)
+			return nothingDone(err, "nothing was changed")
 		}
 		defer conn.poster.client.CloseIdleConnections()
 	}
@@ -192,15 +191,6 @@ func (s *sink) addUndo(titles map[string]string, portal string) func(undo.Result
 			Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error,
 			Title: titles[r.Key], URL: report.DealURL(portal, r.OpportunityID)}, warn, nil)
 	}
-}
-
-// notChanged words a failure to connect: nothing was changed.
-func notChanged(err error) error {
-	var f *failure
-	if errors.As(err, &f) {
-		return &failure{f.kind, fmt.Errorf("%v; nothing was changed", f.err)}
-	}
-	return nothingf("%v; nothing was changed", err)
 }
 
 // undoPlan is what an undo of a run is about to do, from the state database alone.
