@@ -412,46 +412,28 @@ type dealFilter struct {
 
 var stageTypeNames = []string{"Open", "ClosedAndWon", "ClosedAndLost"}
 
-// bindAs converts the parameter name of b with convert, unless one before it failed: the
-// server binds them in order, and the first that does not convert is the 400 (b.err).
-func bindAs[T any](b *binder, name string, convert func(value) (T, bool, *apiError)) (T, bool) {
-	var v T
-	if b.err != nil {
-		return v, false
-	}
-	v, ok, err := convert(mustGet(b.p, name))
-	b.err = err
-	return v, ok
-}
-
-// binder is the parameters of a call being bound, and the first failure.
-type binder struct {
-	p   *params
-	err *apiError
-}
-
 // filterDeals is GET api/2.0/crm/opportunity/filter.
 func (s *Server) filterDeals(c *call) reply {
 	var f dealFilter
-	b := &binder{p: c.p}
+	r := &reader{p: c.p}
 	var hasFrom, hasTo bool
-	f.responsible, f.hasResp = bindAs(b, "responsibleid", value.toGUID)
-	f.stageID, f.hasStage = bindAs(b, "opportunitystagesid", value.toInt)
-	f.contactID, f.hasContact = bindAs(b, "contactid", value.toInt)
-	f.alsoMember, _ = bindAs(b, "contactalsoisparticipant", value.toBool)
-	f.stageType, f.hasType = bindAs(b, "stagetype", func(v value) (int, bool, *apiError) { return v.toEnum("DealMilestoneStatus", stageTypeNames) })
+	f.responsible, f.hasResp = read(r, "responsibleid", value.toGUID)
+	f.stageID, f.hasStage = read(r, "opportunitystagesid", value.toInt)
+	f.contactID, f.hasContact = read(r, "contactid", value.toInt)
+	f.alsoMember, _ = read(r, "contactalsoisparticipant", value.toBool)
+	f.stageType, f.hasType = read(r, "stagetype", func(v value) (int, bool, *apiError) { return v.toEnum("DealMilestoneStatus", stageTypeNames) })
 	date := func(v value) (time.Time, bool, *apiError) { return v.toDate(s.loc) }
-	f.from, hasFrom = bindAs(b, "fromdate", date)
-	f.to, hasTo = bindAs(b, "todate", date)
+	f.from, hasFrom = read(r, "fromdate", date)
+	f.to, hasTo = read(r, "todate", date)
 	f.hasDates = hasFrom && hasTo // one alone selects nothing
-	f.text, _ = bindAs(b, "filtervalue", value.toString)
-	sortBy, _ := bindAs(b, "sortby", value.toString)
-	order, _ := bindAs(b, "sortorder", value.toString)
-	if b.err == nil {
-		f.tags, b.err = listOf(c.p, "tags", value.toString)
+	f.text, _ = read(r, "filtervalue", value.toString)
+	sortBy, _ := read(r, "sortby", value.toString)
+	order, _ := read(r, "sortorder", value.toString)
+	if r.err == nil {
+		f.tags, r.err = listOf(c.p, "tags", value.toString)
 	}
-	if b.err != nil {
-		return reply{err: b.err}
+	if r.err != nil {
+		return reply{err: r.err}
 	}
 	start, count, perr := paging(c.p)
 	if perr != nil {
