@@ -66,9 +66,9 @@ type KeyedOpportunity struct {
 // happened: with c created, and d deleted above the position and d′ below it, the unread
 // ones moved by c − d = Δtotal + d′ ≥ Δtotal. So only a total that fell can hide a deal, by
 // as many as it fell at most. Such a page is read again from that many positions further
-// up, unless its first deal was handed over already (then nothing unread is above it); and
-// after a fall the pages reach back by the last fall, for as many more deletions before the
-// next page. Left open: a deal that becomes visible to the user below the position offsets
+// up, unless its first deal was handed over already (then nothing unread is above it). After
+// a fall the next page reaches back by as many again, the re-read too, so that as many more
+// deletions before it cost no further re-read. Left open: a deal that becomes visible to the user below the position offsets
 // a deletion above it, and the real server counts the total in a query after the page's,
 // so a deletion between the two is not seen.
 func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(page []KeyedOpportunity) error) (newest int64, requests int, err error) {
