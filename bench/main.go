@@ -493,6 +493,7 @@ func (b *bench) importRun(name string, rows int, rate, allowed float64) (importR
 type emulator struct {
 	url, token string
 	stop       func()
+	pid        int
 }
 
 // startEmulator starts an emulator child with the bench's latency; allowed > 0 sets its
@@ -531,7 +532,7 @@ func (b *bench) startEmulatorWith(latency time.Duration, allowed float64) (emula
 		return emulator{}, fmt.Errorf("the emulator said %q, want URL TOKEN", line)
 	}
 	go io.Copy(io.Discard, stdout)
-	return emulator{url: url, token: token, stop: stop}, nil
+	return emulator{url: url, token: token, stop: stop, pid: emu.Process.Pid}, nil
 }
 
 // runImport runs one import (mode create or sync) of input into url, with the state

@@ -205,6 +205,7 @@ func (b *bench) portalIndex() error {
 	defer emu.stop()
 	const fill = 100_000 // --rate of the fills: the emulator's own pace
 	reads := make([]importResult, 0, 2)
+	var emuCPU [2]time.Duration // the emulator's CPU time over each read run: all but a few of its requests are the index's
 	for i, in := range []string{small, input} {
 		n := []int{first, all}[i]
 		fillRun, err := b.runImportWith(keyed, "index-fill", emu.url, emu.token, in, fill, "create", "no latency")
@@ -214,10 +215,19 @@ func (b *bench) portalIndex() error {
 		if got := fillRun.summary.Counts["created"]; got != n-[]int{0, first}[i] {
 			return fmt.Errorf("the fill created %d, want %d: %v", got, n-[]int{0, first}[i], fillRun.summary.Counts)
 		}
+		before, err := cpuOf(emu.pid)
+		if err != nil {
+			return err
+		}
 		read, err := b.runImportWith(keyed, fmt.Sprintf("index-read-%d", n), emu.url, emu.token, in, fill, "create", fmt.Sprintf("%d deals", n))
 		if err != nil {
 			return err
 		}
+		after, err := cpuOf(emu.pid)
+		if err != nil {
+			return err
+		}
+		emuCPU[i] = after - before
 		if got := read.summary.Counts["created"]; got != 0 {
 			return fmt.Errorf("the run on a new state database created %d of %d deals the portal holds", got, n)
 		}
@@ -241,8 +251,9 @@ func (b *bench) portalIndex() error {
 	}
 	perPage := func(d time.Duration, r importResult) float64 { return d.Seconds() * 1000 / float64(max(1, lists(r))) }
 	b.add(fmt.Sprintf("requests that read the key index of a portal of %s deals (a run on a new state database)", thousands(all)), fmt.Sprintf("≤ %d", all/1000+1),
-		fmt.Sprintf("%d list requests (%d requests in all, %d rows known, none created), read in %.1f s, %.0f ms a page (%s deals: %d in %.1f s, %.0f ms a page)",
-			lists(big), len(big.requests), all, took[1].Seconds(), perPage(took[1], big), thousands(first), lists(smaller), took[0].Seconds(), perPage(took[0], smaller)),
+		fmt.Sprintf("%d list requests (%d requests in all, %d rows known, none created), read in %.1f s, %.0f ms a page, the emulator's CPU %.0f ms a page (%s deals: %d in %.1f s, %.0f ms a page, CPU %.0f ms)",
+			lists(big), len(big.requests), all, took[1].Seconds(), perPage(took[1], big), perPage(emuCPU[1], big),
+			thousands(first), lists(smaller), took[0].Seconds(), perPage(took[0], smaller), perPage(emuCPU[0], smaller)),
 		lists(big) <= all/1000+1)
 	b.add(fmt.Sprintf("peak RSS of that run ÷ the same against %s deals", thousands(first)), "flat (≤ 1.5)",
 		fmt.Sprintf("%.2f (%s vs %s)", float64(big.proc.rss)/float64(smaller.proc.rss), mb(big.proc.rss), mb(smaller.proc.rss)),
@@ -275,4 +286,29 @@ func indexReadTime(path string) (time.Duration, error) {
 		return 0, err
 	}
 	return 0, fmt.Errorf("%s: no line says how long the key index read took", path)
+}
+
+// cpuOf is the user and system CPU time process pid has used, from /proc/PID/stat.
+func cpuOf(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// pid (comm) state ppid ...: utime and stime are the 12th and 13th fields after comm.
+	var fields []string
+	if i := strings.LastIndex(string(data), ") "); i >= 0 { // comm may hold ") " itself
+		fields = strings.Fields(string(data[i+2:]))
+	}
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, data)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %v", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100, nil // USER_HZ is 100 on Linux
 }
