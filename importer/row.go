@@ -94,6 +94,23 @@ func handle(ctx context.Context, cfg *Config, it *item) {
 	}
 }
 
+// done is the outcome of a row the state knows as k that needs nothing sent, as handle
+// would decide it: Skipped in create mode, once imported; Unchanged in sync mode, when its
+// content is what was last written and the portal still shows its opportunity. "" for
+// every other row: it goes to a worker, to handle.
+func done(cfg *Config, it *item, k state.Known) string {
+	switch {
+	case k.Pending || k.OpportunityID == 0:
+		return ""
+	case cfg.Mode != ModeSync:
+		return Skipped
+	}
+	if _, ok := cfg.current[k.OpportunityID]; ok && k.Hash == it.hash {
+		return Unchanged
+	}
+	return ""
+}
+
 // onPortal looks the row's key up in the portal's key index: the oldest deal that holds it,
 // and a note saying so (and how many copies there are).
 func onPortal(ctx context.Context, l *Ledger, it *item) (int64, string, bool) {

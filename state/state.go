@@ -332,6 +332,19 @@ func parseTime(s sql.NullString) (time.Time, error) {
 	return t, nil
 }
 
+// storedTime scans a time as formatTime stores it into t: NULL or "" is the zero time.
+type storedTime struct{ t *time.Time }
+
+func (s storedTime) Scan(v any) error {
+	var text sql.NullString
+	if err := text.Scan(v); err != nil {
+		return err
+	}
+	var err error
+	*s.t, err = parseTime(text)
+	return err
+}
+
 // nullID is NULL for id 0, which is no id.
 func nullID(id int64) any {
 	if id == 0 {

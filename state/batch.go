@@ -1,0 +1,135 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Many rows at once: a re-run of an input that is mostly done passes each done row with a
+// look-up and a record that it was left as it stood. One query and one statement per batch,
+// not one transaction per row, so that the pass over the done rows is not the run's time.
+
+// Known is what Lookup tells of a key the state knows: enough to pass a row that is done.
+type Known struct {
+	Key           string
+	OpportunityID int64  // 0: none known
+	Hash          string // as Row.Hash
+	Pending       bool   // as Row.Pending: read the Row before sending anything
+}
+
+// lookupChunk bounds the keys of one statement of Lookup (a parameter each).
+const lookupChunk = 512
+
+// Lookup returns what the state knows of each of keys on portal, in no particular order;
+// a key it does not know is absent. One query for up to 512 keys.
+func (db *DB) Lookup(ctx context.Context, portal string, keys []string) ([]Known, error) {
+	out := make([]Known, 0, len(keys))
+	// Not cut short by ctx: the driver watches a context that can be cancelled on a
+	// goroutine of its own, at every step (measured: a tenth of the look-up), and the
+	// query is short.
+	ctx = context.WithoutCancel(ctx)
+	err := db.read(func(r *sql.DB) error {
+		for chunk := range slices.Chunk(keys, lookupChunk) {
+			// The keys bound as they are (not as JSON, which would change invalid UTF-8),
+			// each found through the primary key.
+			args := make([]any, 0, 1+len(chunk))
+			args = append(args, portal)
+			for _, k := range chunk {
+				args = append(args, k)
+			}
+			rows, err := r.QueryContext(ctx, `SELECT key, opportunity_id, hash, intent_run IS NOT NULL FROM rows
+WHERE portal = ? AND key IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var (
+					k  Known
+					id sql.NullInt64
+				)
+				if err := rows.Scan(&k.Key, &id, &k.Hash, &k.Pending); err != nil {
+					rows.Close()
+					return err
+				}
+				k.OpportunityID = id.Int64
+				out = append(out, k)
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %d keys: %w", len(keys), err)
+	}
+	return out, nil
+}
+
+// Left is a row that a run leaves as the state holds it, sending nothing: skipped (done in
+// an earlier run) or unchanged.
+type Left struct {
+	Known   // as Lookup found it
+	Outcome string
+	// InputRow and Title are as in Request: 0 and "" keep what the run row holds.
+	InputRow int
+	Title    string
+}
+
+// leaveChunk bounds the rows of one statement of Leave (8 parameters each; SQLite takes
+// 32,766 at most).
+const leaveChunk = 1024
+
+// Leave records, durably and in one transaction, that run left each of rows as Lookup
+// found it: the run's row of each key says the outcome, with the row's id and hash, as
+// Answer records it given an Answer of the outcome, input row and title alone. The row
+// itself is not written: its id, hash, body and last outcome stay those of the last
+// answer that changed it. No row may be pending (see Known).
+func (db *DB) Leave(ctx context.Context, run int64, portal string, rows []Left) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	for _, r := range rows {
+		switch {
+		case r.Outcome == "":
+			return fmt.Errorf("answer for key %q: no outcome", r.Key)
+		case r.Pending:
+			return fmt.Errorf("answer for key %q: a request is pending, it cannot be left as it stands", r.Key)
+		}
+	}
+	now := formatTime(time.Now())
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for chunk := range slices.Chunk(rows, leaveChunk) {
+			// One statement for the chunk (prev_hash: the same before and after, nothing
+			// was sent).
+			var values strings.Builder
+			args := make([]any, 0, 8*len(chunk))
+			for i, r := range chunk {
+				if i > 0 {
+					values.WriteByte(',')
+				}
+				values.WriteString("(?,?,?,?,?,?,?,?)")
+				args = append(args, run, r.Key, r.Outcome, nullID(r.OpportunityID), r.Hash, now, nullRow(r.InputRow), nullText(r.Title))
+			}
+			if _, err := tx.Exec(`
+INSERT INTO run_rows (run_id, key, outcome, opportunity_id, prev_hash, at, input_row, title)
+VALUES `+values.String()+`
+ON CONFLICT (run_id, key) DO UPDATE SET`+answerRunRow, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if len(rows) == 1 {
+			return fmt.Errorf("record answer for key %q: %w", rows[0].Key, err)
+		}
+		return fmt.Errorf("record answers for %d keys (%q...): %w", len(rows), rows[0].Key, err)
+	}
+	return nil
+}
