@@ -71,6 +71,9 @@ func handle(ctx context.Context, cfg *Config, it *item) {
 		create(ctx, cfg, it, nil)
 		return
 	}
+	if it.hash == "" { // see check
+		it.body, it.hash = content(it.rec)
+	}
 	row, known, err := l.DB.Row(ctx, l.Portal, it.key)
 	if err != nil {
 		fail(it, Fatal(err))

@@ -105,8 +105,9 @@ func (db *DB) Leave(ctx context.Context, run int64, portal string, rows []Left) 
 	now := formatTime(time.Now())
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		for chunk := range slices.Chunk(rows, leaveChunk) {
-			// One statement for the chunk (prev_hash: the same before and after, nothing
-			// was sent).
+			// One statement for the chunk (measured: the run and the time bound once, in a
+			// WITH, cost more than their parameters); prev_hash is the hash as it stands,
+			// the same before and after.
 			var values strings.Builder
 			args := make([]any, 0, 8*len(chunk))
 			for i, r := range chunk {
