@@ -100,24 +100,31 @@ func newLeaveLog(ctx context.Context, l *Ledger) *leaveLog {
 }
 
 // wrap returns emit, adding to the log each row lookup found done that is still so once
-// the key set has seen it (a repeated key is invalid). Once a write failed, the next such
-// row fails with its error, which stops the run. Called from the feed's one goroutine.
+// the key set has seen it (a repeated key is invalid) and that the pool took. Once a write
+// failed, the next such row fails with its error, which stops the run. Called from the
+// feed's one goroutine.
 func (g *leaveLog) wrap(emit func(item, bool) bool) func(item, bool) bool {
 	if g == nil {
 		return emit
 	}
 	return func(it item, work bool) bool {
-		if it.left.Outcome != "" && it.res.Status == it.left.Outcome {
+		left := it.left.Outcome != "" && it.res.Status == it.left.Outcome
+		if left {
 			g.mu.Lock()
 			err := g.err
 			g.mu.Unlock()
 			if err != nil {
 				fail(&it, err)
-			} else {
-				g.add(it)
+				left = false
 			}
 		}
-		return emit(it, work)
+		if !emit(it, work) {
+			return false
+		}
+		if left {
+			g.add(it)
+		}
+		return true
 	}
 }
 
