@@ -58,6 +58,10 @@ type DB struct {
 	lockToken string // non-empty while this handle holds the lock
 
 	leftover int64 // the size of the -wal file found at Open
+
+	lookupOnce sync.Once // see lookupStmt
+	lookup     *sql.Stmt
+	lookupErr  error
 }
 
 // Open opens the state database at path, creating it with mode 0600 if it does
@@ -192,6 +196,11 @@ func (db *DB) Close() error {
 	}
 	close(db.reqs)
 	<-db.writerDone
+	// A look-up yet to prepare its statement now finds the database closed.
+	db.lookupOnce.Do(func() { db.lookupErr = ErrClosed })
+	if db.lookup != nil {
+		errs = append(errs, db.lookup.Close())
+	}
 	errs = append(errs, db.r.Close())
 	if err := db.checkpoint(context.Background()); err != nil && !errors.Is(err, errCheckpointBusy) {
 		errs = append(errs, err)
