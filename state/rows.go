@@ -28,7 +28,7 @@ type Row struct {
 	Key           string
 	OpportunityID int64     // 0: none known
 	Hash          string    // hash of the content the portal holds, as of the last answer
-	Outcome       string    // the last answer's outcome
+	Outcome       string    // the last answer's outcome (a row a run left as it stood keeps it: see Leave)
 	AnsweredAt    time.Time // zero: never answered
 	Sent          []byte    // the pending request's body, else the last body sent
 

@@ -6,9 +6,10 @@
 //
 // The create endpoint is not idempotent: the state database is what stops a
 // crash, a timeout or a second run from creating duplicates. A write method
-// (Intent, Answer, Forget, MarkInDoubt, StartRun, FinishRun, Lock, Unlock)
-// returns only once its change is on disk (WAL, synchronous=FULL). Concurrent
-// writes are committed together, one fsync for all of them (group commit).
+// (Intent, Answer, Leave, Forget, MarkInDoubt, StartRun, FinishRun, Lock,
+// Unlock) returns only once its change is on disk (WAL, synchronous=FULL).
+// Concurrent writes are committed together, one fsync for all of them (group
+// commit); Lookup and Leave take many rows in one statement.
 //
 // The database never holds a secret: portals are base URLs without userinfo
 // (see Portal), and request bodies never carry the token.
