@@ -243,16 +243,11 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	// Rows whose deals get tags wait for them in the tagging stage, and leave it in input
 	// order to be delivered. Its requests are not cut short by a first Ctrl-C, as the
 	// workers' are not: the deals exist, their tags should follow.
-	tagCtx := context.WithoutCancel(ctx)
-	if cfg.Abort != nil {
-		var cancel context.CancelFunc
-		tagCtx, cancel = context.WithCancel(tagCtx)
-		defer cancel()
-		defer context.AfterFunc(cfg.Abort, cancel)()
-	}
+	tagCtx, cancelTags := pool.WorkContext(ctx, cfg.Abort)
+	defer cancelTags()
 	var stageErr error // what a delivery from the stage stopped the run with
 	log := tagLog{l: cfg.Ledger}
-	tags := tagging.NewStage(tagCtx, cfg.Extras, tagging.Options{}, func(it item, o tagging.Outcome) {
+	finish := func(it item, o tagging.Outcome) error {
 		tagged(tagCtx, &cfg, &it, o)
 		err := it.fatal
 		if lerr := log.add(tagCtx, &it); err == nil {
@@ -261,11 +256,20 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		if derr := deliver(it); err == nil {
 			err = derr
 		}
-		if stageErr == nil {
+		return err
+	}
+	tags := tagging.NewStage(tagCtx, cfg.Extras, tagging.Options{}, func(it item, o tagging.Outcome) {
+		if err := finish(it, o); stageErr == nil {
 			stageErr = err
 		}
 	})
 	put := func(it item) error {
+		if cfg.Extras == nil {
+			// Nothing is tagged without the portal's extras (a validate): the
+			// stage would only hold each row a moment, at a copy and an entry per row
+			// (measured: 1 s of 5 s of CPU and 614 of 1,341 MB allocated by a 10^6-row validate).
+			return finish(it, tagging.Outcome{})
+		}
 		tags.Put(it, it.tagID, it.addTags)
 		err := stageErr
 		stageErr = nil

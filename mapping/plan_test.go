@@ -449,3 +449,36 @@ func TestKeyField(t *testing.T) {
 		t.Errorf("key_field without key: %v, want an error", err)
 	}
 }
+
+// BenchmarkApplyBench maps rows of the bench's 15-column deals with the bench's mapping
+// (testdata/bench.yaml is bench/gen.go's): look-up maps, a template, a date, grouped
+// money, a GUID, a custom field; one row in ten has a two-line note.
+func BenchmarkApplyBench(b *testing.B) {
+	m, err := Load("testdata/bench.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := []string{"Deal ID", "Deal Name", "Account", "Owner", "Stage", "Amount", "Currency", "Probability (%)",
+		"Close Date", "Billing", "Periods", "Region", "Notes", "Source", "Created"}
+	p, err := m.Bind(header, BindOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := [][]string{
+		{"D-0000001", "Licences for Globex Ltd 1", "Globex Ltd", "Maria O'Brien", "Needs Analysis", "3.67", "USD", "1",
+			"02.01.2024", "Hourly", "2", "South", "Met at the fair in week 2.", "Referral", "2023-12-31"},
+		{"D-0123450", "Licences for Hans Müller 123450", "Hans Müller", "Zoë Dubois", "Closed Won", "391,336.50", "EUR", "28",
+			"19.05.2025", "Yearly", "19", "West", "Follow up in Q3, \"priority\" client.\nSecond line.", "Web", "2023-06-02"},
+	}
+	for _, row := range rows {
+		if _, errs := p.Apply(row); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p.Apply(rows[i&1])
+		i++
+	}
+}

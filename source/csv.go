@@ -42,6 +42,26 @@ type csvState struct {
 	extra     int           // line breaks inside the records read so far: row = line - extra
 	checkUTF8 bool          // the text is not decoded, so it may not be UTF-8
 	checked   int64         // bytes of text known to be valid UTF-8 (sniffed by Open)
+	slab      []string      // where the next rows' cells are carved from (cells)
+}
+
+// slabRows is how many rows' cells one allocation holds.
+const slabRows = 128
+
+// cells copies a record (encoding/csv's reused slice) into n entries of its own, missing
+// trailing cells "". The entries are carved from a slab shared with the rows read next: one
+// allocation per slabRows rows, not one per row (measured: 227 MB of 1,341 MB allocated by a
+// 10^6-row validate went to a slice per row). Each row's slice is capped at its length, so
+// that an append by whoever keeps it cannot reach into the next row's cells.
+func (st *csvState) cells(rec []string, n int) []string {
+	if len(st.slab)+n > cap(st.slab) {
+		st.slab = make([]string, 0, slabRows*n)
+	}
+	i := len(st.slab)
+	st.slab = st.slab[:i+n]
+	out := st.slab[i : i+n : i+n]
+	copy(out, rec)
+	return out
 }
 
 func openCSV(src io.Reader, name string, opts Options) (*Reader, error) {
@@ -184,7 +204,7 @@ func (r *Reader) nextCSV() (Row, error) {
 				row.Err = fmt.Errorf("row %d has %d cells, the header has %d", row.Number, len(row.Cells), r.csv.width)
 			}
 		}
-		row.Cells = fit(row.Cells, len(r.header))
+		row.Cells = r.csv.cells(row.Cells, len(r.header))
 		return row, nil
 	}
 }
