@@ -164,7 +164,7 @@ func IsFatal(err error) bool { return errors.As(err, new(fatalError)) }
 // item is one row on its way through the pipeline.
 type item struct {
 	res  Result
-	rec  mapping.Record
+	rec  mapping.Record // as mapped (and checked); what is posted when post
 	key  string // the row's identity in the state database
 	hash string // of the mapped content
 	body []byte // the mapped content, as the state database keeps it
@@ -180,6 +180,9 @@ type item struct {
 	addTags  []string
 	tagged   *state.TagChange
 	tagLater bool // tagged is recorded by the run's tagLog, not by the worker
+	// batch is the pooled slice this item lives in, on the last item of its batch only:
+	// the pipeline hands items on by pointer, and the slice goes back once it is delivered.
+	batch []item
 }
 
 // Run reads every row, maps and validates it, posts the valid ones with Concurrency workers
@@ -207,11 +210,11 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		cfg.fields = cfg.Plan.Fields()
 	}
 	forbidden := 0
-	work := func(ctx context.Context, it item) (item, error) {
-		handle(ctx, &cfg, &it)
+	work := func(ctx context.Context, it *item) (*item, error) {
+		handle(ctx, &cfg, it)
 		return it, it.fatal
 	}
-	deliver := func(it item) error {
+	deliver := func(it *item) error {
 		st.Requests += it.res.Attempts
 		st.Rows++
 		st.Counts[it.res.Status]++
@@ -229,6 +232,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		if cfg.OnResult != nil {
 			cfg.OnResult(it.res)
 		}
+		it.recycle()
 		switch {
 		case it.res.Status == Failed && cfg.MaxErrors > 0 && st.Counts[Failed] >= cfg.MaxErrors:
 			return ErrMaxErrors
@@ -247,10 +251,10 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	defer cancelTags()
 	var stageErr error // what a delivery from the stage stopped the run with
 	log := tagLog{l: cfg.Ledger}
-	finish := func(it item, o tagging.Outcome) error {
-		tagged(tagCtx, &cfg, &it, o)
+	finish := func(it *item, o tagging.Outcome) error {
+		tagged(tagCtx, &cfg, it, o)
 		err := it.fatal
-		if lerr := log.add(tagCtx, &it); err == nil {
+		if lerr := log.add(tagCtx, it); err == nil {
 			err = lerr
 		}
 		if derr := deliver(it); err == nil {
@@ -258,12 +262,12 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		}
 		return err
 	}
-	tags := tagging.NewStage(tagCtx, cfg.Extras, tagging.Options{}, func(it item, o tagging.Outcome) {
+	tags := tagging.NewStage(tagCtx, cfg.Extras, tagging.Options{}, func(it *item, o tagging.Outcome) {
 		if err := finish(it, o); stageErr == nil {
 			stageErr = err
 		}
 	})
-	put := func(it item) error {
+	put := func(it *item) error {
 		if cfg.Extras == nil {
 			// Nothing is tagged without the portal's extras (a validate): the
 			// stage would only hold each row a moment, at a copy and an entry per row
@@ -275,7 +279,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		stageErr = nil
 		return err
 	}
-	feed := func(ctx context.Context, emit func(item, bool) bool) error { return read(ctx, cfg, emit, seen) }
+	feed := func(ctx context.Context, emit func(*item, bool) bool) error { return read(ctx, &cfg, emit, seen) }
 	stopped, readErr := pool.Run(ctx, pool.Options{Workers: workers, Abort: cfg.Abort}, feed, work, put)
 	tags.Close()
 	if err := log.flush(tagCtx); stageErr == nil {
@@ -299,7 +303,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 
 // read feeds the pipeline: every row is mapped and validated here; invalid rows go straight
 // to the delivery, valid ones to the workers.
-func read(ctx context.Context, cfg Config, emit func(item, bool) bool, seen *keySet) error {
+func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *keySet) error {
 	// The input is read on a goroutine of its own, in batches, so that reading and
 	// mapping run on two cores; the batches keep the hand-over cheap and the order.
 	batches := make(chan []source.Row, 4)
@@ -359,7 +363,7 @@ func read(ctx context.Context, cfg Config, emit func(item, bool) bool, seen *key
 				// a 10^6-row validate were these slices; pace/ owns the measure, bench/).
 				items := (*itemsPool.Get().(*[]item))[:len(batch)]
 				for i, row := range batch {
-					items[i] = check(cfg, row)
+					check(cfg, row, &items[i])
 				}
 				fut <- items
 			}()
@@ -373,7 +377,12 @@ func read(ctx context.Context, cfg Config, emit func(item, bool) bool, seen *key
 
 	for fut := range futures {
 		items := <-fut
-		for _, it := range items {
+		for i := range items {
+			it := &items[i]
+			if i == len(items)-1 {
+				// Delivered in input order, the batch's last item is delivered last.
+				it.batch = items
+			}
 			if it.key != "" && it.res.Status != Invalid {
 				if first := seen.add(it.key, it.res.Row); first != 0 {
 					it.post = false
@@ -385,10 +394,17 @@ func read(ctx context.Context, cfg Config, emit func(item, bool) bool, seen *key
 				return nil
 			}
 		}
+	}
+	return readErr
+}
+
+// recycle gives the batch back once its last item was delivered. An item handed over
+// after a stop and never delivered keeps its batch out of the pool, for the collector.
+func (it *item) recycle() {
+	if items := it.batch; items != nil {
 		clear(items)
 		itemsPool.Put(&items)
 	}
-	return readErr
 }
 
 // itemsPool holds the mapped batches' slices, readBatch long.
@@ -400,50 +416,46 @@ var itemsPool = sync.Pool{New: func() any {
 // readBatch is the rows handed from the reader to the mapper at once.
 const readBatch = 256
 
-// check maps and validates one row. Safe for concurrent use.
-func check(cfg Config, row source.Row) item {
-	it := item{res: Result{Row: row.Number, Cells: row.Cells}}
+// check maps and validates one row into it, which is zero. Safe for concurrent use.
+func check(cfg *Config, row source.Row, it *item) {
+	it.res = Result{Row: row.Number, Cells: row.Cells}
 	it.key = cfg.Plan.Key(row.Cells)
 	it.res.Key = mapping.ShowKey(it.key)
 	if row.Err != nil {
 		it.res.Status = Invalid
 		it.res.Error = row.Err.Error()
-		return it
+		return
 	}
-	rec, errs := cfg.Plan.Apply(row.Cells)
+	var errs []mapping.FieldError
+	it.rec, errs = cfg.Plan.Apply(row.Cells)
 	if len(errs) == 0 && cfg.Check != nil {
-		// The check takes a pointer: it gets a copy declared here, so that rec escapes to the
-		// heap only in a run with a check (measured: 231 MB of a 10^6-row validate).
-		checked := rec
-		errs = cfg.Check(&checked)
-		rec = checked
+		errs = cfg.Check(&it.rec)
 	}
-	it.res.Title = rec.Title
+	it.res.Title = it.rec.Title
 	if len(errs) > 0 {
 		it.res.Status = Invalid
 		it.res.Error = describe(cfg, row.Number, errs)
-		return it
+		return
 	}
 	if cfg.Poster == nil && it.key != "" {
 		// A dry run records nothing: the content hash is only a keyless row's identity.
 		it.res.Status = Valid
-		return it
+		return
 	}
-	it.body, it.hash = content(rec)
+	it.body, it.hash = content(it.rec)
 	if it.key == "" {
 		// Without key columns a row is known by what it holds; the report's key stays empty.
 		it.key = "#" + it.hash
 	}
 	if cfg.Poster == nil {
 		it.res.Status = Valid
-		return it
+		return
 	}
-	it.rec, it.post = rec, true
-	return it
+	it.post = true
 }
 
 // describe joins a row's field errors, each with its cell when the input has cells.
-func describe(cfg Config, row int, errs []mapping.FieldError) string {
+func describe(cfg *Config, row int, errs []mapping.FieldError) string {
 	var b strings.Builder
 	for i, fe := range errs {
 		if i > 0 {
