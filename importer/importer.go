@@ -165,11 +165,11 @@ func IsFatal(err error) bool { return errors.As(err, new(fatalError)) }
 type item struct {
 	res  Result
 	rec  mapping.Record // as mapped (and checked); what is posted when post
-	key  string // the row's identity in the state database
-	hash string // of the mapped content
-	body []byte // the mapped content, as the state database keeps it
-	post bool   // valid and waiting for the poster
-	gone bool   // its opportunity is no longer on the portal
+	key  string         // the row's identity in the state database
+	hash string         // of the mapped content
+	body []byte         // the mapped content, as the state database keeps it
+	post bool           // valid and waiting for the poster
+	gone bool           // its opportunity is no longer on the portal
 	// newlyMapped are the fields a sync changes on the portal because the mapping maps
 	// them since the row's last sync.
 	newlyMapped []string
