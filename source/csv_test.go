@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -415,4 +417,37 @@ func FuzzCSV(f *testing.F) {
 			last = row.Number
 		}
 	})
+}
+
+// TestGuardScan holds the guard's look at the text (which lets clean rows skip the check
+// of each cell) to what utf8.Valid and a search for NUL say of the whole text, however the
+// reads cut it: characters cut in two, invalid bytes at a cut, a character cut at the end.
+func TestGuardScan(t *testing.T) {
+	t.Parallel()
+	pieces := [][]byte{[]byte("a"), []byte("é"), []byte("€"), []byte("😀"), {0xE2, 0x82}, {0xFF}, {0x80}, {0xC3},
+		{0xF0, 0x9F}, []byte("\n"), {0}}
+	for seed := range uint64(50_000) {
+		r := rand.New(rand.NewPCG(seed, 2))
+		var text []byte
+		for range r.IntN(12) {
+			text = append(text, pieces[r.IntN(len(pieces))]...)
+		}
+		want := !utf8.Valid(text) || bytes.IndexByte(text, 0) >= 0
+		g := &recordGuard{utf8: true}
+		for rest := text; ; {
+			n := min(len(rest), r.IntN(4)) // 0 too: a read may return nothing
+			eof := n == len(rest) && r.IntN(2) == 0
+			g.scan(rest[:n], eof)
+			if rest = rest[n:]; eof {
+				break
+			}
+			if len(rest) == 0 {
+				g.scan(nil, true)
+				break
+			}
+		}
+		if g.suspect != want {
+			t.Fatalf("text %x: got suspect %v, want %v", text, g.suspect, want)
+		}
+	}
 }
