@@ -307,6 +307,7 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 	// The input is read on a goroutine of its own, in batches, so that reading and
 	// mapping run on two cores; the batches keep the hand-over cheap and the order.
 	batches := make(chan []source.Row, 4)
+	spareRows := make(chan []source.Row, 8) // batches mapped, for the reader to fill again
 	var readErr error
 	go func() {
 		defer close(batches)
@@ -326,7 +327,11 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 				case <-ctx.Done():
 					return
 				}
-				batch = make([]source.Row, 0, readBatch)
+				select {
+				case batch = <-spareRows:
+				default:
+					batch = make([]source.Row, 0, readBatch)
+				}
 			}
 		}
 		if len(batch) > 0 {
@@ -365,6 +370,11 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 				for i, row := range batch {
 					check(cfg, row, &items[i])
 				}
+				clear(batch)
+				select {
+				case spareRows <- batch[:0]:
+				default:
+				}
 				fut <- items
 			}()
 		}
@@ -401,10 +411,12 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 // recycle gives the batch back once its last item was delivered. An item handed over
 // after a stop and never delivered keeps its batch out of the pool, for the collector.
 func (it *item) recycle() {
-	if items := it.batch; items != nil {
-		clear(items)
-		itemsPool.Put(&items)
+	if it.batch == nil {
+		return
 	}
+	items := it.batch // on the heap (the pool keeps its address): made once a batch, not once a row
+	clear(items)
+	itemsPool.Put(&items)
 }
 
 // itemsPool holds the mapped batches' slices, readBatch long.

@@ -394,6 +394,9 @@ func number(v string, dec byte) (n string, neg bool, ok bool) {
 	if dec == '.' && plainDecimal(s) {
 		return normalize(s), false, true
 	}
+	if n, ok := groupedNumber(s, dec); ok {
+		return n, false, true
+	}
 	if len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' {
 		neg = true
 		s = s[1 : len(s)-1]
@@ -466,6 +469,43 @@ func number(v string, dec byte) (n string, neg bool, ok bool) {
 }
 
 func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+
+// groupedNumber reads, as number does, the other usual form: ASCII digits grouped in
+// threes by the other of '.' and ',', with an optional fraction ("12,345.50"). ok is false
+// for anything else, which number reads the long way.
+func groupedNumber(s string, dec byte) (n string, ok bool) {
+	sep := byte(',')
+	if dec == ',' {
+		sep = '.'
+	}
+	var arr [40]byte
+	if len(s) > len(arr) {
+		return "", false
+	}
+	buf := arr[:0]
+	groupLen, groups, frac := 0, 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case isDigit(c):
+			buf = append(buf, c)
+			groupLen++
+		case frac:
+			return "", false
+		case c == sep && groupLen > 0 && (groupLen == 3 || groups == 0 && groupLen < 3):
+			groups++
+			groupLen = 0
+		case c == dec && groups > 0 && groupLen == 3:
+			frac = true
+			buf = append(buf, '.')
+		default:
+			return "", false
+		}
+	}
+	if groups == 0 || !frac && groupLen != 3 {
+		return "", false
+	}
+	return normalize(string(buf)), true
+}
 
 // plainDecimal says whether s is digits with at most one '.', and at least one digit.
 func plainDecimal(s string) bool {
