@@ -439,6 +439,16 @@ func check(cfg *Config, row source.Row, it *item) {
 		return
 	}
 	var errs []mapping.FieldError
+	if cfg.Poster == nil && cfg.Check == nil && it.key != "" {
+		// A dry run keeps nothing of a keyed row's record but its title.
+		if it.res.Title, errs = cfg.Plan.Validate(row.Cells); len(errs) > 0 {
+			it.res.Status = Invalid
+			it.res.Error = describe(cfg, row.Number, errs)
+			return
+		}
+		it.res.Status = Valid
+		return
+	}
 	it.rec, errs = cfg.Plan.Apply(row.Cells)
 	if len(errs) == 0 && cfg.Check != nil {
 		errs = cfg.Check(&it.rec)

@@ -33,6 +33,20 @@ func plan(t testing.TB, extra string, opts BindOptions) *Plan {
 	return p
 }
 
+// applied is p.Apply(cells), checked against p.Validate: the same errors, the same title.
+func applied(t testing.TB, p *Plan, cells []string) (Record, []FieldError) {
+	t.Helper()
+	rec, errs := p.Apply(cells)
+	title, verrs := p.Validate(cells)
+	if title != rec.Title {
+		t.Errorf("Validate: got title %q, Apply %q", title, rec.Title)
+	}
+	if diff := cmp.Diff(errs, verrs); diff != "" {
+		t.Errorf("Validate's errors differ from Apply's (-Apply +Validate):\n%s", diff)
+	}
+	return rec, errs
+}
+
 // rec is the record of the base fields with title "deal", changed by f.
 func rec(f func(r *Record)) Record {
 	r := Record{Title: "deal", ResponsibleID: owner, StageID: 1, BidCurrencyAbbr: "EUR"}
@@ -220,7 +234,7 @@ func TestApply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := plan(t, tt.rules, tt.opts)
 			r := "{" + strings.ToUpper(owner) + "}"
-			got, errs := p.Apply([]string{" deal ", r, tt.v, tt.w})
+			got, errs := applied(t, p, []string{" deal ", r, tt.v, tt.w})
 			var texts []string
 			for _, e := range errs {
 				texts = append(texts, e.Error())
@@ -249,7 +263,7 @@ func TestApplyTitle(t *testing.T) {
 		{"", `column "T" (title): is required`},
 	}
 	for _, tt := range tests {
-		_, errs := p.Apply([]string{tt.title, owner, "", ""})
+		_, errs := applied(t, p, []string{tt.title, owner, "", ""})
 		got := ""
 		if len(errs) > 0 {
 			got = errs[0].Error()
@@ -269,7 +283,7 @@ func TestFieldError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, errs := p.Apply([]string{"", "x", "🙂", "31.02.2024"})
+	_, errs := applied(t, p, []string{"", "x", "🙂", "31.02.2024"})
 	want := []FieldError{
 		{Field: "title", Column: "T", Col: 0, Value: "", Reason: "is required"},
 		{Field: "responsibleid", Column: "R", Col: 1, Value: "x", Reason: "is not a GUID (for user names or e-mails, add lookup: user)"},
@@ -429,7 +443,7 @@ func TestKeyField(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, errs := p.Apply(tt.cells)
+		got, errs := applied(t, p, tt.cells)
 		if len(errs) > 0 {
 			t.Fatalf("Apply(%q): %v", tt.cells, errs)
 		}
@@ -475,10 +489,20 @@ func BenchmarkApplyBench(b *testing.B) {
 			b.Fatal(errs)
 		}
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		p.Apply(rows[i&1])
-		i++
-	}
+	b.Run("Apply", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			p.Apply(rows[i&1])
+			i++
+		}
+	})
+	b.Run("Validate", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			p.Validate(rows[i&1])
+			i++
+		}
+	})
 }
