@@ -163,13 +163,15 @@ func IsFatal(err error) bool { return errors.As(err, new(fatalError)) }
 
 // item is one row on its way through the pipeline.
 type item struct {
-	res  Result
-	rec  mapping.Record // as mapped (and checked); what is posted when post
-	key  string         // the row's identity in the state database
-	hash string         // of the mapped content
-	body []byte         // the mapped content, as the state database keeps it
-	post bool           // valid and waiting for the poster
-	gone bool           // its opportunity is no longer on the portal
+	res Result
+	rec mapping.Record // as mapped (and checked); what is posted when post
+	key string         // the row's identity in the state database
+	// keyHash is key's hash in the run's key set, made on the mapping goroutine.
+	keyHash uint64
+	hash    string // of the mapped content
+	body    []byte // the mapped content, as the state database keeps it
+	post    bool   // valid and waiting for the poster
+	gone    bool   // its opportunity is no longer on the portal
 	// newlyMapped are the fields a sync changes on the portal because the mapping maps
 	// them since the row's last sync.
 	newlyMapped []string
@@ -368,7 +370,10 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 				// a 10^6-row validate were these slices; pace/ owns the measure, bench/).
 				items := (*itemsPool.Get().(*[]item))[:len(batch)]
 				for i, row := range batch {
-					check(cfg, row, &items[i])
+					it := &items[i]
+					if check(cfg, row, it); checksKey(it) {
+						it.keyHash = seen.hash(it.key)
+					}
 				}
 				clear(batch)
 				select {
@@ -387,14 +392,21 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 
 	for fut := range futures {
 		items := <-fut
+		seen.touch(func(yield func(uint64) bool) {
+			for i := range items {
+				if checksKey(&items[i]) && !yield(items[i].keyHash) {
+					return
+				}
+			}
+		})
 		for i := range items {
 			it := &items[i]
 			if i == len(items)-1 {
 				// Delivered in input order, the batch's last item is delivered last.
 				it.batch = items
 			}
-			if it.key != "" && it.res.Status != Invalid {
-				if first := seen.add(it.key, it.res.Row); first != 0 {
+			if checksKey(it) {
+				if first := seen.addHash(it.keyHash, it.res.Row); first != 0 {
 					it.post = false
 					it.res.Status = Invalid
 					it.res.Error = fmt.Sprintf("the key %q is also row %d's: each row must have its own key", mapping.ShowKey(it.key), first)
@@ -407,6 +419,9 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 	}
 	return readErr
 }
+
+// checksKey says whether the key check takes the item: it has a key and is not invalid.
+func checksKey(it *item) bool { return it.key != "" && it.res.Status != Invalid }
 
 // recycle gives the batch back once its last item was delivered. An item handed over
 // after a stop and never delivered keeps its batch out of the pool, for the collector.

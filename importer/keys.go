@@ -17,6 +17,8 @@ type keySet struct {
 	hashes []uint64 // 0 = empty slot; a hash of 0 is stored as 1
 	rows   []uint32
 	n      int
+
+	touched uint64 // the sum touch reads, for nothing
 }
 
 func newKeySet() *keySet {
@@ -38,8 +40,11 @@ func (s *keySet) slot(h uint64) int {
 }
 
 // add records key for row and returns the row that had it first, or 0.
-func (s *keySet) add(key string, row int) int {
-	h := s.hash(key)
+func (s *keySet) add(key string, row int) int { return s.addHash(s.hash(key), row) }
+
+// addHash is add for a key whose hash is h. hash is safe for concurrent use: the mappers
+// hash their rows' keys, and the key check in input order only adds.
+func (s *keySet) addHash(h uint64, row int) int {
 	i := s.slot(h)
 	if s.hashes[i] == h {
 		return int(s.rows[i])
@@ -61,6 +66,18 @@ func (s *keySet) grow() {
 			s.hashes[j], s.rows[j] = h, rows[i]
 		}
 	}
+}
+
+// touch reads the slots where the hashes hs belong, so that the memory of a table far
+// larger than the cache is on its way before addHash needs it: a batch's misses then
+// overlap instead of coming one after another (the key check's largest cost).
+func (s *keySet) touch(hs func(yield func(uint64) bool)) {
+	mask := uint64(len(s.hashes) - 1)
+	var sum uint64
+	for h := range hs {
+		sum += s.hashes[h&mask]
+	}
+	s.touched += sum // kept, so that the reads are not left out
 }
 
 func (s *keySet) has(key string) bool {
