@@ -20,104 +20,146 @@ var csvHeader = [reportColumns]string{"row", "key", "status", "opportunity_id", 
 
 // csvReport writes the CSV report: UTF-8 without a byte order mark (the header is
 // exactly csvHeader, which scripts compare byte for byte; users who open reports in
-// Excel can ask for .xlsx), comma-separated, LF line ends, each field as encoding/csv
-// writes it (a line is built in one buffer: encoding/csv's Writer was a tenth of a
-// 10^6-row validate's CPU).
+// Excel can ask for .xlsx), comma-separated, LF line ends.
 //
 // The cells that carry text (key, status, error, title, url) are neutralised against
 // formula injection and cut at MaxCell characters; the numbers are ours and go out as
 // they are.
 type csvReport struct {
+	*csvFile
+	rec [reportColumns]string
+}
+
+func newCSVReport(path string) (*csvReport, error) {
+	f, err := createCSV(path, ',')
+	if err != nil {
+		return nil, err
+	}
+	// The header reaches the file at once: a report of a run that dies before its
+	// first row still says what it is.
+	err = f.write(csvHeader[:])
+	if err == nil {
+		err = f.flush()
+	}
+	if err != nil {
+		f.file.Close()
+		return nil, err
+	}
+	return &csvReport{csvFile: f}, nil
+}
+
+func (c *csvReport) write(r Result) error {
+	c.rec = [reportColumns]string{
+		strconv.Itoa(r.Row),
+		neutralise(clip(r.Key)),
+		neutralise(r.Status),
+		itoaOrEmpty(r.OpportunityID),
+		itoaOrEmpty(int64(r.Attempts)),
+		itoaOrEmpty(int64(r.HTTPStatus)),
+		neutralise(clip(r.Error)),
+		neutralise(clip(r.Title)),
+		neutralise(clip(r.URL)),
+	}
+	return c.csvFile.write(c.rec[:])
+}
+
+func (c *csvReport) close(Summary) error { return c.csvFile.close() }
+
+// csvFile is a CSV file being written, the report's or the rejects': the records written
+// reach the file within flushEvery, so that a run that dies leaves all but its last
+// second's. Each record is written as encoding/csv writes it, LF line ends, but built
+// as one line in a reused buffer (encoding/csv's Writer, field by field through its
+// bufio, was a tenth of a 10^6-row validate's CPU). Not safe for concurrent use.
+type csvFile struct {
 	file      *os.File
 	w         *bufio.Writer
+	comma     rune
 	line      []byte
 	lastFlush time.Time
 }
 
-func newCSVReport(path string) (*csvReport, error) {
+// createCSV creates path (createFile) for records separated by comma.
+func createCSV(path string, comma rune) (*csvFile, error) {
 	file, err := createFile(path)
 	if err != nil {
 		return nil, err
 	}
-	c := &csvReport{file: file, w: bufio.NewWriterSize(file, 64<<10), lastFlush: time.Now()}
-	for i, h := range csvHeader {
-		c.line = appendField(c.line, i, h)
-	}
-	c.line = append(c.line, '\n')
-	if _, err := c.w.Write(c.line); err != nil {
-		file.Close()
-		return nil, err
-	}
-	if err := c.w.Flush(); err != nil {
-		file.Close()
-		return nil, err
-	}
-	return c, nil
+	return &csvFile{file: file, w: bufio.NewWriterSize(file, 64<<10), comma: comma, lastFlush: time.Now()}, nil
 }
 
-func (c *csvReport) write(r Result) error {
-	b := strconv.AppendInt(c.line[:0], int64(r.Row), 10)
-	b = appendField(b, 1, neutralise(clip(r.Key)))
-	b = appendField(b, 2, neutralise(r.Status))
-	b = appendField(b, 3, itoaOrEmpty(r.OpportunityID))
-	b = appendField(b, 4, itoaOrEmpty(int64(r.Attempts)))
-	b = appendField(b, 5, itoaOrEmpty(int64(r.HTTPStatus)))
-	b = appendField(b, 6, neutralise(clip(r.Error)))
-	b = appendField(b, 7, neutralise(clip(r.Title)))
-	b = appendField(b, 8, neutralise(clip(r.URL)))
+// errDelimiter is encoding/csv's answer to a delimiter it cannot write.
+var errDelimiter = errors.New("csv: invalid field or comment delimiter")
+
+// write writes one record, and flushes when the last flush is flushEvery ago.
+func (c *csvFile) write(rec []string) error {
+	if c.comma == 0 || c.comma == '"' || c.comma == '\r' || c.comma == '\n' || !utf8.ValidRune(c.comma) || c.comma == utf8.RuneError {
+		return errDelimiter
+	}
+	b := c.line[:0]
+	for i, field := range rec {
+		if i > 0 {
+			b = utf8.AppendRune(b, c.comma)
+		}
+		b = appendField(b, field, c.comma)
+	}
 	c.line = append(b, '\n')
 	if _, err := c.w.Write(c.line); err != nil {
 		return err
 	}
 	if time.Since(c.lastFlush) >= flushEvery {
-		c.lastFlush = time.Now()
-		return c.w.Flush()
+		return c.flush()
 	}
 	return nil
 }
 
-func (c *csvReport) close(Summary) error {
+func (c *csvFile) flush() error {
+	c.lastFlush = time.Now()
+	return c.w.Flush()
+}
+
+func (c *csvFile) close() error {
 	return errors.Join(c.w.Flush(), c.file.Close())
 }
 
-// appendField appends field i of a line as encoding/csv writes it (comma, LF line ends):
-// quoted, with its quotes doubled, when it holds a comma, a quote or a line break, begins
-// with a space or is \. (a line PostgreSQL would take for the end of its data).
-func appendField(b []byte, i int, s string) []byte {
-	if i > 0 {
-		b = append(b, ',')
-	}
-	if !needsQuotes(s) {
-		return append(b, s...)
+// appendField appends a field as encoding/csv writes it: quoted, with its quotes doubled,
+// when it holds the delimiter, a quote or a line break, begins with a space or is \. (a
+// line PostgreSQL would take for the end of its data).
+func appendField(b []byte, field string, comma rune) []byte {
+	if !needsQuotes(field, comma) {
+		return append(b, field...)
 	}
 	b = append(b, '"')
 	for {
-		j := strings.IndexByte(s, '"')
-		if j < 0 {
+		i := strings.IndexByte(field, '"')
+		if i < 0 {
 			break
 		}
-		b = append(b, s[:j+1]...)
+		b = append(b, field[:i+1]...)
 		b = append(b, '"')
-		s = s[j+1:]
+		field = field[i+1:]
 	}
-	b = append(b, s...)
+	b = append(b, field...)
 	return append(b, '"')
 }
 
-func needsQuotes(s string) bool {
-	if s == "" {
+func needsQuotes(field string, comma rune) bool {
+	if field == "" {
 		return false
 	}
-	if s == `\.` {
+	if field == `\.` {
 		return true
 	}
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ',', '"', '\r', '\n':
-			return true
+	if comma < utf8.RuneSelf {
+		for i := 0; i < len(field); i++ {
+			switch field[i] {
+			case '\n', '\r', '"', byte(comma):
+				return true
+			}
 		}
+	} else if strings.ContainsRune(field, comma) || strings.ContainsAny(field, "\"\r\n") {
+		return true
 	}
-	r, _ := utf8.DecodeRuneInString(s)
+	r, _ := utf8.DecodeRuneInString(field)
 	return unicode.IsSpace(r)
 }
 

@@ -5,37 +5,51 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 )
 
-// TestCSVLineAsEncodingCSV holds the report's own line writer to encoding/csv's, byte for
-// byte, on fields made of what needs quoting: commas, quotes, CR, LF, leading spaces of
-// several kinds, \. and plain text.
+// TestCSVLineAsEncodingCSV holds the CSV files' own line writer to encoding/csv's, byte
+// for byte, on fields made of what needs quoting (delimiters, quotes, CR, LF, leading
+// spaces of several kinds, \. and plain text), with the delimiters a rejects file takes.
 func TestCSVLineAsEncodingCSV(t *testing.T) {
 	t.Parallel()
-	pieces := []string{"a", ",", `"`, "\r", "\n", " ", "\t", "\u00a0", "é", `\.`, "=1", ""}
+	pieces := []string{"a", ",", ";", "\t", "|", "§", `"`, "\r", "\n", " ", "\u00a0", "é", `\.`, "=1", ""}
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 20_000 {
-		fields := make([]string, 1+r.IntN(9))
-		for i := range fields {
-			for range r.IntN(4) {
-				fields[i] += pieces[r.IntN(len(pieces))]
-			}
+	for _, comma := range []rune{',', ';', '\t', '|', '§'} {
+		path := filepath.Join(t.TempDir(), "f.csv")
+		f, err := createCSV(path, comma)
+		if err != nil {
+			t.Fatal(err)
 		}
 		var want bytes.Buffer
 		w := csv.NewWriter(&want)
-		if err := w.Write(fields); err != nil {
-			t.Fatal(err)
+		w.Comma = comma
+		for range 5_000 {
+			fields := make([]string, 1+r.IntN(9))
+			for i := range fields {
+				for range r.IntN(4) {
+					fields[i] += pieces[r.IntN(len(pieces))]
+				}
+			}
+			if err := w.Write(fields); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.write(fields); err != nil {
+				t.Fatal(err)
+			}
 		}
 		w.Flush()
-		var got []byte
-		for i, f := range fields {
-			got = appendField(got, i, f)
+		if err := f.close(); err != nil {
+			t.Fatal(err)
 		}
-		got = append(got, '\n')
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !bytes.Equal(got, want.Bytes()) {
-			t.Fatalf("fields %q: got %q, want %q", fields, got, want.Bytes())
+			t.Errorf("delimiter %q: the file differs from encoding/csv's (%d bytes, want %d)", comma, len(got), want.Len())
 		}
 	}
 }
