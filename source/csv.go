@@ -189,7 +189,9 @@ func openCSV(src io.Reader, name string, opts Options) (*Reader, error) {
 	}
 }
 
-func (r *Reader) nextCSV() (Row, error) {
+// nextCSV reads the next data row, its cells copied into into (len(r.header) long) or,
+// when into is nil, into the reader's slab.
+func (r *Reader) nextCSV(into []string) (Row, error) {
 	for {
 		row, err := r.readCSV()
 		if err != nil {
@@ -203,7 +205,12 @@ func (r *Reader) nextCSV() (Row, error) {
 				row.Err = fmt.Errorf("row %d has %d cells, the header has %d", row.Number, len(row.Cells), r.csv.width)
 			}
 		}
-		row.Cells = r.csv.cells(row.Cells, len(r.header))
+		if into == nil {
+			row.Cells = r.csv.cells(row.Cells, len(r.header))
+			return row, nil
+		}
+		clear(into[copy(into, row.Cells):])
+		row.Cells = into
 		return row, nil
 	}
 }

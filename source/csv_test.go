@@ -190,7 +190,8 @@ func TestCSV(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := Open(writeFile(t, "in.csv", []byte(tt.data)), tt.opts)
+			path := writeFile(t, "in.csv", []byte(tt.data))
+			r, err := Open(path, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,6 +204,14 @@ func TestCSV(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, readAll(t, r)); diff != "" {
 				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+			into, err := Open(path, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer into.Close()
+			if diff := cmp.Diff(tt.want, readAllInto(t, into)); diff != "" {
+				t.Errorf("rows by NextInto (-want +got):\n%s", diff)
 			}
 		})
 	}
