@@ -342,6 +342,23 @@ func parseTime(s sql.NullString) (time.Time, error) {
 	return t, nil
 }
 
+// updateOne runs an UPDATE in tx that must change a line: if it changes none, the error
+// says none, as given.
+func updateOne(tx *sql.Tx, none, query string, args ...any) error {
+	res, err := tx.Exec(query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errors.New(none)
+	}
+	return nil
+}
+
 // storedTime scans a time as formatTime stores it into t: NULL or "" is the zero time.
 type storedTime struct{ t *time.Time }
 
