@@ -36,7 +36,6 @@ func scanSharedStrings(in io.Reader, s *sharedStrings, part string) error {
 		return err
 	}
 	for {
-		sc.space()
 		tag, err := sc.tag()
 		if err != nil {
 			return err
@@ -77,7 +76,6 @@ func (sc *sstScanner) prolog() error {
 			return errFallback
 		}
 	}
-	sc.space()
 	tag, err := sc.tag()
 	if err == io.ErrUnexpectedEOF {
 		return errFallback // no root at all: the general reader's call
@@ -105,10 +103,11 @@ func (sc *sstScanner) space() {
 	}
 }
 
-// tag reads one tag, "<" to ">", with nothing in it that needs decoding. A short or odd
-// tag is errFallback; the end of the input inside one is io.ErrUnexpectedEOF.
-// The tag is valid until the next read.
+// tag reads the next tag after any white space, "<" to ">", with nothing in it that needs
+// decoding. A short or odd tag is errFallback; the end of the input inside one is
+// io.ErrUnexpectedEOF. The tag is valid until the next read.
 func (sc *sstScanner) tag() ([]byte, error) {
+	sc.space()
 	b, err := sc.r.ReadByte()
 	if err != nil {
 		return nil, eofInside(err)
@@ -220,7 +219,6 @@ func (sc *sstScanner) run() error {
 			return errFallback
 		}
 		for {
-			sc.space()
 			tag, err := sc.tag()
 			if err != nil {
 				return err
@@ -239,7 +237,6 @@ func (sc *sstScanner) run() error {
 // other child by other (its start tag valid until the next read).
 func (sc *sstScanner) texts(end string, other func(tag []byte) error) error {
 	for {
-		sc.space()
 		tag, err := sc.tag()
 		if err != nil {
 			return err
@@ -261,7 +258,6 @@ func (sc *sstScanner) texts(end string, other func(tag []byte) error) error {
 
 // phonetic reads an <rPh> after its start tag: its <t> is not the string's text.
 func (sc *sstScanner) phonetic() error {
-	sc.space()
 	tag, err := sc.tag()
 	if err != nil {
 		return err
@@ -275,7 +271,6 @@ func (sc *sstScanner) phonetic() error {
 	default:
 		return errFallback
 	}
-	sc.space()
 	if tag, err = sc.tag(); err != nil {
 		return err
 	}

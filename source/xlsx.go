@@ -152,24 +152,22 @@ func (r *Reader) rels(name string) (map[string]rel, error) {
 		return nil, err
 	}
 	defer p.Close()
-	for {
-		tok, err := p.token()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	err = p.each(func(tok xml.Token) error {
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "Relationship" || strings.EqualFold(attr(se, "TargetMode"), "External") {
-			continue
+			return nil
 		}
 		target := attr(se, "Target")
 		if !strings.HasPrefix(target, "/") {
 			target = path.Join(dir, target)
 		}
 		out[attr(se, "Id")] = rel{typ: attr(se, "Type"), target: strings.TrimPrefix(path.Clean(target), "/")}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 type sheetEntry struct {
@@ -298,17 +296,10 @@ func (r *Reader) readWorkbook(book string, rels map[string]rel) ([]sheetEntry, e
 	}
 	defer p.Close()
 	var sheets []sheetEntry
-	for {
-		tok, err := p.token()
-		if err == io.EOF {
-			return sheets, nil
-		}
-		if err != nil {
-			return nil, r.errorf("%v", err)
-		}
+	err = p.each(func(tok xml.Token) error {
 		se, ok := tok.(xml.StartElement)
 		if !ok {
-			continue
+			return nil
 		}
 		switch se.Name.Local {
 		case "workbookPr":
@@ -323,15 +314,20 @@ func (r *Reader) readWorkbook(book string, rels map[string]rel) ([]sheetEntry, e
 			}
 			rl, ok := rels[id]
 			if ok && !strings.HasSuffix(rl.typ, relWorksheet) {
-				continue // a chart sheet or a dialog sheet: no cells
+				return nil // a chart sheet or a dialog sheet: no cells
 			}
 			if !ok {
-				return nil, r.errorf("damaged workbook: sheet %q has no part", attr(se, "name"))
+				return fmt.Errorf("damaged workbook: sheet %q has no part", attr(se, "name"))
 			}
 			state := attr(se, "state")
 			sheets = append(sheets, sheetEntry{name: attr(se, "name"), target: rl.target, hidden: state == "hidden" || state == "veryHidden"})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, r.errorf("%v", err)
 	}
+	return sheets, nil
 }
 
 // readStyles reads the number format of each cell style: the custom formats in <numFmts>
@@ -348,14 +344,7 @@ func (r *Reader) readStyles(zf *zip.File) error {
 	custom := map[int]cellFormat{}
 	var ids []int
 	inXfs := false
-	for {
-		tok, err := p.token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err = p.each(func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -369,13 +358,14 @@ func (r *Reader) readStyles(zf *zip.File) error {
 				inXfs = true
 			case "xf":
 				if !inXfs {
-					continue
+					return nil
 				}
 				if len(ids) >= maxStyles {
 					return &damaged{zf.Name, fmt.Sprintf("over %d cell styles", maxStyles)}
 				}
 				id := 0
 				if v := attr(t, "numFmtId"); v != "" {
+					var err error
 					if id, err = strconv.Atoi(v); err != nil {
 						return &damaged{zf.Name, fmt.Sprintf("number format %q", v)}
 					}
@@ -387,6 +377,10 @@ func (r *Reader) readStyles(zf *zip.File) error {
 				inXfs = false
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	r.x.formats = make([]cellFormat, len(ids))
 	for i, id := range ids {
