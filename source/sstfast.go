@@ -68,13 +68,8 @@ func scanSharedStrings(in io.Reader, s *sharedStrings, part string) error {
 
 // prolog reads the XML declaration and the <sst ...> start tag.
 func (sc *sstScanner) prolog() error {
-	sc.space()
-	if b, _ := sc.r.Peek(5); string(b) == "<?xml" {
-		decl, err := sc.r.ReadSlice('>')
-		v10 := bytes.HasPrefix(decl, []byte(`<?xml version="1.0"`)) || bytes.HasPrefix(decl, []byte(`<?xml version='1.0'`))
-		if err != nil || !v10 || !bytes.HasSuffix(decl, []byte("?>")) || bytes.Contains(decl, []byte("encoding")) && !bytes.Contains(bytes.ToLower(decl), []byte("utf-8")) {
-			return errFallback
-		}
+	if err := sc.decl(); err != nil {
+		return err
 	}
 	tag, err := sc.tag()
 	if err == io.ErrUnexpectedEOF {
@@ -85,6 +80,19 @@ func (sc *sstScanner) prolog() error {
 	}
 	if !bytes.HasPrefix(tag, []byte("<sst")) || tag[len(tag)-2] == '/' || string(tag) != "<sst>" && tag[4] != ' ' {
 		return errFallback
+	}
+	return nil
+}
+
+// decl reads the XML declaration, if there is one: XML 1.0 in UTF-8.
+func (sc *sstScanner) decl() error {
+	sc.space()
+	if b, _ := sc.r.Peek(5); string(b) == "<?xml" {
+		decl, err := sc.r.ReadSlice('>')
+		v10 := bytes.HasPrefix(decl, []byte(`<?xml version="1.0"`)) || bytes.HasPrefix(decl, []byte(`<?xml version='1.0'`))
+		if err != nil || !v10 || !bytes.HasSuffix(decl, []byte("?>")) || bytes.Contains(decl, []byte("encoding")) && !bytes.Contains(bytes.ToLower(decl), []byte("utf-8")) {
+			return errFallback
+		}
 	}
 	return nil
 }
@@ -123,7 +131,7 @@ func (sc *sstScanner) tag() ([]byte, error) {
 		}
 		return nil, eofInside(err)
 	}
-	if bytes.ContainsAny(t[1:], "<&!?") || !wellFormedTag(t) {
+	if bytes.ContainsAny(t[1:], "<&!?") || !wellFormedTag(t) || !plainText(t) {
 		return nil, errFallback
 	}
 	return t, nil
@@ -195,9 +203,13 @@ func eofInside(err error) error {
 }
 
 // item reads an <si> after its start tag into sc.text.
-func (sc *sstScanner) item() error {
+func (sc *sstScanner) item() error { return sc.richText("</si>") }
+
+// richText reads the children of an <si> or an inline string's <is> after its start tag,
+// up to end, into sc.text: its <t>s and runs, not its phonetic runs.
+func (sc *sstScanner) richText(end string) error {
 	sc.text, sc.chars = sc.text[:0], 0
-	return sc.texts("</si>", func(tag []byte) error {
+	return sc.texts(end, func(tag []byte) error {
 		switch {
 		case string(tag) == "<r>":
 			return sc.run()
@@ -245,7 +257,7 @@ func (sc *sstScanner) texts(end string, other func(tag []byte) error) error {
 		case end:
 			return nil
 		case "<t>", `<t xml:space="preserve">`:
-			err = sc.textOf(true)
+			err = sc.textOf(true, 't')
 		case "<t/>":
 		default:
 			err = other(tag)
@@ -264,7 +276,7 @@ func (sc *sstScanner) phonetic() error {
 	}
 	switch string(tag) {
 	case "<t>", `<t xml:space="preserve">`:
-		if err := sc.textOf(false); err != nil {
+		if err := sc.textOf(false, 't'); err != nil {
 			return err
 		}
 	case "<t/>":
@@ -280,8 +292,9 @@ func (sc *sstScanner) phonetic() error {
 	return nil
 }
 
-// textOf reads a <t>'s text up to its </t>, appending it to sc.text when keep.
-func (sc *sstScanner) textOf(keep bool) error {
+// textOf reads the text of an element named by one letter (<t>, <v>, <f>) up to its end
+// tag, appending it to sc.text when keep.
+func (sc *sstScanner) textOf(keep bool, name byte) error {
 	for {
 		chunk, err := sc.r.ReadSlice('<')
 		if err != nil && err != bufio.ErrBufferFull {
@@ -302,7 +315,7 @@ func (sc *sstScanner) textOf(keep bool) error {
 	if err != nil {
 		return eofInside(err)
 	}
-	if string(rest) != "/t>" {
+	if rest[0] != '/' || rest[1] != name || rest[2] != '>' {
 		return errFallback
 	}
 	sc.r.Discard(3)

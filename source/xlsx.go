@@ -47,11 +47,13 @@ type xlsxState struct {
 	zip       *zip.ReadCloser
 	parts     map[string]*zip.File // by lower-case name
 	sst       *sharedStrings
-	formats   []cellFormat // by cell style (cellXfs) index
-	sheet     *xmlPart
-	ended     bool // </sheetData> was read
-	row       int  // the row last read
-	col       int  // the cell being read (1-based)
+	formats   []cellFormat  // by cell style (cellXfs) index
+	sheet     *xmlPart      // the general reader of the sheet, once it reads it
+	fast      *sheetScanner // the scanner, while it reads the sheet (sheetfast.go)
+	given     int           // the last row the scanner read through: the general reader passes over those
+	ended     bool          // </sheetData> was read
+	row       int           // the row last read
+	col       int           // the cell being read (1-based)
 	cells     []string
 	errs      []string // the row's formula errors
 	width     int      // cells kept per row: the header's, or all before it is known
@@ -249,11 +251,14 @@ func (r *Reader) startXLSX(opts Options) error {
 // readHeader starts streaming the sheet and reads it up to the header row.
 func (r *Reader) readHeader(opts Options) error {
 	x := r.x
-	var err error
-	if x.sheet, err = openPart(x.sheetFile); err != nil {
-		return r.errorf("%v", err)
+	if !opts.generalSheet {
+		x.fast = startSheet(x)
 	}
-	x.sheet.where = r.cellWhere
+	if x.fast == nil {
+		if err := r.openGeneral(); err != nil {
+			return err
+		}
+	}
 
 	headerRow := max(opts.HeaderRow, 1)
 	for {
@@ -398,11 +403,34 @@ func (r *Reader) cellWhere() string {
 	return "cell " + r.CellRef(r.x.row, r.x.col-1)
 }
 
+// openGeneral starts the general reader on the sheet, from its start.
+func (r *Reader) openGeneral() error {
+	x := r.x
+	var err error
+	if x.sheet, err = openPart(x.sheetFile); err != nil {
+		return r.errorf("%v", err)
+	}
+	x.sheet.where = r.cellWhere
+	return nil
+}
+
 // readRow reads the next <row> of the sheet with any cell in it and returns its cells (the
 // state's reused slice, at most width), io.EOF after the last. A formula error in a cell
-// is kept in x.errs.
+// is kept in x.errs. The scanner reads while it can; then the general reader reads the
+// sheet again from its start, passing over the rows the scanner read through.
 func (r *Reader) readRow() ([]string, error) {
 	x := r.x
+	if x.fast != nil {
+		cells, err := r.fastRow()
+		if err == nil || err == io.EOF {
+			return cells, err
+		}
+		x.fast.Close()
+		x.fast, x.row, x.ended = nil, 0, false
+		if err := r.openGeneral(); err != nil {
+			return nil, err
+		}
+	}
 	for !x.ended {
 		tok, err := x.sheet.token()
 		if err == io.EOF {
@@ -426,7 +454,7 @@ func (r *Reader) readRow() ([]string, error) {
 			if err := r.readCells(); err != nil {
 				return nil, err
 			}
-			if !blank(x.cells) {
+			if x.row > x.given && !blank(x.cells) {
 				return x.cells, nil
 			}
 		case xml.EndElement:
@@ -442,7 +470,7 @@ func (r *Reader) readRow() ([]string, error) {
 }
 
 func (r *Reader) damagedSheet(format string, a ...any) error {
-	return r.errorf("damaged workbook: %s: %s", r.x.sheet.name, fmt.Sprintf(format, a...))
+	return r.errorf("damaged workbook: %s: %s", r.x.sheetFile.Name, fmt.Sprintf(format, a...))
 }
 
 // readCells reads the cells of the row whose start was just read into x.cells.
@@ -551,6 +579,13 @@ func (r *Reader) readCell(se xml.StartElement, col int) (string, error) {
 	if !hasV && !inline {
 		return "", nil
 	}
+	return r.cellValue(typ, style, v, col)
+}
+
+// cellValue is the value of a cell of type typ and style whose <v> or <is> holds v (col
+// 1-based), as the sheet shows it; a formula error is kept in x.errs.
+func (r *Reader) cellValue(typ string, style int, v string, col int) (string, error) {
+	x := r.x
 	var format cellFormat
 	if style < len(x.formats) {
 		format = x.formats[style]
@@ -606,7 +641,7 @@ func (r *Reader) readCell(se xml.StartElement, col int) (string, error) {
 }
 
 // parseRef reads a cell reference such as "AB12" into a 1-based column and row.
-func parseRef(ref string) (col, row int, ok bool) {
+func parseRef[T string | []byte](ref T) (col, row int, ok bool) {
 	i := 0
 	for ; i < len(ref) && i < 4; i++ {
 		c := ref[i] | 0x20
@@ -618,13 +653,8 @@ func parseRef(ref string) (col, row int, ok bool) {
 	if i == 0 || i == len(ref) || len(ref)-i > 7 {
 		return 0, 0, false
 	}
-	for _, c := range []byte(ref[i:]) {
-		if c < '0' || c > '9' {
-			return 0, 0, false
-		}
-		row = row*10 + int(c-'0')
-	}
-	return col, row, row > 0
+	row, ok = atoi(ref[i:])
+	return col, row, ok && row > 0
 }
 
 func (r *Reader) nextXLSX() (Row, error) {
@@ -659,6 +689,10 @@ func (x *xlsxState) Close() error {
 	if x.sheet != nil {
 		errs = append(errs, x.sheet.Close())
 		x.sheet = nil
+	}
+	if x.fast != nil {
+		errs = append(errs, x.fast.Close())
+		x.fast = nil
 	}
 	if x.sst != nil && !x.shared {
 		errs = append(errs, x.sst.Close())
