@@ -101,22 +101,10 @@ func (s *sheetScanner) nest(tag, name []byte, empty bool) error {
 
 // skipText reads past the text before the next tag.
 func (s *sheetScanner) skipText() error {
-	for {
-		chunk, err := s.r.ReadSlice('<')
-		if err != nil && err != bufio.ErrBufferFull {
-			return eofInside(err)
-		}
-		end := err == nil
-		if end {
-			chunk = chunk[:len(chunk)-1]
-		}
-		if err := s.appendText(chunk, false); err != nil {
-			return err
-		}
-		if end {
-			return s.r.UnreadByte()
-		}
+	if err := s.textTo(false); err != nil {
+		return err
 	}
+	return s.r.UnreadByte()
 }
 
 // tail reads the rest of the part after </sheetData> (merged cells, page set-up,

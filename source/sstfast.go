@@ -295,6 +295,23 @@ func (sc *sstScanner) phonetic() error {
 // textOf reads the text of an element named by one letter (<t>, <v>, <f>) up to its end
 // tag, appending it to sc.text when keep.
 func (sc *sstScanner) textOf(keep bool, name byte) error {
+	if err := sc.textTo(keep); err != nil {
+		return err
+	}
+	rest, err := sc.r.Peek(3)
+	if err != nil {
+		return eofInside(err)
+	}
+	if rest[0] != '/' || rest[1] != name || rest[2] != '>' {
+		return errFallback
+	}
+	sc.r.Discard(3)
+	return nil
+}
+
+// textTo reads the text up to the next '<' and that '<', appending the text to sc.text
+// when keep.
+func (sc *sstScanner) textTo(keep bool) error {
 	for {
 		chunk, err := sc.r.ReadSlice('<')
 		if err != nil && err != bufio.ErrBufferFull {
@@ -308,18 +325,9 @@ func (sc *sstScanner) textOf(keep bool, name byte) error {
 			return err
 		}
 		if end {
-			break
+			return nil
 		}
 	}
-	rest, err := sc.r.Peek(3)
-	if err != nil {
-		return eofInside(err)
-	}
-	if rest[0] != '/' || rest[1] != name || rest[2] != '>' {
-		return errFallback
-	}
-	sc.r.Discard(3)
-	return nil
 }
 
 // appendText decodes a piece of text (never cut inside an entity: an entity's & and ; are
