@@ -13,8 +13,9 @@ import (
 	"strings"
 )
 
-// The XLSX reader streams the sheet's XML itself (archive/zip and encoding/xml) rather than
-// through excelize's Rows: Rows drops the decoder's errors (a sheet cut short or holding an
+// The XLSX reader streams the sheet's XML itself (archive/zip and encoding/xml, or a scanner
+// by hand for the usual form of the sheet and of the shared strings: sheetfast.go,
+// sstfast.go) rather than through excelize's Rows: Rows drops the decoder's errors (a sheet cut short or holding an
 // undefined entity reads as a sheet that ends there), does not give a cell's style (so a
 // percentage or a date cell cannot be told from a number), and decodes each shared string
 // whole. Reading the parts here keeps every error, the style of every cell in the same
