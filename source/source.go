@@ -26,6 +26,8 @@ type Options struct {
 	HeaderRow int    // 1-based row holding the column names; 0 = 1
 	Delimiter rune   // CSV; 0 = detected from the header line among , ; \t |
 	Encoding  string // CSV; "" = UTF-8 (a BOM selects UTF-8 or UTF-16); else a golang.org/x/text name such as windows-1252
+
+	generalSheet bool // tests: an XLSX sheet read by the general reader alone, not the scanner (sheetfast.go)
 }
 
 // Row is one data row. Number is the row number a spreadsheet shows (a quoted multi-line
