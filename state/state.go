@@ -63,6 +63,9 @@ type DB struct {
 	lookupOnce sync.Once // see lookupStmt
 	lookup     *sql.Stmt
 	lookupErr  error
+	leaveOnce  sync.Once // see leaveStmt
+	leave      *sql.Stmt
+	leaveErr   error
 }
 
 // Open opens the state database at path, creating it with mode 0600 if it does
@@ -203,6 +206,9 @@ func (db *DB) Close() error {
 		errs = append(errs, db.lookup.Close())
 	}
 	errs = append(errs, db.r.Close())
+	if db.leave != nil { // under db.mu, as leaveStmt set it
+		errs = append(errs, db.leave.Close())
+	}
 	if err := db.checkpoint(context.Background()); err != nil && !errors.Is(err, errCheckpointBusy) {
 		errs = append(errs, err)
 	}
