@@ -290,7 +290,7 @@ func TestHTMLGatewayOnUpdatesAndDeletes(t *testing.T) {
 	// The undo of the import, through the gateway: what it says it deleted is gone.
 	undoRep := filepath.Join(dir, "u.csv")
 	res = runCmd(t, "undo", "--mapping", mp, "--run", "1", "--force", "--url", url, "--token", srv.Token(),
-		"--progress", "never", "--report", undoRep)
+		"--rate", "1000", "--progress", "never", "--report", undoRep)
 	if res.code != exitOK && res.code != exitRows {
 		t.Fatalf("undo: exit %d:\n%s", res.code, res.stderr)
 	}

@@ -335,64 +335,6 @@ fields:
 	}
 }
 
-func TestImportRetriesAndFaults(t *testing.T) {
-	t.Parallel()
-	const n = 40
-	var b strings.Builder
-	b.WriteString("Title\n")
-	for i := range n {
-		b.WriteString("Deal " + string(rune('A'+i%26)) + strings.Repeat("x", i/26) + "\n")
-	}
-	m := keyedTitleMapping
-	tests := []struct {
-		name string
-		opts emulator.Options
-	}{
-		{"503 with Retry-After", emulator.Options{RateLimit: 20}},
-		{"429 from a proxy", emulator.Options{RateLimit: 20, RateLimitStatus: 429}},
-		{"500s", emulator.Options{FailRate: 0.3, Seed: 7}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv, url := startEmulator(t, tt.opts)
-			dir := t.TempDir()
-			in := writeFile(t, dir, "in.csv", b.String())
-			mp := writeFile(t, dir, "m.yaml", m)
-			rep := filepath.Join(dir, "r.csv")
-			res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "100",
-				"--retries", "8", "--report", rep, "--progress", "never", in)
-			if res.code != exitOK {
-				t.Fatalf("got exit %d, want 0:\n%s", res.code, res.stderr)
-			}
-			if got := len(srv.Opportunities()); got != n {
-				t.Errorf("the portal holds %d opportunities, want %d: each once", got, n)
-			}
-			st := srv.Stats()
-			if st.Refused+st.Failed == 0 {
-				t.Errorf("the emulator refused or failed nothing: the test proves nothing")
-			}
-			retried, retries := 0, 0
-			for _, r := range readReport(t, rep)[1:] {
-				if r[4] != "1" {
-					retried++
-					retries += atoi(r[4]) - 1
-				}
-			}
-			if retried == 0 {
-				t.Errorf("no row took more than one attempt")
-			}
-			// The retries are logged at debug only; the summary counts them.
-			if want := fmt.Sprintf("; %d retries", retries); retries > 1 && !strings.Contains(res.stderr, want) {
-				t.Errorf("the summary does not say %q:\n%s", want, res.stderr)
-			}
-			if strings.Contains(res.stderr, "retrying") {
-				t.Errorf("retries logged at the default level:\n%s", res.stderr)
-			}
-		})
-	}
-}
-
 func TestImportRefusedConnectionsRetried(t *testing.T) {
 	t.Parallel()
 	// Take a free port, leave it closed for a moment, then start the portal on it.
