@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -107,10 +108,16 @@ func TestFaults(t *testing.T) {
 		during    func(t *testing.T, f *flakyPortal)
 		firstExit []int // allowed exit codes of the first run
 		retried   bool  // the portal refuses or fails some requests, and they are retried
+		// throttled says the portal refuses over its rate: the summary counts the refusals
+		// and the rate the pace came down to (pace's tests prove the adapting itself).
+		throttled bool
+		extra     []string // flags of the first run
 	}{
 		{name: "500s", opts: emulator.Options{FailRate: 0.2, Seed: 5}, firstExit: []int{exitOK}, retried: true},
-		{name: "503 with Retry-After", opts: emulator.Options{RateLimit: 30}, firstExit: []int{exitOK}, retried: true},
-		{name: "429 from a proxy", opts: emulator.Options{RateLimit: 30, RateLimitStatus: 429}, firstExit: []int{exitOK}, retried: true},
+		{name: "503 with Retry-After", opts: emulator.Options{RateLimit: 30}, firstExit: []int{exitOK}, retried: true,
+			throttled: true, extra: []string{"--concurrency", "auto"}},
+		{name: "429 from a proxy", opts: emulator.Options{RateLimit: 30, RateLimitStatus: 429}, firstExit: []int{exitOK}, retried: true,
+			throttled: true},
 		{name: "connections dropped after the write", opts: emulator.Options{DropRate: 0.2, Seed: 9}, firstExit: []int{exitOK}},
 		{
 			name: "answers slower than --timeout",
@@ -155,9 +162,9 @@ func TestFaults(t *testing.T) {
 			in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
 			mp := writeFile(t, dir, "deals.yaml", stateMapping)
 			rep := filepath.Join(dir, "r.csv")
-			args := func() []string {
-				return []string{"import", "--mapping", mp, "--url", f.url(), "--token", f.emu.Token(), "--rate", "100",
-					"--timeout", "500ms", "--retries", "8", "--progress", "never", "--report", rep, in}
+			args := func(extra ...string) []string {
+				return append(append([]string{"import", "--mapping", mp, "--url", f.url(), "--token", f.emu.Token(), "--rate", "100",
+					"--timeout", "500ms", "--retries", "8", "--progress", "never", "--report", rep}, extra...), in)
 			}
 			if tt.setup != nil {
 				tt.setup(t, f)
@@ -172,7 +179,7 @@ func TestFaults(t *testing.T) {
 			} else {
 				close(done)
 			}
-			res := runCmd(t, args()...)
+			res := runCmd(t, args(tt.extra...)...)
 			<-done
 			if !containsInt(tt.firstExit, res.code) {
 				t.Fatalf("first run: got exit %d, want one of %v:\n%s", res.code, tt.firstExit, res.stderr)
@@ -183,6 +190,9 @@ func TestFaults(t *testing.T) {
 			checkReportMatchesPortal(t, rep, f.emu, res.code == exitOK)
 			if tt.retried {
 				checkRetries(t, f.emu, rep, res.stderr)
+			}
+			if want := regexp.MustCompile(`\d+ refused \(429/503\), rate adapted to [\d.]+/s \(of 100\)`); tt.throttled && !want.MatchString(res.stderr) {
+				t.Errorf("the summary does not match %q:\n%s", want, res.stderr)
 			}
 			if res.code != exitOK {
 				f.emu.SetToken(tt.opts.Token + "-renewed")
