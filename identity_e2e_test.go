@@ -205,45 +205,6 @@ func TestLocalIdentityIsWarnedAbout(t *testing.T) {
 	}
 }
 
-// A reverse proxy answering 502 or 504 after the portal created the deal: each row is
-// settled by its key, never posted again blindly, and reported created once.
-func TestGatewayAfterCreateMakesNoDuplicates(t *testing.T) {
-	t.Parallel()
-	const rows = 300
-	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.1, Seed: 7})
-	dir := t.TempDir()
-	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
-	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
-	rep := filepath.Join(dir, "r.csv")
-	res := runCmd(t, importArgs(srv, url, mp, in, rep, "--concurrency", "16")...)
-	if res.code != exitOK {
-		t.Fatalf("exit %d, want 0:\n%s", res.code, res.stderr)
-	}
-	created, lost := 0, 0
-	for _, r := range readReport(t, rep)[1:] {
-		if r[2] == "created" && r[3] != "" {
-			created++
-		}
-		if strings.Contains(r[6], "found on the portal") {
-			lost++
-		}
-	}
-	if created != rows {
-		t.Errorf("report: %d created with an id, want %d", created, rows)
-	}
-	if lost == 0 {
-		t.Error("no row was settled after a gateway's answer: the test proves nothing")
-	}
-	eachKeyOnce(t, srv, rows)
-	ids := map[int]bool{}
-	for _, r := range readReport(t, rep)[1:] {
-		ids[atoi(r[3])] = true
-	}
-	if len(ids) != rows {
-		t.Errorf("the report names %d distinct ids, want %d", len(ids), rows)
-	}
-}
-
 // An SSO gateway answering 200 with a login page to a share of the sync's PUTs and the
 // undo's DELETEs: every update reported done landed, every delete reported done is gone,
 // and the rest is reported failed.
@@ -545,24 +506,41 @@ func TestUndoOfADedupe(t *testing.T) {
 	}
 }
 
-// Both proxies at once in front of the creates, a gateway answering after the portal acted
-// and an SSO page passing nothing on: each key exactly once, every row created.
+// Both proxies at once in front of the creates: a reverse proxy answering 502 or 504 after
+// the portal created the deal, and an SSO page passing nothing on. Each row a gateway
+// answered is settled by its key, never posted again blindly: each key exactly once, every
+// row created and reported with its own id.
 func TestProxiesOnCreates(t *testing.T) {
 	t.Parallel()
-	const rows = 200
-	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.05, HTMLRate: 0.05, Seed: 11})
+	const rows = 150
+	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.1, HTMLRate: 0.05, Seed: 11})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
 	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
 	rep := filepath.Join(dir, "r.csv")
-	res := runCmd(t, importArgs(srv, url, mp, in, rep, "--concurrency", "16", "--timeout", "1s")...)
+	res := runCmd(t, importArgs(srv, url, mp, in, rep, "--concurrency", "16")...)
 	if res.code != exitOK {
 		t.Errorf("exit %d, want 0:\n%s", res.code, res.stderr)
 	}
+	lost := 0
+	ids := map[int]bool{}
 	for _, r := range readReport(t, rep)[1:] {
 		if r[2] != "created" || r[3] == "" {
 			t.Errorf("row %s: %s %q, want created with an id", r[0], r[2], r[6])
 		}
+		if strings.Contains(r[6], "found on the portal") {
+			lost++
+		}
+		ids[atoi(r[3])] = true
+	}
+	if lost == 0 {
+		t.Error("no row was settled after a gateway's answer: the test proves nothing")
+	}
+	if srv.Stats().HTML == 0 {
+		t.Error("no request met the SSO page: the test proves nothing")
+	}
+	if len(ids) != rows {
+		t.Errorf("the report names %d distinct ids, want %d", len(ids), rows)
 	}
 	eachKeyOnce(t, srv, rows)
 }

@@ -375,56 +375,6 @@ func TestImportRefusedConnectionsRetried(t *testing.T) {
 	}
 }
 
-func TestImportDroppedAnswersSettledNeverDuplicated(t *testing.T) {
-	t.Parallel()
-	srv, url := startEmulator(t, emulator.Options{DropRate: 0.25, Seed: 3})
-	var b strings.Builder
-	b.WriteString("Title\n")
-	for i := range 60 {
-		b.WriteString("Deal " + strings.Repeat("i", i+1) + "\n")
-	}
-	dir := t.TempDir()
-	in := writeFile(t, dir, "in.csv", b.String())
-	mp := writeFile(t, dir, "m.yaml", titleMapping)
-	rep := filepath.Join(dir, "r.csv")
-	res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "200",
-		"--timeout", "1s", "--report", rep, "--progress", "never", in)
-	if res.code != exitOK {
-		t.Fatalf("got exit %d, want 0 (every lost answer settled by finding the row):\n%s", res.code, res.stderr)
-	}
-	seen := map[string]int{}
-	for _, o := range srv.Opportunities() {
-		seen[o.Title]++
-	}
-	for title, n := range seen {
-		if n > 1 {
-			t.Errorf("%q is on the portal %d times, want once", title, n)
-		}
-	}
-	st := srv.Stats()
-	if st.Dropped == 0 {
-		t.Fatal("the emulator dropped nothing: the test proves nothing")
-	}
-	if got := st.ByRoute["POST crm/opportunity"]; got != 60 {
-		t.Errorf("got %d creates sent, want 60: a dropped create must never be re-posted blindly", got)
-	}
-	if got := len(srv.Opportunities()); got != 60 {
-		t.Errorf("the portal holds %d opportunities, want 60", got)
-	}
-	settled := 0
-	for _, r := range readReport(t, rep)[1:] {
-		if r[2] != "created" || r[3] == "" {
-			t.Errorf("row %s: got %s with id %q, want created with its id", r[0], r[2], r[3])
-		}
-		if strings.Contains(r[6], "answer was lost; found on the portal") {
-			settled++
-		}
-	}
-	if settled != st.Dropped {
-		t.Errorf("got %d rows settled by search, want %d (one per dropped answer)", settled, st.Dropped)
-	}
-}
-
 func TestImportClientErrorsNotRetried(t *testing.T) {
 	t.Parallel()
 	// The portal refuses two titles as the real server refuses what it cannot take; the
