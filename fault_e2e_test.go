@@ -27,6 +27,10 @@ type flakyPortal struct {
 	// the portal still acts on them after the client gave up, as a real one would.
 	slow    func(r *http.Request) bool
 	holdFor time.Duration
+	// refuse, when set, says which requests the portal refuses as its rate limit does, with
+	// refuseStatus (0 = 503).
+	refuse       func(r *http.Request) bool
+	refuseStatus int
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -48,6 +52,10 @@ func (f *flakyPortal) url() string { return "http://" + f.addr }
 
 func (f *flakyPortal) serve(l net.Listener) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.refuse != nil && f.refuse(r) {
+			f.emu.Refuse(w, r, f.refuseStatus)
+			return
+		}
 		if f.slow != nil && f.slow(r) {
 			time.Sleep(f.holdFor)
 			r = r.WithContext(context.WithoutCancel(r.Context()))
@@ -117,10 +125,10 @@ func TestFaults(t *testing.T) {
 		extra   []string // flags of the first run
 	}{
 		{name: "500s", opts: emulator.Options{FailRate: 0.2, Seed: 5}, firstExit: []int{exitOK}, retried: true},
-		{name: "503 with Retry-After", opts: emulator.Options{RateLimit: 30}, firstExit: []int{exitOK}, retried: true,
-			throttled: true, extra: []string{"--concurrency", "auto"}},
-		{name: "429 from a proxy", opts: emulator.Options{RateLimit: 30, RateLimitStatus: 429}, firstExit: []int{exitOK}, retried: true,
-			throttled: true},
+		{name: "503 with Retry-After", opts: emulator.Options{RateLimit: 30}, setup: refuseSome(0), firstExit: []int{exitOK},
+			retried: true, throttled: true, extra: []string{"--concurrency", "auto"}},
+		{name: "429 from a proxy", opts: emulator.Options{RateLimit: 30, RateLimitStatus: 429}, setup: refuseSome(429),
+			firstExit: []int{exitOK}, retried: true, throttled: true},
 		{name: "connections dropped after the write", opts: emulator.Options{DropRate: 0.2, Seed: 9}, firstExit: []int{exitOK},
 			settled: true},
 		{
@@ -208,6 +216,23 @@ func TestFaults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// refuseSome has the portal refuse, beside its rate limit, the 50th to 54th creates with
+// status: a client too slow to reach the limit (the race detector, a loaded machine) meets
+// refusals all the same, after the pace has seen a while of the run's own speed.
+func refuseSome(status int) func(t *testing.T, f *flakyPortal) {
+	return func(t *testing.T, f *flakyPortal) {
+		var n atomic.Int64
+		f.refuseStatus = status
+		f.refuse = func(r *http.Request) bool {
+			if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "crm/opportunity") {
+				return false
+			}
+			i := n.Add(1)
+			return i >= 50 && i < 55
+		}
 	}
 }
 

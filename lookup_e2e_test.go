@@ -253,10 +253,10 @@ func TestImportEncodings(t *testing.T) {
 		{"iso-8859-15", "iso-8859-15", latin1(text)},
 		{"latin1 alias", "latin1", latin1(text)},
 	}
-	srv, url := startEmulator(t, emulator.Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv.Reset()
+			t.Parallel()
+			srv, url := startEmulator(t, emulator.Options{})
 			dir := t.TempDir()
 			input := filepath.Join(dir, "in.csv")
 			if err := os.WriteFile(input, tt.data, 0o644); err != nil {
@@ -273,7 +273,8 @@ func TestImportEncodings(t *testing.T) {
   stageid:         { value: Proposal, lookup: stage }
   bidCurrencyAbbr: { value: EUR }
 `), 0o644)
-			code, _, errs := e2e(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--report", filepath.Join(dir, "r.csv"), "--progress", "never", input)
+			code, _, errs := e2e(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "1000",
+				"--report", filepath.Join(dir, "r.csv"), "--progress", "never", input)
 			if code != exitOK {
 				t.Fatalf("import exited %d:\n%s", code, errs)
 			}
