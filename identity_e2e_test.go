@@ -389,11 +389,14 @@ func TestConcurrentRunsThenDedupe(t *testing.T) {
 	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
 	// The field first, so that the two runs do not both create it.
 	srv.AddCustomField("Legacy ID", 0, "")
+	// A generous --timeout: two runs that each create every key cannot settle a lost answer
+	// (two candidates), and under the race detector on a loaded machine an answer took more
+	// than importArgs' 500ms.
 	done := make(chan cmdResult, 2)
 	for i := range 2 {
 		go func() {
 			done <- runCmd(t, importArgs(srv, url, mp, in, filepath.Join(dir, fmt.Sprintf("r%d.csv", i)),
-				"--state", filepath.Join(dir, fmt.Sprintf("s%d.state.db", i)))...)
+				"--state", filepath.Join(dir, fmt.Sprintf("s%d.state.db", i)), "--timeout", "30s")...)
 		}()
 	}
 	for range 2 {
