@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/progress"
 )
 
@@ -73,6 +74,16 @@ func nothingf(format string, a ...any) error {
 
 func stoppedf(format string, a ...any) error {
 	return &failure{failStopped, fmt.Errorf(format, a...)}
+}
+
+// nothingDone adds what was left undone to err ("nothing was posted"), keeping a failure's
+// kind; any other error is a failure of kind failNothing.
+func nothingDone(err error, what string) error {
+	var f *failure
+	if errors.As(err, &f) {
+		return &failure{f.kind, fmt.Errorf("%v; %s", f.err, what)}
+	}
+	return nothingf("%v; %s", err, what)
 }
 
 // codeFailure is err as a failure of the kind that exit code code means, for the helpers
@@ -456,7 +467,7 @@ func nearestFlag(c *cobra.Command, name string) string {
 		if f.Hidden {
 			return
 		}
-		d := editDistance(name, f.Name)
+		d := mapping.EditDistance(name, f.Name)
 		if strings.HasPrefix(f.Name, name) {
 			d = min(d, 1)
 		}
@@ -465,27 +476,6 @@ func nearestFlag(c *cobra.Command, name string) string {
 		}
 	})
 	return best
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // writeHelp is a command's help: its text, its flags by group, and its footer (the exit

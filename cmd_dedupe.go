@@ -51,7 +51,7 @@ func newDedupeCmd(a *app) *cobra.Command {
 	fs := c.Flags()
 	fs.BoolVar(&o.dry, "dry-run", false, "list the copies that would be deleted; delete nothing")
 	o.ask.register(fs)
-	o.state.register(fs, "the mapping `FILE`: its key_field names the custom field that holds the keys", true)
+	o.state.register(fs, "the mapping `FILE`: its key_field names the custom field that holds the keys")
 	o.conn.register(fs, "portal base `URL` (env ONLYOFFICE_URL)", a.ios.getenv)
 	o.rate.register(fs, false)
 	o.log.register(fs, false)
@@ -77,7 +77,7 @@ func runDedupe(a *app, o *dedupeOptions) error {
 	ctx := context.Background()
 	conn, err := connect(ctx, o.conn, o.rate, log, probeStages)
 	if err != nil {
-		return notDeleted(err)
+		return nothingDone(err, "nothing was deleted")
 	}
 	p := conn.poster
 	defer p.client.CloseIdleConnections()
@@ -163,15 +163,6 @@ func runDedupe(a *app, o *dedupeOptions) error {
 		return errRows
 	}
 	return nil
-}
-
-// notDeleted words a failure to connect: nothing was deleted.
-func notDeleted(err error) error {
-	var f *failure
-	if errors.As(err, &f) {
-		return &failure{f.kind, fmt.Errorf("%v; nothing was deleted", f.err)}
-	}
-	return nothingf("%v; nothing was deleted", err)
 }
 
 // plural is "1 row", "2 rows".

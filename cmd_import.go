@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -85,7 +84,7 @@ func importCmd(a *app, dry bool) *cobra.Command {
 		urlUsage += "; check look-ups and values against it, read-only"
 	}
 	fs := c.Flags()
-	o.state.register(fs, "the mapping `FILE` (YAML), required", true)
+	o.state.register(fs, "the mapping `FILE` (YAML), required")
 	o.run.register(fs, dry)
 	o.conn.register(fs, urlUsage, a.ios.getenv)
 	if !dry {
@@ -124,12 +123,12 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	link := &portalLink{}
 	if !dry || o.conn.url != "" {
 		if link, err = connectPortal(soft, o.conn, o.rate, log); err != nil {
-			return notPosted(err)
+			return nothingDone(err, "nothing was posted")
 		}
 		defer link.close()
 	}
 	if code, err := link.resolveKeyField(soft, m, dry, log); err != nil {
-		return notPosted(codeFailure(code, err))
+		return nothingDone(codeFailure(code, err), "nothing was posted")
 	}
 	plan, err := link.bind(hard, m, src, log)
 	if err != nil {
@@ -153,7 +152,7 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		}
 		db, ledger, err := openLedger(soft, o, m, link, log)
 		if err != nil {
-			return notPosted(err)
+			return nothingDone(err, "nothing was posted")
 		}
 		defer db.Close()
 		cfg.Poster, cfg.Ledger, cfg.Concurrency = link.poster, ledger, link.workers
@@ -210,15 +209,6 @@ func openMapped(mappingPath, input string, ios streams) (*mapping.Mapping, *sour
 		return nil, nil, nothingf("%v; nothing was posted", err)
 	}
 	return m, src, nil
-}
-
-// notPosted words a failure to connect: nothing was posted.
-func notPosted(err error) error {
-	var f *failure
-	if errors.As(err, &f) {
-		return &failure{f.kind, fmt.Errorf("%v; nothing was posted", f.err)}
-	}
-	return nothingf("%v; nothing was posted", err)
 }
 
 // countInput reads the input through once, before anything is posted: a broken file must

@@ -43,7 +43,7 @@ func newStatusCmd(a *app) *cobra.Command {
 	c := command("status [--mapping M.yaml | --state FILE] [--run N]", "runs, counts and rows in doubt from the state database",
 		statusSynopsis, func() error { return runStatus(a, o) })
 	fs := c.Flags()
-	o.state.register(fs, "the mapping `FILE`: its state database lies beside it", true)
+	o.state.register(fs, "the mapping `FILE`: its state database lies beside it")
 	fs.Int64Var(&o.run, "run", 0, "list what run `N` did to each row")
 	fs.BoolVar(&o.json, "json", false, "write one JSON object to stdout")
 	return c
@@ -228,12 +228,10 @@ func statusRun(ctx context.Context, a *app, db *state.DB, o *statusOptions, runn
 			row.Title = sentTitle(r.Sent) // a row recorded before the state kept titles
 		}
 		if r.InputRow != 0 {
-			n := r.InputRow
-			row.Row = &n
+			row.Row = new(r.InputRow)
 		}
 		if r.OpportunityID != 0 {
-			id := r.OpportunityID
-			row.OpportunityID = &id
+			row.OpportunityID = new(r.OpportunityID)
 		}
 		rows = append(rows, row)
 		return nil

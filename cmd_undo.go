@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -70,7 +69,7 @@ func newUndoCmd(a *app) *cobra.Command {
 	fs.BoolVar(&o.dry, "dry-run", false, "list what would be deleted, restored and left alone; change nothing")
 	fs.BoolVar(&o.force, "force", false, "undo opportunities changed on the portal since the run, too")
 	o.ask.register(fs)
-	o.state.register(fs, "the mapping `FILE` of run N: its state database lies beside it (or give --state)", true)
+	o.state.register(fs, "the mapping `FILE` of run N: its state database lies beside it (or give --state)")
 	o.conn.register(fs, "the portal `URL` of run N (env ONLYOFFICE_URL); required, but for a --dry-run from the state alone", a.ios.getenv)
 	o.rate.register(fs, true)
 	o.out.register(fs, "results report `FILE`: .csv, .json or .xlsx (default undo-run-N.report.csv, in the current folder)", false)
@@ -91,7 +90,7 @@ func runUndo(a *app, o *undoOptions) error {
 	if o.conn.url != "" {
 		var err error
 		if conn, err = connect(soft, o.conn, o.rate, log, probeStages); err != nil {
-			return notChanged(err)
+			return nothingDone(err, "nothing was changed")
 		}
 		defer conn.poster.client.CloseIdleConnections()
 	}
@@ -192,15 +191,6 @@ func (s *sink) addUndo(titles map[string]string, portal string) func(undo.Result
 			Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error,
 			Title: titles[r.Key], URL: report.DealURL(portal, r.OpportunityID)}, warn, nil)
 	}
-}
-
-// notChanged words a failure to connect: nothing was changed.
-func notChanged(err error) error {
-	var f *failure
-	if errors.As(err, &f) {
-		return &failure{f.kind, fmt.Errorf("%v; nothing was changed", f.err)}
-	}
-	return nothingf("%v; nothing was changed", err)
 }
 
 // undoPlan is what an undo of a run is about to do, from the state database alone.

@@ -31,7 +31,7 @@ func newUnlockCmd(a *app) *cobra.Command {
 	var o stateFlags
 	c := command("unlock (--mapping M.yaml | --state FILE)", "release the state database's lock when its holder is gone",
 		unlockSynopsis, func() error { return runUnlock(a, o) })
-	o.register(c.Flags(), "the mapping `FILE`: its state database lies beside it", true)
+	o.register(c.Flags(), "the mapping `FILE`: its state database lies beside it")
 	return c
 }
 

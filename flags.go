@@ -54,13 +54,11 @@ type stateFlags struct {
 	state   string
 }
 
-// register adds --mapping, and --state unless the command keeps no state.
-func (f *stateFlags) register(fs *pflag.FlagSet, mappingUsage string, withState bool) {
+// register adds --mapping and --state.
+func (f *stateFlags) register(fs *pflag.FlagSet, mappingUsage string) {
 	addGroup(fs, groupState, func(fs *pflag.FlagSet) {
 		fs.StringVar(&f.mapping, "mapping", "", mappingUsage)
-		if withState {
-			fs.StringVar(&f.state, "state", "", "the state database `FILE` (SQLite) that makes re-runs safe (default beside the mapping: M.state.db)")
-		}
+		fs.StringVar(&f.state, "state", "", "the state database `FILE` (SQLite) that makes re-runs safe (default beside the mapping: M.state.db)")
 	})
 }
 

@@ -50,16 +50,12 @@ func (s *Server) defView(f CustomField) customFieldDefView {
 // textarea and select fields (a select's must be a JSON array of options) and dropped for
 // the others. An empty label or a fieldType outside 0..5 is 400.
 func (s *Server) createCustomField(c *call) reply {
-	label, _, err := mustGet(c.p, "label").toString()
-	if err != nil {
-		return reply{err: err}
-	}
-	typ, _, err := mustGet(c.p, "fieldtype").toInt()
-	if err != nil {
-		return reply{err: err}
-	}
-	if _, _, err := mustGet(c.p, "position").toInt(); err != nil {
-		return reply{err: err}
+	r := &reader{p: c.p}
+	label, _ := read(r, "label", value.toString)
+	typ, _ := read(r, "fieldtype", value.toInt)
+	read(r, "position", value.toInt)
+	if r.err != nil {
+		return reply{err: r.err}
 	}
 	mask, _, _ := mustGet(c.p, "mask").scalar() // text, or the JSON text of an array or object
 	if !c.user.IsAdmin {
@@ -89,17 +85,12 @@ func (s *Server) createCustomField(c *call) reply {
 // id and an omitted fieldValue (null, or "", which the framing counts as omitted) fail with
 // a null reference, 500. A deal the caller may not see is 404 here as everywhere.
 func (s *Server) setCustomFieldValue(c *call) reply {
-	id, _, err := mustGet(c.p, "opportunityid").toInt()
-	if err != nil {
-		return reply{err: err}
-	}
-	fieldID, _, err := mustGet(c.p, "fieldid").toInt()
-	if err != nil {
-		return reply{err: err}
-	}
-	value, present, err := mustGet(c.p, "fieldvalue").toString()
-	if err != nil {
-		return reply{err: err}
+	r := &reader{p: c.p}
+	id, _ := read(r, "opportunityid", value.toInt)
+	fieldID, _ := read(r, "fieldid", value.toInt)
+	text, present := read(r, "fieldvalue", value.toString)
+	if r.err != nil {
+		return reply{err: r.err}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,14 +105,14 @@ func (s *Server) setCustomFieldValue(c *call) reply {
 	if o.CustomFields == nil {
 		o.CustomFields = map[int]string{}
 	}
-	if v := strings.TrimSpace(value); v == "" {
+	if v := strings.TrimSpace(text); v == "" {
 		delete(o.CustomFields, fieldID)
 	} else {
 		o.CustomFields[fieldID] = v
 	}
 	s.modified[o.ID] = s.now().In(s.loc)
 	v := viewCustomField(f, o.ID)
-	v.FieldValue = &value
+	v.FieldValue = &text
 	return reply{response: v}
 }
 
@@ -141,13 +132,11 @@ func (s *Server) setLastModifiedDate(c *call) reply {
 // setDealDate reads the date parameter name (a bad one is 400 "invalid date time format",
 // an omitted one 400 too) and sets it on a deal the caller may see (404 otherwise).
 func (s *Server) setDealDate(c *call, name string, set func(*Opportunity, time.Time)) reply {
-	id, _, err := mustGet(c.p, "opportunityid").toInt()
-	if err != nil {
-		return reply{err: err}
-	}
-	t, present, err := mustGet(c.p, name).toDate(s.loc)
-	if err != nil {
-		return reply{err: err}
+	r := &reader{p: c.p}
+	id, _ := read(r, "opportunityid", value.toInt)
+	t, present := read(r, name, func(v value) (time.Time, bool, *apiError) { return v.toDate(s.loc) })
+	if r.err != nil {
+		return reply{err: r.err}
 	}
 	return s.onDeal(id, c.user, func(o *Opportunity) reply {
 		if !present {

@@ -31,13 +31,11 @@ func newToken() string {
 // login is POST api/2.0/authentication: userName (login or e-mail) and password. More than
 // 5 failures in 60 s for one login from one address block that pair while they last.
 func (s *Server) login(c *call) reply {
-	name, _, err := mustGet(c.p, "username").toString()
-	if err != nil {
-		return reply{err: err}
-	}
-	pass, _, err := mustGet(c.p, "password").toString()
-	if err != nil {
-		return reply{err: err}
+	r := &reader{p: c.p}
+	name, _ := read(r, "username", value.toString)
+	pass, _ := read(r, "password", value.toString)
+	if r.err != nil {
+		return reply{err: r.err}
 	}
 	ip, _, splitErr := net.SplitHostPort(c.r.RemoteAddr)
 	if splitErr != nil {
@@ -185,13 +183,11 @@ func (s *Server) filterContacts(c *call) reply {
 // contactsByInfo is GET api/2.0/crm/contact/bycontactinfo: contacts whose contact information
 // of infoType contains data (any case).
 func (s *Server) contactsByInfo(c *call) reply {
-	typ, hasType, err := mustGet(c.p, "infotype").toEnum("ContactInfoType", infoTypeNames)
-	if err != nil {
-		return reply{err: err}
-	}
-	data, _, err := mustGet(c.p, "data").toString()
-	if err != nil {
-		return reply{err: err}
+	r := &reader{p: c.p}
+	typ, hasType := read(r, "infotype", func(v value) (int, bool, *apiError) { return v.toEnum("ContactInfoType", infoTypeNames) })
+	data, _ := read(r, "data", value.toString)
+	if r.err != nil {
+		return reply{err: r.err}
 	}
 	if !hasType || data == "" {
 		return reply{err: errGeneric()}

@@ -345,12 +345,9 @@ func (s *Server) deleteDeal(c *call) reply {
 // deleteDeals is PUT api/2.0/crm/opportunity without an id: it deletes the opportunities
 // named by opportunityids (unknown ones ignored) and returns them.
 func (s *Server) deleteDeals(c *call) reply {
-	ids, err := listOf(c.p, "opportunityids", value.toInt)
+	ids, err := idList(c.p, "opportunityids")
 	if err != nil {
 		return reply{err: err}
-	}
-	if len(ids) == 0 {
-		return reply{err: errGeneric()}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -133,6 +133,39 @@ func (p *params) get(name string) (value, bool) {
 	return value{}, false
 }
 
+// A reader reads a call's parameters one after another and keeps the first that could not
+// be read: the later ones read as omitted, and err is the call's answer. Handlers that take
+// several parameters read them so, each in one line.
+type reader struct {
+	p   *params
+	err *apiError
+}
+
+// read reads r's parameter name with convert: its value, and whether it was sent.
+func read[T any](r *reader, name string, convert func(value) (T, bool, *apiError)) (T, bool) {
+	var zero T
+	if r.err != nil {
+		return zero, false
+	}
+	v, _ := r.p.get(name)
+	x, present, err := convert(v)
+	if err != nil {
+		r.err = err
+		return zero, false
+	}
+	return x, present
+}
+
+// idList reads the parameter name as a list of ids that names at least one: an omitted or
+// empty list is the server's generic 400.
+func idList(p *params, name string) ([]int, *apiError) {
+	ids, err := listOf(p, name, value.toInt)
+	if err == nil && len(ids) == 0 {
+		err = errGeneric()
+	}
+	return ids, err
+}
+
 // listOf reads the parameter name as a list of elements convert reads, omitted ones left
 // out: nil when the parameter is absent.
 func listOf[T any](p *params, name string, convert func(value) (T, bool, *apiError)) ([]T, *apiError) {

@@ -81,12 +81,9 @@ func (s *Server) onDealTag(c *call, do func(o *Opportunity, name string) reply) 
 // as the server does, so an unknown or hidden id answers 404 with the deals before it
 // tagged already.
 func (s *Server) tagDeals(c *call) reply {
-	ids, err := listOf(c.p, "entityid", value.toInt)
+	ids, err := idList(c.p, "entityid")
 	if err != nil {
 		return reply{err: err}
-	}
-	if len(ids) == 0 {
-		return reply{err: errGeneric()}
 	}
 	name, err := tagName(c)
 	if err != nil {

@@ -3,10 +3,10 @@ package importer
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/record"
 	"github.com/oppimport/oppimport/state"
 	"github.com/oppimport/oppimport/tagging"
 )
@@ -42,7 +42,7 @@ func afterCreate(ctx context.Context, cfg *Config, it *item, id int64) {
 		it.res.Attempts += n
 		if err != nil {
 			it.res.Status = Failed
-			it.res.Error = join(it.res.Error, fmt.Sprintf("opportunity %d was created, but its creation date %s was not set: %v", id, it.rec.Created, err))
+			it.res.Error = record.AddNote(it.res.Error, fmt.Sprintf("opportunity %d was created, but its creation date %s was not set: %v", id, it.rec.Created, err))
 		}
 	}
 	all := mapping.WithTags(it.rec.Tags, cfg.Tags)
@@ -71,8 +71,8 @@ func afterUpdate(ctx context.Context, cfg *Config, it *item, id int64) (changes 
 		return false
 	}
 	now := it.rec.Tags
-	add := mapping.WithTags(minus(now, last), cfg.Tags)
-	remove := minus(last, now)
+	add := mapping.WithTags(mapping.WithoutTags(now, last), cfg.Tags)
+	remove := mapping.WithoutTags(last, now)
 	if len(add)+len(remove) == 0 {
 		if len(now) > 0 || len(last) > 0 {
 			// Nothing to send, but the spelling the export uses now is the one to remember.
@@ -85,13 +85,13 @@ func afterUpdate(ctx context.Context, cfg *Config, it *item, id int64) (changes 
 	it.res.Attempts += n
 	if err != nil {
 		it.res.Status = Failed
-		it.res.Error = join(it.res.Error, fmt.Sprintf("opportunity %d was updated, but its tags could not be read: %v", id, err))
+		it.res.Error = record.AddNote(it.res.Error, fmt.Sprintf("opportunity %d was updated, but its tags could not be read: %v", id, err))
 		return true
 	}
-	change := &state.TagChange{Synced: append([]string(nil), now...), Added: minus(add, current), Complete: true}
+	change := &state.TagChange{Synced: append([]string(nil), now...), Added: mapping.WithoutTags(add, current), Complete: true}
 	var reasons []string
 	for _, t := range remove {
-		if !containsFold(current, t) {
+		if !mapping.HasTag(current, t) {
 			continue // a portal user took it off already
 		}
 		n, err := cfg.Extras.RemoveTag(ctx, id, t)
@@ -106,7 +106,7 @@ func afterUpdate(ctx context.Context, cfg *Config, it *item, id int64) (changes 
 	}
 	if len(reasons) > 0 {
 		it.res.Status = Failed
-		it.res.Error = join(it.res.Error, fmt.Sprintf("opportunity %d was updated; tags not removed: %s", id, strings.Join(reasons, "; ")))
+		it.res.Error = record.AddNote(it.res.Error, fmt.Sprintf("opportunity %d was updated; tags not removed: %s", id, strings.Join(reasons, "; ")))
 	}
 	it.tagged = change
 	if len(change.Added) > 0 {
@@ -128,11 +128,11 @@ func tagged(ctx context.Context, cfg *Config, it *item, o tagging.Outcome) {
 		verb = "updated"
 	}
 	it.res.Status = Failed
-	it.res.Error = join(it.res.Error, fmt.Sprintf("opportunity %d was %s; %s", it.tagID, verb, o.Err))
+	it.res.Error = record.AddNote(it.res.Error, fmt.Sprintf("opportunity %d was %s; %s", it.tagID, verb, o.Err))
 	if it.tagged == nil {
 		return
 	}
-	it.tagged.Synced = minus(it.tagged.Synced, o.Failed)
+	it.tagged.Synced = mapping.WithoutTags(it.tagged.Synced, o.Failed)
 	it.tagged.Added = o.Added
 	it.tagged.Complete = false
 	if !it.tagLater {
@@ -189,36 +189,6 @@ func setTags(ctx context.Context, cfg *Config, it *item) {
 	}
 }
 
-// minus is the tags of a that b lacks, ignoring case as the portal does.
-func minus(a, b []string) []string {
-	var out []string
-	for _, t := range a {
-		if !containsFold(b, t) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(strings.TrimSpace(x), strings.TrimSpace(s)) {
-			return true
-		}
-	}
-	return false
-}
-
-func join(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
-}
-
 // adoptExtras takes, for a deal an earlier run created and never saw answered (adopted by
 // Settle), the steps that run never took: its creation date and its tags, one request each.
 // What the portal refuses is logged in the state as tags not written (the next sync writes
@@ -255,19 +225,11 @@ func tagPreview(ctx context.Context, cfg *Config, it *item) string {
 		return "its tags cannot be read from the state: " + err.Error()
 	}
 	var parts []string
-	if add := mapping.WithTags(minus(it.rec.Tags, last), cfg.Tags); len(add) > 0 {
-		parts = append(parts, "tags: would add "+quoteAll(add))
+	if add := mapping.WithTags(mapping.WithoutTags(it.rec.Tags, last), cfg.Tags); len(add) > 0 {
+		parts = append(parts, "tags: would add "+mapping.QuoteTags(add))
 	}
-	if remove := minus(last, it.rec.Tags); len(remove) > 0 {
-		parts = append(parts, "tags: would take off "+quoteAll(remove))
+	if remove := mapping.WithoutTags(last, it.rec.Tags); len(remove) > 0 {
+		parts = append(parts, "tags: would take off "+mapping.QuoteTags(remove))
 	}
 	return strings.Join(parts, "; ")
-}
-
-func quoteAll(tags []string) string {
-	q := make([]string, len(tags))
-	for i, t := range tags {
-		q[i] = strconv.Quote(t)
-	}
-	return strings.Join(q, ", ")
 }

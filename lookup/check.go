@@ -2,6 +2,7 @@ package lookup
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -177,4 +178,13 @@ func isoDate(s string) bool {
 		days = 29
 	}
 	return d <= days
+}
+
+// selectOptions reads a select field's options from its mask, a JSON list of strings.
+func selectOptions(mask string) []string {
+	var opts []string
+	if json.Unmarshal([]byte(mask), &opts) != nil {
+		return nil
+	}
+	return opts
 }

@@ -7,7 +7,6 @@ package lookup
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -40,20 +39,14 @@ type Portal struct {
 	currencies []onlyoffice.Currency
 	fields     []onlyoffice.CustomFieldDef
 
-	mu       sync.Mutex
-	contacts map[int64]*contactEntry
-}
-
-type contactEntry struct {
-	once sync.Once
-	err  error
+	contacts sync.Map // id -> the check of that contact, a func() error made by sync.OnceValue
 }
 
 // Load fetches the users (every page), stages, currencies and custom field definitions.
 // The contacts are asked for later, as rows need them, each within the context of the
 // call that needs it.
 func Load(ctx context.Context, c Client) (*Portal, error) {
-	p := &Portal{client: c, contacts: map[int64]*contactEntry{}}
+	p := &Portal{client: c}
 	var err error
 	if p.users, err = c.ListUsers(ctx); err != nil {
 		return nil, fmt.Errorf("reading the portal's users: %w", err)
@@ -237,27 +230,26 @@ func (p *Portal) contact(ctx context.Context, name string) (string, error) {
 // checkContact says why the portal would refuse or drop contact id: nil when it is fine.
 // Each id is asked once, within the ctx of the first call that needs it.
 func (p *Portal) checkContact(ctx context.Context, id int64) error {
-	p.mu.Lock()
-	e := p.contacts[id]
-	if e == nil {
-		e = &contactEntry{}
-		p.contacts[id] = e
+	check, ok := p.contacts.Load(id)
+	if !ok {
+		check, _ = p.contacts.LoadOrStore(id, sync.OnceValue(func() error { return p.askContact(ctx, id) }))
 	}
-	p.mu.Unlock()
-	e.once.Do(func() {
-		_, err := p.client.GetContact(ctx, id)
-		var apiErr *onlyoffice.APIError
-		switch {
-		case err == nil:
-		case errors.As(err, &apiErr) && apiErr.StatusCode == 404:
-			e.err = errNoContact
-		case errors.As(err, &apiErr) && apiErr.StatusCode == 403:
-			e.err = errHiddenContact
-		default:
-			e.err = fmt.Errorf("could not be checked: %w", err)
-		}
-	})
-	return e.err
+	return check.(func() error)()
+}
+
+// askContact asks the portal for contact id: nil when it is one the portal takes.
+func (p *Portal) askContact(ctx context.Context, id int64) error {
+	_, err := p.client.GetContact(ctx, id)
+	var apiErr *onlyoffice.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &apiErr) && apiErr.StatusCode == 404:
+		return errNoContact
+	case errors.As(err, &apiErr) && apiErr.StatusCode == 403:
+		return errHiddenContact
+	}
+	return fmt.Errorf("could not be checked: %w", err)
 }
 
 // Prefetch checks the contacts ids names, at most n at a time, so that the rows that name
@@ -281,15 +273,6 @@ var (
 	errNoContact     = errors.New("is no contact on the portal")
 	errHiddenContact = errors.New("is a private contact the token's user may not see (the portal would answer 403 Access Denied)")
 )
-
-// selectOptions reads a select field's options from its mask, a JSON list of strings.
-func selectOptions(mask string) []string {
-	var opts []string
-	if json.Unmarshal([]byte(mask), &opts) != nil {
-		return nil
-	}
-	return opts
-}
 
 // CustomFieldLabels returns the labels of the opportunity custom fields that hold values
 // (headings left out).

@@ -38,14 +38,41 @@ type dateTok struct {
 	lit   string
 }
 
+// dateTokens are the tokens of a pattern, each with its kind and its width.
+var dateTokens = map[string]dateTok{
+	"YYYY": {kind: tYear4, width: 4},
+	"YY":   {kind: tYear2, width: 2},
+	"M":    {kind: tMonth, width: 1},
+	"MM":   {kind: tMonth, width: 2},
+	"MMM":  {kind: tMonthAbbr},
+	"MMMM": {kind: tMonthName},
+	"D":    {kind: tDay, width: 1},
+	"DD":   {kind: tDay, width: 2},
+	"H":    {kind: tHour, width: 1},
+	"HH":   {kind: tHour, width: 2},
+	"mm":   {kind: tMinute, width: 2},
+	"ss":   {kind: tSecond, width: 2},
+}
+
+// tokenRule says, for a run of a token's letter that is no token (YYY, DDD, m), which
+// runs of it are.
+var tokenRule = map[byte]string{
+	'Y': "the year is YYYY or YY",
+	'M': "the month is M, MM, MMM or MMMM",
+	'D': "the day is D or DD, the hour H or HH",
+	'H': "the day is D or DD, the hour H or HH",
+	'm': "minutes are mm, seconds ss",
+	's': "minutes are mm, seconds ss",
+}
+
 // compileDate compiles a pattern of the tokens YYYY YY MM M MMM MMMM DD D HH H mm ss; any
 // other character stands for itself.
 func compileDate(p string) (datePattern, error) {
 	dp := datePattern{text: p}
 	seen := map[tokKind]bool{}
-	add := func(k tokKind, width int) error {
-		group := k
-		switch k {
+	add := func(t dateTok) error {
+		group := t.kind
+		switch t.kind {
 		case tYear2:
 			group = tYear4
 		case tMonthAbbr, tMonthName:
@@ -55,7 +82,7 @@ func compileDate(p string) (datePattern, error) {
 			return errors.New("it has the same part twice")
 		}
 		seen[group] = true
-		dp.toks = append(dp.toks, dateTok{kind: k, width: width})
+		dp.toks = append(dp.toks, t)
 		return nil
 	}
 	for i := 0; i < len(p); {
@@ -65,50 +92,14 @@ func compileDate(p string) (datePattern, error) {
 			n++
 		}
 		var err error
-		switch c {
-		case 'Y':
-			switch n {
-			case 4:
-				err = add(tYear4, 4)
-			case 2:
-				err = add(tYear2, 2)
-			default:
-				err = errors.New("the year is YYYY or YY")
-			}
-		case 'M':
-			switch n {
-			case 1, 2:
-				err = add(tMonth, n)
-			case 3:
-				err = add(tMonthAbbr, 0)
-			case 4:
-				err = add(tMonthName, 0)
-			default:
-				err = errors.New("the month is M, MM, MMM or MMMM")
-			}
-		case 'D', 'H':
-			k := tDay
-			if c == 'H' {
-				k = tHour
-			}
-			if n > 2 {
-				err = errors.New("the day is D or DD, the hour H or HH")
-			} else {
-				err = add(k, n)
-			}
-		case 'm', 's':
-			k := tMinute
-			if c == 's' {
-				k = tSecond
-			}
-			if n != 2 {
-				err = errors.New("minutes are mm, seconds ss")
-			} else {
-				err = add(k, 2)
-			}
-		case 'y', 'd', 'h', 'S':
+		switch tok, ok := dateTokens[p[i:i+n]]; {
+		case ok:
+			err = add(tok)
+		case tokenRule[c] != "":
+			err = errors.New(tokenRule[c])
+		case c == 'y' || c == 'd' || c == 'h' || c == 'S':
 			err = errors.New("the tokens are YYYY YY MM M MMM MMMM DD D HH H mm ss (year, month, day and hour in upper case)")
-		case ' ':
+		case c == ' ':
 			dp.toks = append(dp.toks, dateTok{kind: tSpace})
 		default:
 			if last := len(dp.toks) - 1; last >= 0 && dp.toks[last].kind == tLit {

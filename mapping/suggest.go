@@ -58,7 +58,7 @@ func closest(name string, candidates []string) string {
 		if m-n >= bestD || n-m >= bestD {
 			continue
 		}
-		if d := distance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
+		if d := EditDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
@@ -77,9 +77,11 @@ func hasPrefixFold(s, prefix string) bool {
 	return true
 }
 
-// distance is the optimal string alignment distance: insertions, deletions, substitutions
-// and swaps of neighbours each count one. It keeps three rows.
-func distance(a, b string) int {
+// EditDistance is the optimal string alignment distance of a and b, by characters:
+// insertions, deletions, substitutions and swaps of neighbours each count one. It is the
+// measure of every did-you-mean: the mapping's here, the command line's flags in main. It
+// keeps three rows.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)

@@ -32,7 +32,7 @@ func TestClosest(t *testing.T) {
 	}
 }
 
-func TestDistance(t *testing.T) {
+func TestEditDistance(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		a, b string
@@ -42,8 +42,8 @@ func TestDistance(t *testing.T) {
 		{"amout", "amount", 1}, {"kitten", "sitting", 3}, {"ca", "abc", 3}, {"назвние", "название", 1},
 	}
 	for _, tt := range tests {
-		if got := distance(tt.a, tt.b); got != tt.want {
-			t.Errorf("distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		if got := EditDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("EditDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
 	}
 }

@@ -87,20 +87,43 @@ func tagReason(t string) string {
 func tags(list []string) []string {
 	out := make([]string, 0, len(list))
 	for _, t := range list {
-		if !containsFold(out, t) {
+		if !HasTag(out, t) {
 			out = append(out, t)
 		}
 	}
 	return out
 }
 
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
+// HasTag says whether tags holds tag as the portal compares tags: ignoring case and the
+// spaces around them.
+func HasTag(tags []string, tag string) bool {
+	tag = strings.TrimSpace(tag)
+	for _, t := range tags {
+		if strings.EqualFold(strings.TrimSpace(t), tag) {
 			return true
 		}
 	}
 	return false
+}
+
+// WithoutTags returns the tags of a that b lacks (HasTag), in a's order; nil for none.
+func WithoutTags(a, b []string) []string {
+	var out []string
+	for _, t := range a {
+		if !HasTag(b, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// QuoteTags words tags for a message: "a", "b".
+func QuoteTags(tags []string) string {
+	q := make([]string, len(tags))
+	for i, t := range tags {
+		q[i] = strconv.Quote(t)
+	}
+	return strings.Join(q, ", ")
 }
 
 // WithTags returns tags with extra added, each once ignoring case, tags first: the tags a
@@ -111,7 +134,7 @@ func WithTags(tags, extra []string) []string {
 	}
 	out := append(make([]string, 0, len(tags)+len(extra)), tags...)
 	for _, t := range extra {
-		if t = strings.TrimSpace(t); t != "" && !containsFold(out, t) {
+		if t = strings.TrimSpace(t); t != "" && !HasTag(out, t) {
 			out = append(out, t)
 		}
 	}

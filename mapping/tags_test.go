@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,6 +118,33 @@ func TestWithTags(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"vip", "Q3"}, row); diff != "" {
 		t.Errorf("the row's tags were changed (-want +got):\n%s", diff)
+	}
+}
+
+// Tags compare as the portal compares them, ignoring case and the spaces around them.
+func TestWithoutTags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		a, b, want []string
+	}{
+		{a: []string{"vip", "Q3"}, b: nil, want: []string{"vip", "Q3"}},
+		{a: []string{"vip", "Q3"}, b: []string{" VIP "}, want: []string{"Q3"}},
+		{a: []string{" q3", "vip"}, b: []string{"Q3", "Vip"}, want: nil},
+		{a: nil, b: []string{"vip"}, want: nil},
+	}
+	for _, tt := range tests {
+		got := WithoutTags(tt.a, tt.b)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("WithoutTags(%q, %q) (-want +got):\n%s", tt.a, tt.b, diff)
+		}
+		for _, tag := range tt.a {
+			if has := HasTag(tt.b, tag); has == slices.Contains(got, tag) {
+				t.Errorf("HasTag(%q, %q) = %v, but WithoutTags kept it: %v", tt.b, tag, has, got)
+			}
+		}
+	}
+	if got, want := QuoteTags([]string{"vip", `a "b"`}), `"vip", "a \"b\""`; got != want {
+		t.Errorf("QuoteTags: got %s, want %s", got, want)
 	}
 }
 

@@ -154,7 +154,7 @@ func (c *Client) GetOpportunity(ctx context.Context, id int64) (StoredOpportunit
 
 // ReadOpportunity is GetOpportunity with the requests it took and the last status.
 func (c *Client) ReadOpportunity(ctx context.Context, id int64) (StoredOpportunity, Outcome, error) {
-	res, err := c.do(ctx, call{method: http.MethodGet, path: "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10)})
+	res, err := c.do(ctx, call{method: http.MethodGet, path: dealPath(id, "")})
 	out := Outcome{ID: id, Attempts: res.attempts, HTTPStatus: res.status}
 	if err != nil {
 		return StoredOpportunity{}, out, err
@@ -164,6 +164,11 @@ func (c *Client) ReadOpportunity(ctx context.Context, id int64) (StoredOpportuni
 		return StoredOpportunity{}, out, err
 	}
 	return w.stored(), out, nil
+}
+
+// dealPath is the API path of opportunity id, with rest ("/tag") after it.
+func dealPath(id int64, rest string) string {
+	return "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10) + rest
 }
 
 // listPage is how many opportunities one page of the list endpoint holds, its maximum.
@@ -209,6 +214,57 @@ func (c *Client) filterPages(ctx context.Context, q url.Values, count int, fn fu
 			return attempts, nil
 		}
 	}
+}
+
+// Filter narrows RecentOpportunities by exact values; zero fields do not narrow.
+type Filter struct {
+	ResponsibleID string
+	StageID       int64
+	ContactID     int64
+	// Backdated, when set, names the deals whose creation date may have been set into the
+	// past (PUT crm/opportunity/{id}/creationdate): listed among the newest by id, they do
+	// not end the search as an old deal does.
+	Backdated func(id int64) bool
+}
+
+// RecentOpportunities lists the opportunities that match f and were created at or after
+// since, newest first (GET api/2.0/crm/opportunity/filter sorted by id descending, paged
+// until the opportunities are older than since). It uses no text search, whose matching
+// rules are the portal's: the caller compares titles itself. It returns the requests made
+// too. Safe for concurrent use.
+func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.Time) ([]StoredOpportunity, int, error) {
+	q := url.Values{"sortBy": {"id"}, "sortOrder": {"descending"}}
+	if f.ResponsibleID != "" {
+		q.Set("responsibleid", f.ResponsibleID)
+	}
+	if f.StageID > 0 {
+		q.Set("opportunityStagesid", strconv.FormatInt(f.StageID, 10))
+	}
+	if f.ContactID > 0 {
+		q.Set("contactid", strconv.FormatInt(f.ContactID, 10))
+	}
+	var out []StoredOpportunity
+	// Deals created while the pages are read push the older ones down a page: one may come
+	// twice, and is listed once.
+	seen := map[int64]bool{}
+	attempts, err := c.filterPages(ctx, q, 100, func(o StoredOpportunity) (bool, error) {
+		switch {
+		case o.Created.IsZero():
+			return false, fmt.Errorf("opportunity %d: the portal did not say when it was created", o.ID)
+		case o.Created.Before(since) && f.Backdated != nil && f.Backdated(o.ID):
+			return true, nil
+		case o.Created.Before(since):
+			return false, nil
+		case !seen[o.ID]:
+			seen[o.ID] = true
+			out = append(out, o)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, attempts, err
+	}
+	return out, attempts, nil
 }
 
 // opportunityWire is an opportunity as the API shows it.

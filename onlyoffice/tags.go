@@ -24,34 +24,25 @@ func (c *Client) TagMany(ctx context.Context, tag string, ids []int64) (attempts
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	body, err := json.Marshal(struct {
+	return c.resendJSON(ctx, http.MethodPost, "api/2.0/crm/opportunity/taglist", struct {
 		EntityID []int64 `json:"entityid"`
 		TagName  string  `json:"tagName"`
 	}{ids, tag})
-	if err != nil {
-		return 0, err
-	}
-	return c.resend(ctx, call{method: http.MethodPost, path: "api/2.0/crm/opportunity/taglist", body: body})
 }
 
 // AddTag adds tag to opportunity id (POST api/2.0/crm/opportunity/{id}/tag). Safe for
 // concurrent use.
 func (c *Client) AddTag(ctx context.Context, id int64, tag string) (attempts int, err error) {
-	body, err := json.Marshal(struct {
+	return c.resendJSON(ctx, http.MethodPost, dealPath(id, "/tag"), struct {
 		TagName string `json:"tagName"`
 	}{tag})
-	if err != nil {
-		return 0, err
-	}
-	return c.resend(ctx, call{method: http.MethodPost, path: "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10) + "/tag", body: body})
 }
 
 // RemoveTag takes tag off opportunity id (DELETE api/2.0/crm/opportunity/{id}/tag). A
 // deal that does not hold it is no error; a deal the portal does not show, or a tag it does
 // not know, is an *APIError with status 404. Safe for concurrent use.
 func (c *Client) RemoveTag(ctx context.Context, id int64, tag string) (attempts int, err error) {
-	return c.resend(ctx, call{method: http.MethodDelete, path: "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10) + "/tag",
-		query: url.Values{"tagName": {tag}}})
+	return c.resend(ctx, call{method: http.MethodDelete, path: dealPath(id, "/tag"), query: url.Values{"tagName": {tag}}})
 }
 
 // DealTags lists the tags of opportunity id (GET api/2.0/crm/opportunity/tag/{id}). Safe
@@ -75,13 +66,18 @@ func (c *Client) SetCreationDate(ctx context.Context, id int64, date string) (at
 	if !apiDate(date) {
 		return 0, fmt.Errorf("creation date %q: want yyyy-MM-dd or yyyy-MM-ddTHH:mm:ssZ", date)
 	}
-	body, err := json.Marshal(struct {
+	return c.resendJSON(ctx, http.MethodPut, dealPath(id, "/creationdate"), struct {
 		CreationDate string `json:"creationDate"`
 	}{date})
+}
+
+// resendJSON resends (see resend) a call whose body is v as JSON.
+func (c *Client) resendJSON(ctx context.Context, method, path string, v any) (attempts int, err error) {
+	body, err := json.Marshal(v)
 	if err != nil {
 		return 0, err
 	}
-	return c.resend(ctx, call{method: http.MethodPut, path: "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10) + "/creationdate", body: body})
+	return c.resend(ctx, call{method: method, path: path, body: body})
 }
 
 // resend runs a call that may be sent twice: one whose answer did not come from the portal

@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
-	"time"
 )
 
 // UpdateOpportunity replaces opportunity id with o (PUT api/2.0/crm/opportunity/{id}). The
@@ -30,7 +27,7 @@ func (c *Client) UpdateOpportunity(ctx context.Context, id int64, o Opportunity)
 	if err != nil {
 		return Outcome{}, err
 	}
-	res, err := c.do(ctx, call{method: http.MethodPut, path: "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10), body: body})
+	res, err := c.do(ctx, call{method: http.MethodPut, path: dealPath(id, ""), body: body})
 	out := Outcome{ID: id, Attempts: res.attempts, HTTPStatus: res.status}
 	return out, err
 }
@@ -45,7 +42,7 @@ func (c *Client) DeleteOpportunity(ctx context.Context, id int64) (Outcome, erro
 	if id <= 0 {
 		return Outcome{}, fmt.Errorf("delete of opportunity %d: want a positive id", id)
 	}
-	path := "api/2.0/crm/opportunity/" + strconv.FormatInt(id, 10)
+	path := dealPath(id, "")
 	out := Outcome{ID: id}
 	for round := 0; ; round++ {
 		res, err := c.do(ctx, call{method: http.MethodDelete, path: path})
@@ -70,55 +67,4 @@ func (c *Client) DeleteOpportunity(ctx context.Context, id int64) (Outcome, erro
 		c.log.Info("deleting again: still on the portal after an answer that was not the portal's",
 			"opportunity", id, "status", res.status)
 	}
-}
-
-// Filter narrows RecentOpportunities by exact values; zero fields do not narrow.
-type Filter struct {
-	ResponsibleID string
-	StageID       int64
-	ContactID     int64
-	// Backdated, when set, names the deals whose creation date may have been set into the
-	// past (PUT crm/opportunity/{id}/creationdate): listed among the newest by id, they do
-	// not end the search as an old deal does.
-	Backdated func(id int64) bool
-}
-
-// RecentOpportunities lists the opportunities that match f and were created at or after
-// since, newest first (GET api/2.0/crm/opportunity/filter sorted by id descending, paged
-// until the opportunities are older than since). It uses no text search, whose matching
-// rules are the portal's: the caller compares titles itself. It returns the requests made
-// too. Safe for concurrent use.
-func (c *Client) RecentOpportunities(ctx context.Context, f Filter, since time.Time) ([]StoredOpportunity, int, error) {
-	q := url.Values{"sortBy": {"id"}, "sortOrder": {"descending"}}
-	if f.ResponsibleID != "" {
-		q.Set("responsibleid", f.ResponsibleID)
-	}
-	if f.StageID > 0 {
-		q.Set("opportunityStagesid", strconv.FormatInt(f.StageID, 10))
-	}
-	if f.ContactID > 0 {
-		q.Set("contactid", strconv.FormatInt(f.ContactID, 10))
-	}
-	var out []StoredOpportunity
-	// Deals created while the pages are read push the older ones down a page: one may come
-	// twice, and is listed once.
-	seen := map[int64]bool{}
-	attempts, err := c.filterPages(ctx, q, 100, func(o StoredOpportunity) (bool, error) {
-		switch {
-		case o.Created.IsZero():
-			return false, fmt.Errorf("opportunity %d: the portal did not say when it was created", o.ID)
-		case o.Created.Before(since) && f.Backdated != nil && f.Backdated(o.ID):
-			return true, nil
-		case o.Created.Before(since):
-			return false, nil
-		case !seen[o.ID]:
-			seen[o.ID] = true
-			out = append(out, o)
-		}
-		return true, nil
-	})
-	if err != nil {
-		return nil, attempts, err
-	}
-	return out, attempts, nil
 }

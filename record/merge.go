@@ -66,3 +66,14 @@ func Merge(base *mapping.Record, theirs, ours mapping.Record, fields []string, o
 
 // Note joins notes for a report's error column.
 func Note(notes []string) string { return strings.Join(notes, "; ") }
+
+// AddNote is note with more after it, joined as Note joins them; either may be "".
+func AddNote(note, more string) string {
+	switch {
+	case note == "":
+		return more
+	case more == "":
+		return note
+	}
+	return Note([]string{note, more})
+}

@@ -66,8 +66,7 @@ func FromPortal(o onlyoffice.StoredOpportunity) (mapping.Record, error) {
 		Members:         o.Members,
 	}
 	if o.Description != "" {
-		d := decode(o.Description)
-		r.Description = &d
+		r.Description = new(decode(o.Description))
 	}
 	if o.BidType >= 0 && o.BidType < len(bidTypeNames) {
 		r.BidType = bidTypeNames[o.BidType]
@@ -82,12 +81,10 @@ func FromPortal(o onlyoffice.StoredOpportunity) (mapping.Record, error) {
 		r.BidValue = &v
 	}
 	if o.PerPeriodValue != 0 {
-		n := o.PerPeriodValue
-		r.PerPeriodValue = &n
+		r.PerPeriodValue = new(o.PerPeriodValue)
 	}
 	if o.SuccessProbability != 0 {
-		n := o.SuccessProbability
-		r.SuccessProbability = &n
+		r.SuccessProbability = new(o.SuccessProbability)
 	}
 	if r.ExpectedCloseDate, err = apiDate(o.ExpectedCloseDate); err != nil {
 		return mapping.Record{}, fmt.Errorf("expectedCloseDate: %w", err)
@@ -96,8 +93,7 @@ func FromPortal(o onlyoffice.StoredOpportunity) (mapping.Record, error) {
 		return mapping.Record{}, fmt.Errorf("actualCloseDate: %w", err)
 	}
 	if o.IsPrivate {
-		t := true
-		r.IsPrivate = &t
+		r.IsPrivate = new(true)
 	}
 	for _, cf := range o.CustomFields {
 		if v := strings.TrimSpace(cf.Value); v != "" {

@@ -268,3 +268,18 @@ func TestStoredCustom(t *testing.T) {
 		}
 	}
 }
+
+func TestAddNote(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ note, more, want string }{
+		{"", "", ""},
+		{"a", "", "a"},
+		{"", "b", "b"},
+		{"a", "b", "a; b"},
+	}
+	for _, tt := range tests {
+		if got := AddNote(tt.note, tt.more); got != tt.want {
+			t.Errorf("AddNote(%q, %q): got %q, want %q", tt.note, tt.more, got, tt.want)
+		}
+	}
+}

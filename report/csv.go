@@ -23,28 +23,26 @@ var csvHeader = [reportColumns]string{"row", "key", "status", "opportunity_id", 
 // formula injection and cut at MaxCell characters; the numbers are ours and go out as
 // they are.
 type csvReport struct {
-	file      *os.File
-	w         *csv.Writer
-	rec       [reportColumns]string
-	lastFlush time.Time
+	*csvFile
+	rec [reportColumns]string
 }
 
 func newCSVReport(path string) (*csvReport, error) {
-	file, err := createFile(path)
+	f, err := createCSV(path, ',')
 	if err != nil {
 		return nil, err
 	}
-	c := &csvReport{file: file, w: csv.NewWriter(file), lastFlush: time.Now()}
-	if err := c.w.Write(csvHeader[:]); err != nil {
-		file.Close()
+	// The header reaches the file at once: a report of a run that dies before its
+	// first row still says what it is.
+	err = f.write(csvHeader[:])
+	if err == nil {
+		err = f.flush()
+	}
+	if err != nil {
+		f.file.Close()
 		return nil, err
 	}
-	c.w.Flush()
-	if err := c.w.Error(); err != nil {
-		file.Close()
-		return nil, err
-	}
-	return c, nil
+	return &csvReport{csvFile: f}, nil
 }
 
 func (c *csvReport) write(r Result) error {
@@ -59,18 +57,49 @@ func (c *csvReport) write(r Result) error {
 		neutralise(clip(r.Title)),
 		neutralise(clip(r.URL)),
 	}
-	if err := c.w.Write(c.rec[:]); err != nil {
+	return c.csvFile.write(c.rec[:])
+}
+
+func (c *csvReport) close(Summary) error { return c.csvFile.close() }
+
+// csvFile is a CSV file being written, the report's or the rejects': the records written
+// reach the file within flushEvery, so that a run that dies leaves all but its last
+// second's. Not safe for concurrent use.
+type csvFile struct {
+	file      *os.File
+	w         *csv.Writer
+	lastFlush time.Time
+}
+
+// createCSV creates path (createFile) for records separated by comma.
+func createCSV(path string, comma rune) (*csvFile, error) {
+	file, err := createFile(path)
+	if err != nil {
+		return nil, err
+	}
+	w := csv.NewWriter(file)
+	w.Comma = comma
+	return &csvFile{file: file, w: w, lastFlush: time.Now()}, nil
+}
+
+// write writes one record, and flushes when the last flush is flushEvery ago.
+func (c *csvFile) write(rec []string) error {
+	if err := c.w.Write(rec); err != nil {
 		return err
 	}
 	if time.Since(c.lastFlush) >= flushEvery {
-		c.lastFlush = time.Now()
-		c.w.Flush()
-		return c.w.Error()
+		return c.flush()
 	}
 	return nil
 }
 
-func (c *csvReport) close(Summary) error {
+func (c *csvFile) flush() error {
+	c.lastFlush = time.Now()
+	c.w.Flush()
+	return c.w.Error()
+}
+
+func (c *csvFile) close() error {
 	c.w.Flush()
 	return errors.Join(c.w.Error(), c.file.Close())
 }

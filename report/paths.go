@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -115,4 +116,116 @@ func realPath(path string) string {
 		}
 		rest = append([]string{filepath.Base(dir)}, rest...)
 	}
+}
+
+// fileMode is the mode of every file this package creates: reports and rejects hold the
+// customer's data, so only their owner reads them, and nothing in them is a program.
+const fileMode = 0o600
+
+// folderMode is the mode of a report's folder when this package creates it.
+const folderMode = 0o700
+
+// createFile creates (or truncates) the file at path with fileMode, creating its folder
+// first when it is missing. A regular file that was there keeps its content out (it is
+// truncated) and gets fileMode too; a device such as /dev/null is written as it is.
+func createFile(path string) (*os.File, error) {
+	if err := makeFolder(path); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fileMode)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() != fileMode {
+		if err := f.Chmod(fileMode); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// makeFolder creates the folder that path is to be written in, when it is missing.
+func makeFolder(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, folderMode); err != nil {
+		return fmt.Errorf("creating its folder: %w", err)
+	}
+	return nil
+}
+
+// replaceFile writes a whole file through write into a temporary file beside path and
+// renames it over path, so that path never holds half a file: a failed write (a full
+// disk) leaves what was there before, or nothing. The file gets fileMode.
+func replaceFile(path string, write func(*os.File) error) error {
+	path = followLinks(path) // a link to the report stays a link; its target gets the new file
+	if err := makeFolder(path); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		// A device or a pipe (/dev/null, /dev/stdout) cannot be renamed over: write it directly.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, fileMode)
+		if err != nil {
+			return err
+		}
+		return errors.Join(write(f), f.Close())
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(fileMode); err != nil {
+		return err
+	}
+	if err := write(tmp); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	done = true
+	return nil
+}
+
+// followLinks is path, or the file its symbolic links end at, whether that exists yet
+// or not.
+func followLinks(path string) string {
+	for range 40 { // as many hops as Linux follows
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return path
+}
+
+// checkWritable proves that a file can be created in dir.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".oppimport-*")
+	if err != nil {
+		return fmt.Errorf("folder cannot be written: %w", err)
+	}
+	name := f.Name()
+	return errors.Join(f.Close(), os.Remove(name))
 }

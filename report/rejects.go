@@ -54,10 +54,8 @@ type Rejects struct {
 	closed    bool
 
 	// CSV, once the first row came
-	file      *os.File
-	w         *csv.Writer
-	lastFlush time.Time
-	rec       []string
+	out *csvFile
+	rec []string
 
 	// XLSX, once the first row came: the spool and each column's widest cell
 	spool  *os.File
@@ -79,8 +77,8 @@ func RejectsSheet(name string) RejectsOption {
 }
 
 // RejectsAbove gives the rows that stand above the input's header, one per row from row
-// 1 (an empty one for a blank row), to be written above the rejects file's header so that
-// the mapping's header_row finds it.
+// 1 (an empty one for a blank row: which rows are blank is the source reader's to say), to
+// be written above the rejects file's header so that the mapping's header_row finds it.
 func RejectsAbove(rows [][]string) RejectsOption {
 	return func(r *Rejects) { r.above = rows }
 }
@@ -150,16 +148,6 @@ func errorColumn(header []string) string {
 	return name
 }
 
-// checkWritable proves that a file can be created in dir.
-func checkWritable(dir string) error {
-	f, err := os.CreateTemp(dir, ".oppimport-*")
-	if err != nil {
-		return fmt.Errorf("folder cannot be written: %w", err)
-	}
-	name := f.Name()
-	return errors.Join(f.Close(), os.Remove(name))
-}
-
 // Path is the rejects file's path.
 func (r *Rejects) Path() string { return r.path }
 
@@ -196,25 +184,22 @@ func (r *Rejects) row(dst []string, cells []string, reason string) []string {
 }
 
 func (r *Rejects) writeCSV(cells []string, reason string) error {
-	if r.file == nil {
-		f, err := createFile(r.path)
+	if r.out == nil {
+		out, err := createCSV(r.path, r.delimiter)
 		if err != nil {
 			return err
 		}
-		r.file = f
-		r.w = csv.NewWriter(f)
-		r.w.Comma = r.delimiter
-		r.lastFlush = time.Now()
-		if _, err := f.WriteString("\uFEFF"); err != nil {
+		r.out = out
+		if _, err := out.file.WriteString("\uFEFF"); err != nil {
 			return err
 		}
 		for _, row := range r.above {
 			// A blank row is an empty line, which keeps the row numbers and reads as no row.
-			if err := r.w.Write(safeCells(row)); err != nil {
+			if err := out.write(safeCells(row)); err != nil {
 				return err
 			}
 		}
-		if err := r.w.Write(r.header); err != nil {
+		if err := out.write(r.header); err != nil {
 			return err
 		}
 	}
@@ -222,37 +207,17 @@ func (r *Rejects) writeCSV(cells []string, reason string) error {
 	for i, c := range r.rec {
 		r.rec[i] = neutralise(clip(c))
 	}
-	if err := r.w.Write(r.rec); err != nil {
-		return err
-	}
-	if time.Since(r.lastFlush) >= flushEvery {
-		r.lastFlush = time.Now()
-		r.w.Flush()
-		return r.w.Error()
-	}
-	return nil
+	return r.out.write(r.rec)
 }
 
-// safeCells is a row above the header as the CSV rejects file holds it: neutralised,
-// cut, and nothing at all when blank.
+// safeCells is a row above the header as the CSV rejects file holds it: neutralised and
+// cut.
 func safeCells(row []string) []string {
-	if blank(row) {
-		return nil
-	}
 	out := make([]string, len(row))
 	for i, c := range row {
 		out[i] = neutralise(clip(c))
 	}
 	return out
-}
-
-func blank(row []string) bool {
-	for _, c := range row {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *Rejects) writeXLSX(cells []string, reason string) error {
@@ -334,8 +299,8 @@ func (r *Rejects) buildXLSX() (err error) {
 		return err
 	}
 	for i, row := range r.above {
-		if blank(row) {
-			continue
+		if len(row) == 0 {
+			continue // blank
 		}
 		vals := make([]any, len(row))
 		for j, c := range row {
@@ -455,10 +420,9 @@ func (r *Rejects) Close() error {
 	r.closed = true
 	var err error
 	switch {
-	case r.file != nil:
-		r.w.Flush()
-		err = errors.Join(r.w.Error(), r.file.Close())
-		r.file = nil
+	case r.out != nil:
+		err = r.out.close()
+		r.out = nil
 	case r.spool != nil:
 		err = r.buildXLSX()
 		err = errors.Join(err, dropSpool(r.spool))
@@ -483,7 +447,7 @@ func (r *Rejects) removeStale() error {
 	} else {
 		skip := 0
 		for _, row := range r.above {
-			if !blank(row) {
+			if len(row) > 0 {
 				skip++
 			}
 		}

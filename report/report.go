@@ -12,13 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -224,20 +222,6 @@ func (w *Writer) Close(s Summary) error {
 	return nil
 }
 
-// neutralise defuses a cell that a spreadsheet would run as a formula (OWASP "CSV
-// injection"): a cell starting with = + - @ tab or carriage return gets a leading
-// single quote, which spreadsheets show as text.
-func neutralise(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}
-
 // flushEvery is how long rows may wait in a buffer before they reach the file.
 const flushEvery = time.Second
 
@@ -263,148 +247,4 @@ func DealURL(base string, id int64) string {
 	u.Path = path + "/Products/CRM/Deals.aspx"
 	u.RawQuery = "id=" + strconv.FormatInt(id, 10)
 	return u.String()
-}
-
-// fileMode is the mode of every file this package creates: reports and rejects hold the
-// customer's data, so only their owner reads them, and nothing in them is a program.
-const fileMode = 0o600
-
-// folderMode is the mode of a report's folder when this package creates it.
-const folderMode = 0o700
-
-// createFile creates (or truncates) the file at path with fileMode, creating its folder
-// first when it is missing. A regular file that was there keeps its content out (it is
-// truncated) and gets fileMode too; a device such as /dev/null is written as it is.
-func createFile(path string) (*os.File, error) {
-	if err := makeFolder(path); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fileMode)
-	if err != nil {
-		return nil, err
-	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() != fileMode {
-		if err := f.Chmod(fileMode); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	return f, nil
-}
-
-// makeFolder creates the folder that path is to be written in, when it is missing.
-func makeFolder(path string) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, folderMode); err != nil {
-		return fmt.Errorf("creating its folder: %w", err)
-	}
-	return nil
-}
-
-// replaceFile writes a whole file through write into a temporary file beside path and
-// renames it over path, so that path never holds half a file: a failed write (a full
-// disk) leaves what was there before, or nothing. The file gets fileMode.
-func replaceFile(path string, write func(*os.File) error) error {
-	path = followLinks(path) // a link to the report stays a link; its target gets the new file
-	if err := makeFolder(path); err != nil {
-		return err
-	}
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		// A device or a pipe (/dev/null, /dev/stdout) cannot be renamed over: write it directly.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, fileMode)
-		if err != nil {
-			return err
-		}
-		return errors.Join(write(f), f.Close())
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(fileMode); err != nil {
-		return err
-	}
-	if err := write(tmp); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	done = true
-	return nil
-}
-
-// followLinks is path, or the file its symbolic links end at, whether that exists yet
-// or not.
-func followLinks(path string) string {
-	for range 40 { // as many hops as Linux follows
-		fi, err := os.Lstat(path)
-		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-			return path
-		}
-		target, err := os.Readlink(path)
-		if err != nil {
-			return path
-		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(filepath.Dir(path), target)
-		}
-		path = target
-	}
-	return path
-}
-
-// MaxCell is the most characters (UTF-16 code units, as Excel counts them) a cell of any
-// output holds: Excel's own limit, which LibreOffice and Google Sheets share.
-const MaxCell = 32767
-
-// clip cuts s to at most MaxCell characters, ending the cut text with a marker that says
-// how much was left out, so that nobody takes a cut value for the whole one.
-func clip(s string) string {
-	if len(s) <= MaxCell { // bytes bound code units from above
-		return s
-	}
-	units, total := 0, 0
-	for _, c := range s {
-		total += utf16Len(c)
-	}
-	if total <= MaxCell {
-		return s
-	}
-	// The marker's length depends on the count it gives: leave room for the longest one.
-	room := MaxCell - len(cutMarker(total))
-	end := 0
-	for i, c := range s {
-		n := utf16Len(c)
-		if units+n > room {
-			end = i
-			break
-		}
-		units += n
-	}
-	return s[:end] + cutMarker(total-units)
-}
-
-func cutMarker(left int) string {
-	return fmt.Sprintf(" […cut: %d more characters]", left)
-}
-
-func utf16Len(c rune) int {
-	if c >= 0x10000 && c <= utf8.MaxRune {
-		return 2
-	}
-	return 1
 }

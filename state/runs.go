@@ -218,25 +218,7 @@ FROM run_rows WHERE run_id = ? ORDER BY input_row IS NULL, input_row, rowid`, id
 // a run that died before FinishRun recorded its counts, what it did (Pending:
 // sent and never answered).
 func (db *DB) JournalCounts(ctx context.Context, id int64) (map[string]int, error) {
-	counts := map[string]int{}
-	err := db.read(func(r *sql.DB) error {
-		rows, err := r.QueryContext(ctx, `SELECT outcome, count(*) FROM run_rows WHERE run_id = ? GROUP BY outcome`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				outcome string
-				n       int
-			)
-			if err := rows.Scan(&outcome, &n); err != nil {
-				return err
-			}
-			counts[outcome] = n
-		}
-		return rows.Err()
-	})
+	counts, err := db.readMap(ctx, `SELECT outcome, count(*) FROM run_rows WHERE run_id = ? GROUP BY outcome`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read the journal of run %d: %w", id, err)
 	}
@@ -247,28 +229,35 @@ func (db *DB) JournalCounts(ctx context.Context, id int64) (map[string]int, erro
 // one (see RunRow.InputRow): what lists a portal's keys in the spreadsheet's order. Keys no
 // run recorded a row for are not in the map.
 func (db *DB) InputRows(ctx context.Context, portal string) (map[string]int, error) {
+	out, err := db.readMap(ctx, `SELECT rr.key, rr.input_row FROM run_rows rr JOIN runs ON runs.id = rr.run_id
+WHERE runs.portal = ? AND rr.input_row IS NOT NULL ORDER BY rr.run_id`, portal)
+	if err != nil {
+		return nil, fmt.Errorf("read the rows' places in the input: %w", err)
+	}
+	return out, nil
+}
+
+// readMap reads the rows of a query of two columns, a text and a number, into a map; a
+// later row of one text replaces an earlier one.
+func (db *DB) readMap(ctx context.Context, query string, args ...any) (map[string]int, error) {
 	out := map[string]int{}
 	err := db.read(func(r *sql.DB) error {
-		rows, err := r.QueryContext(ctx, `SELECT rr.key, rr.input_row FROM run_rows rr JOIN runs ON runs.id = rr.run_id
-WHERE runs.portal = ? AND rr.input_row IS NOT NULL ORDER BY rr.run_id`, portal)
+		rows, err := r.QueryContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				key string
-				n   int
+				k string
+				n int
 			)
-			if err := rows.Scan(&key, &n); err != nil {
+			if err := rows.Scan(&k, &n); err != nil {
 				return err
 			}
-			out[key] = n
+			out[k] = n
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, fmt.Errorf("read the rows' places in the input: %w", err)
-	}
-	return out, nil
+	return out, err
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -80,13 +81,8 @@ func (db *DB) SetTagsMany(ctx context.Context, run int64, portal string, changes
 	if len(changes) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(changes))
-	for k := range changes {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		for _, key := range keys {
+		for _, key := range slices.Sorted(maps.Keys(changes)) {
 			if err := setTags(tx, run, portal, key, changes[key]); err != nil {
 				return fmt.Errorf("key %q: %w", key, err)
 			}

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/oppimport/oppimport/importer"
+	"github.com/oppimport/oppimport/mapping"
 	"github.com/oppimport/oppimport/onlyoffice"
+	"github.com/oppimport/oppimport/record"
 	"github.com/oppimport/oppimport/state"
 )
 
@@ -65,7 +66,7 @@ func untag(ctx context.Context, cfg *Config, res Result) Result {
 	}
 	if len(reasons) > 0 {
 		res.Status = Failed
-		res.Error = join(res.Error, "fields restored, but tags: "+strings.Join(reasons, "; "))
+		res.Error = record.AddNote(res.Error, "fields restored, but tags: "+strings.Join(reasons, "; "))
 	}
 	return res
 }
@@ -81,20 +82,12 @@ func wouldUntag(ctx context.Context, cfg *Config, key string) string {
 	}
 	var parts []string
 	if len(rt.Added) > 0 {
-		parts = append(parts, "would take off tags "+quoteAll(rt.Added))
+		parts = append(parts, "would take off tags "+mapping.QuoteTags(rt.Added))
 	}
 	if len(rt.Removed) > 0 {
-		parts = append(parts, "would put back tags "+quoteAll(rt.Removed))
+		parts = append(parts, "would put back tags "+mapping.QuoteTags(rt.Removed))
 	}
 	return strings.Join(parts, "; ")
-}
-
-func quoteAll(tags []string) string {
-	q := make([]string, len(tags))
-	for i, t := range tags {
-		q[i] = strconv.Quote(t)
-	}
-	return strings.Join(q, ", ")
 }
 
 // untagOnly takes back what run cfg.Of did to a deal's tags when it changed nothing else of

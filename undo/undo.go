@@ -365,19 +365,19 @@ func take(ctx context.Context, cfg *Config, rr state.RunRow, hist runs) Result {
 		case err == nil:
 			return answered(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, note)
 		case posted.HTTPStatus == 404:
-			return answered(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, join(note, "gone from the portal already"))
+			return answered(ctx, cfg, res, state.Answer{Outcome: Deleted}, Deleted, record.AddNote(note, "gone from the portal already"))
 		}
 		return unanswered(ctx, cfg, res, err)
 	}
 
 	if lost := notRestored(now, before); len(lost) > 0 {
-		note = join(note, "not restored: "+strings.Join(lost, "; ")+": the portal cannot clear them")
+		note = record.AddNote(note, "not restored: "+strings.Join(lost, "; ")+": the portal cannot clear them")
 	}
 	if added := record.WithCaller(beforeRec, now.CreatedBy); !record.Same(added, beforeRec, record.AccessList) {
-		note = join(note, fmt.Sprintf("private: the portal adds the user who writes it (%s) to the access list, which it was not on before run %d", now.CreatedBy, cfg.Of))
+		note = record.AddNote(note, fmt.Sprintf("private: the portal adds the user who writes it (%s) to the access list, which it was not on before run %d", now.CreatedBy, cfg.Of))
 	}
 	if cfg.DryRun {
-		res.Status, res.Error = WouldRestore, join(note, wouldUntag(ctx, cfg, rr.Key))
+		res.Status, res.Error = WouldRestore, record.AddNote(note, wouldUntag(ctx, cfg, rr.Key))
 		return res
 	}
 	body, _ := json.Marshal(beforeRec) // plain data: never fails
@@ -480,16 +480,6 @@ func failure(res Result, err error) Result {
 		res.fatal = err
 	}
 	return res
-}
-
-func join(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
 }
 
 func orNothing(outcome string) string {
