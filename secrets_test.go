@@ -151,7 +151,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				secWrite(t, input, secInput)
 				secWrite(t, mappingPath, secMapping)
 				args := []string{"import", "--mapping", mappingPath, "--url", ts.URL, "--concurrency", "1", "--retries", "1",
-					"--timeout", "300ms", "--log-level", "debug", "--progress", "always",
+					"--timeout", "1s", "--log-level", "debug", "--progress", "always",
 					"--report", filepath.Join(dir, "run.report"+ext), "--rejects", filepath.Join(dir, "run.rejects.csv")}
 				secrets := []string{}
 				if a.password == "" {

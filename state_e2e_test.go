@@ -110,7 +110,7 @@ func TestKilledRunsResumeExactlyOnce(t *testing.T) {
 			in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i * 10 }))
 			mp := writeFile(t, dir, "deals.yaml", stateMapping)
 			args := []string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "400",
-				"--concurrency", "8", "--timeout", "300ms", "--progress", "never", "--report", filepath.Join(dir, "r.csv"), in}
+				"--concurrency", "8", "--timeout", "500ms", "--progress", "never", "--report", filepath.Join(dir, "r.csv"), in}
 			rnd := rand.New(rand.NewPCG(seed, 99))
 			for kill := range 3 {
 				cmd := child(t, args...)
@@ -252,7 +252,7 @@ func TestStateLocks(t *testing.T) {
 	mp := writeFile(t, dir, "deals.yaml", stateMapping)
 	in := writeFile(t, dir, "deals.csv", dealsCSV(3, func(i int) int { return i }))
 	args := []string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
-		"--timeout", "300ms", "--report", filepath.Join(dir, "r.csv"), in}
+		"--timeout", "500ms", "--report", filepath.Join(dir, "r.csv"), in}
 
 	// Another live process holds the state: this run must not start.
 	db, err := state.Open(filepath.Join(dir, "deals.state.db"))
