@@ -99,8 +99,9 @@ func (f *flakyPortal) up(t *testing.T) {
 // matching the portal. The faults the importer meets alone (500s, answers lost after the
 // portal acted, a gateway's or a login page's answers) are importer's TestRunThroughFaults;
 // these are the ones whose handling is the command's: a timeout's settle bound, the portal
-// gone, the token expired, and the summary of refusals. Where the portal's refusals are retried, the report counts each row's
-// attempts and the summary the retries, which are logged at the debug level only.
+// gone, the token expired, and the summary of refusals. Where the portal's refusals are
+// retried, the report counts each row's attempts and the summary the retries, which are
+// logged at the debug level only.
 //
 // The timeouts are short (--timeout 500ms, so a lost answer is settled after 1 s) to keep
 // the waiting short; a request that times out on a loaded machine is settled like any
