@@ -101,7 +101,7 @@ func TestKilledRunsResumeExactlyOnce(t *testing.T) {
 		t.Skip("kills child processes")
 	}
 	t.Parallel()
-	const rows = 150
+	const rows = 90
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			t.Parallel()
