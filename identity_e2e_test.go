@@ -338,7 +338,7 @@ func TestKilledThenEditedThenResumed(t *testing.T) {
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
 	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
-	args := importArgs(srv, url, mp, in, filepath.Join(dir, "r.csv"), "--concurrency", "8")
+	args := importArgs(srv, url, mp, in, filepath.Join(dir, "r.csv"), "--concurrency", "8", "--timeout", "1s")
 	cmd := child(t, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

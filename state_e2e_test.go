@@ -109,8 +109,11 @@ func TestKilledRunsResumeExactlyOnce(t *testing.T) {
 			dir := t.TempDir()
 			in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i * 10 }))
 			mp := writeFile(t, dir, "deals.yaml", stateMapping)
+			// --timeout 1s: the resume settles a create in flight at the kill after twice
+			// that, time enough for a loaded machine's portal to have acted on it (at a
+			// load of 20 a held create was acted on 400 ms late; see TestFaults).
 			args := []string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "400",
-				"--concurrency", "8", "--timeout", "500ms", "--progress", "never", "--report", filepath.Join(dir, "r.csv"), in}
+				"--concurrency", "8", "--timeout", "1s", "--progress", "never", "--report", filepath.Join(dir, "r.csv"), in}
 			rnd := rand.New(rand.NewPCG(seed, 99))
 			for kill := range 3 {
 				cmd := child(t, args...)
@@ -297,12 +300,12 @@ func TestStateLocks(t *testing.T) {
 // run create each deal once.
 func TestSecondInterruptAbortsAndStateStaysConsistent(t *testing.T) {
 	t.Parallel()
-	srv, url := startEmulator(t, emulator.Options{Latency: 100 * time.Millisecond})
+	srv, url := startEmulator(t, emulator.Options{Latency: 200 * time.Millisecond})
 	dir := t.TempDir()
 	mp := writeFile(t, dir, "deals.yaml", stateMapping)
 	in := writeFile(t, dir, "deals.csv", dealsCSV(20, func(i int) int { return i }))
 	args := []string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
-		"--rate", "100", "--timeout", "400ms", "--report", filepath.Join(dir, "r.csv"), in}
+		"--rate", "100", "--timeout", "1s", "--report", filepath.Join(dir, "r.csv"), in}
 	sigs := make(chan os.Signal, 2)
 	go func() {
 		// Once creates are in flight (each held by the portal), interrupt twice.
