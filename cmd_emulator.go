@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
+	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -57,6 +60,11 @@ func runEmulator(a *app, addr string, opts emulator.Options) error {
 	}
 	if opts.RateLimitStatus != 503 && opts.RateLimitStatus != 429 {
 		return usagef("--rate-limit-status %d: want 503 or 429", opts.RateLimitStatus)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// It holds a whole portal in memory: under the importer's soft limit (main.go) the
+		// collector would run without end once the deals pass 44 MiB (100,000 of them).
+		debug.SetMemoryLimit(math.MaxInt64)
 	}
 	srv := emulator.New(opts)
 	url, err := srv.Start(addr)

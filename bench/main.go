@@ -13,7 +13,7 @@
 //  6. sync: requests per updated row and per unchanged row;
 //  7. the portal's key index: a run on a new state database against a portal of 2,000,
 //     then 20,000 deals with a key_field (-index-rows): the requests that read the index,
-//     and its peak RSS;
+//     the read's time a page, and the run's peak RSS;
 //  8. resume: a re-run of an input of which 90 % is done (-resume-rows and a tenth of it):
 //     the time from its start to its first new request, and its peak RSS.
 //
@@ -493,6 +493,7 @@ func (b *bench) importRun(name string, rows int, rate, allowed float64) (importR
 type emulator struct {
 	url, token string
 	stop       func()
+	pid        int
 }
 
 // startEmulator starts an emulator child with the bench's latency; allowed > 0 sets its
@@ -531,7 +532,7 @@ func (b *bench) startEmulatorWith(latency time.Duration, allowed float64) (emula
 		return emulator{}, fmt.Errorf("the emulator said %q, want URL TOKEN", line)
 	}
 	go io.Copy(io.Discard, stdout)
-	return emulator{url: url, token: token, stop: stop}, nil
+	return emulator{url: url, token: token, stop: stop, pid: emu.Process.Pid}, nil
 }
 
 // runImport runs one import (mode create or sync) of input into url, with the state

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net"
@@ -203,6 +205,7 @@ func (b *bench) portalIndex() error {
 	defer emu.stop()
 	const fill = 100_000 // --rate of the fills: the emulator's own pace
 	reads := make([]importResult, 0, 2)
+	var emuCPU [2]time.Duration // the emulator's CPU time over each read run: all but a few of its requests are the index's
 	for i, in := range []string{small, input} {
 		n := []int{first, all}[i]
 		fillRun, err := b.runImportWith(keyed, "index-fill", emu.url, emu.token, in, fill, "create", "no latency")
@@ -212,10 +215,19 @@ func (b *bench) portalIndex() error {
 		if got := fillRun.summary.Counts["created"]; got != n-[]int{0, first}[i] {
 			return fmt.Errorf("the fill created %d, want %d: %v", got, n-[]int{0, first}[i], fillRun.summary.Counts)
 		}
+		before, err := cpuOf(emu.pid)
+		if err != nil {
+			return err
+		}
 		read, err := b.runImportWith(keyed, fmt.Sprintf("index-read-%d", n), emu.url, emu.token, in, fill, "create", fmt.Sprintf("%d deals", n))
 		if err != nil {
 			return err
 		}
+		after, err := cpuOf(emu.pid)
+		if err != nil {
+			return err
+		}
+		emuCPU[i] = after - before
 		if got := read.summary.Counts["created"]; got != 0 {
 			return fmt.Errorf("the run on a new state database created %d of %d deals the portal holds", got, n)
 		}
@@ -231,12 +243,72 @@ func (b *bench) portalIndex() error {
 		return n
 	}
 	smaller, big := reads[0], reads[1]
+	var took [2]time.Duration // the index read itself, as the run logs it
+	for i, n := range []int{first, all} {
+		if took[i], err = indexReadTime(filepath.Join(b.dir, fmt.Sprintf("index-read-%d.create.log", n))); err != nil {
+			return err
+		}
+	}
+	perPage := func(d time.Duration, r importResult) float64 { return d.Seconds() * 1000 / float64(max(1, lists(r))) }
 	b.add(fmt.Sprintf("requests that read the key index of a portal of %s deals (a run on a new state database)", thousands(all)), fmt.Sprintf("≤ %d", all/1000+1),
-		fmt.Sprintf("%d list requests (%d requests in all, %d rows known, none created)", lists(big), len(big.requests), all), lists(big) <= all/1000+1)
+		fmt.Sprintf("%d list requests (%d requests in all, %d rows known, none created), read in %.1f s, %.0f ms a page, the emulator's CPU %.0f ms a page (%s deals: %d in %.1f s, %.0f ms a page, CPU %.0f ms)",
+			lists(big), len(big.requests), all, took[1].Seconds(), perPage(took[1], big), perPage(emuCPU[1], big),
+			thousands(first), lists(smaller), took[0].Seconds(), perPage(took[0], smaller), perPage(emuCPU[0], smaller)),
+		lists(big) <= all/1000+1)
 	b.add(fmt.Sprintf("peak RSS of that run ÷ the same against %s deals", thousands(first)), "flat (≤ 1.5)",
 		fmt.Sprintf("%.2f (%s vs %s)", float64(big.proc.rss)/float64(smaller.proc.rss), mb(big.proc.rss), mb(smaller.proc.rss)),
 		float64(big.proc.rss) <= 1.5*float64(smaller.proc.rss))
-	b.notes = append(b.notes, fmt.Sprintf("- index: the runs on a new state database took %.2f s (%s deals) and %.2f s (%s deals), %d and %d list requests",
-		smaller.proc.wall.Seconds(), thousands(first), big.proc.wall.Seconds(), thousands(all), lists(smaller), lists(big)))
+	b.notes = append(b.notes, fmt.Sprintf("- index: the runs on a new state database took %.2f s (%s deals) and %.2f s (%s deals), the key index read %.2f s and %.2f s of it, %d and %d list requests",
+		smaller.proc.wall.Seconds(), thousands(first), big.proc.wall.Seconds(), thousands(all), took[0].Seconds(), took[1].Seconds(), lists(smaller), lists(big)))
 	return nil
+}
+
+// indexReadTime is how long the run whose JSON log is at path took to read the portal's
+// key index, as its "read the portal's key index" line says.
+func indexReadTime(path string) (time.Duration, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Msg     string `json:"msg"`
+			Elapsed int64  `json:"elapsed"` // slog writes a duration as nanoseconds
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "read the portal's key index" {
+			return time.Duration(line.Elapsed), nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s: no line says how long the key index read took", path)
+}
+
+// cpuOf is the user and system CPU time process pid has used, from /proc/PID/stat.
+func cpuOf(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// pid (comm) state ppid ...: utime and stime are the 12th and 13th fields after comm.
+	var fields []string
+	if i := strings.LastIndex(string(data), ") "); i >= 0 { // comm may hold ") " itself
+		fields = strings.Fields(string(data[i+2:]))
+	}
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, data)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %v", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100, nil // USER_HZ is 100 on Linux
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -44,5 +45,30 @@ func TestCloudWindow(t *testing.T) {
 	}
 	if passed != 2 || cw.refused != 1 {
 		t.Errorf("got %d passed to the portal and %d refused, want 2 and 1", passed, cw.refused)
+	}
+}
+
+// TestCPUOf: the CPU time of a process, read from /proc, grows as it works.
+func TestCPUOf(t *testing.T) {
+	t.Parallel()
+	start, err := cpuOf(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for x := 1; ; x = x*31 + 7 { // work until a tick of CPU time is counted
+		now, err := cpuOf(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now > start {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time still %v after 20 s of work (%d)", now, x)
+		}
+	}
+	if _, err := cpuOf(-1); err == nil {
+		t.Error("no process -1: got no error")
 	}
 }

@@ -397,95 +397,60 @@ func canSeeContact(c Contact, u User) bool {
 
 const defaultPage = 1000
 
+// dealFilter is what GET crm/opportunity/filter selects by; a has* false is not given.
+type dealFilter struct {
+	responsible                string
+	stageID, contactID         int
+	stageType                  int
+	from, to                   time.Time
+	text                       string
+	tags                       []string
+	alsoMember                 bool
+	hasResp, hasStage, hasType bool
+	hasContact, hasDates       bool
+}
+
+var stageTypeNames = []string{"Open", "ClosedAndWon", "ClosedAndLost"}
+
 // filterDeals is GET api/2.0/crm/opportunity/filter.
 func (s *Server) filterDeals(c *call) reply {
-	p := c.p
-	get := func(name string) value { return mustGet(p, name) }
-	resp, hasResp, err := get("responsibleid").toGUID()
-	if err != nil {
-		return reply{err: err}
+	var f dealFilter
+	r := &reader{p: c.p}
+	var hasFrom, hasTo bool
+	f.responsible, f.hasResp = read(r, "responsibleid", value.toGUID)
+	f.stageID, f.hasStage = read(r, "opportunitystagesid", value.toInt)
+	f.contactID, f.hasContact = read(r, "contactid", value.toInt)
+	f.alsoMember, _ = read(r, "contactalsoisparticipant", value.toBool)
+	f.stageType, f.hasType = read(r, "stagetype", func(v value) (int, bool, *apiError) { return v.toEnum("DealMilestoneStatus", stageTypeNames) })
+	date := func(v value) (time.Time, bool, *apiError) { return v.toDate(s.loc) }
+	f.from, hasFrom = read(r, "fromdate", date)
+	f.to, hasTo = read(r, "todate", date)
+	f.hasDates = hasFrom && hasTo // one alone selects nothing
+	f.text, _ = read(r, "filtervalue", value.toString)
+	sortBy, _ := read(r, "sortby", value.toString)
+	order, _ := read(r, "sortorder", value.toString)
+	if r.err == nil {
+		f.tags, r.err = listOf(c.p, "tags", value.toString)
 	}
-	stageID, hasStage, err := get("opportunitystagesid").toInt()
-	if err != nil {
-		return reply{err: err}
+	if r.err != nil {
+		return reply{err: r.err}
 	}
-	contactID, hasContact, err := get("contactid").toInt()
-	if err != nil {
-		return reply{err: err}
-	}
-	alsoMember, _, err := get("contactalsoisparticipant").toBool()
-	if err != nil {
-		return reply{err: err}
-	}
-	stageType, hasType, err := get("stagetype").toEnum("DealMilestoneStatus", []string{"Open", "ClosedAndWon", "ClosedAndLost"})
-	if err != nil {
-		return reply{err: err}
-	}
-	from, hasFrom, err := get("fromdate").toDate(s.loc)
-	if err != nil {
-		return reply{err: err}
-	}
-	to, hasTo, err := get("todate").toDate(s.loc)
-	if err != nil {
-		return reply{err: err}
-	}
-	text, _, err := get("filtervalue").toString()
-	if err != nil {
-		return reply{err: err}
-	}
-	sortBy, _, err := get("sortby").toString()
-	if err != nil {
-		return reply{err: err}
-	}
-	order, _, err := get("sortorder").toString()
-	if err != nil {
-		return reply{err: err}
-	}
-	tags, err := listOf(p, "tags", value.toString)
-	if err != nil {
-		return reply{err: err}
-	}
-	start, count, perr := paging(p)
+	start, count, perr := paging(c.p)
 	if perr != nil {
 		return reply{err: perr}
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var hits []*Opportunity
-	for _, id := range s.order {
-		o := s.opps[id]
-		switch {
-		case o == nil:
-			continue
-		case !canSeeDeal(o, c.user),
-			hasResp && o.ResponsibleID != resp,
-			hasStage && o.StageID != stageID,
-			hasContact && o.ContactID != contactID && !(alsoMember && slices.Contains(o.Members, contactID)),
-			hasFrom && hasTo && (o.ExpectedCloseDate.Before(from) || o.ExpectedCloseDate.After(to)):
-			continue
-		}
-		if hasType {
-			st, _ := s.stage(o.StageID)
-			if st.StageType != stageType {
-				continue
-			}
-		}
-		if text != "" && !wordPrefixMatch(text, o.Title, deref(o.Description)) {
-			continue
-		}
-		if !slices.ContainsFunc(tags, func(t string) bool { return !hasTag(o, t) }) {
-			hits = append(hits, o)
-		}
+	by, descending := strings.ToLower(sortBy), strings.EqualFold(order, "descending")
+	var page []*Opportunity
+	var total int
+	if by == "id" && c.user.IsAdmin && f.none() {
+		page, total = s.idPage(start, count, descending)
+	} else {
+		hits := s.hits(f, c.user, by, descending)
+		page, total = pageOf(hits, start, count), len(hits)
 	}
-	// hits are in id order: a stable sort leaves ties so.
-	if by := s.dealOrder(strings.ToLower(sortBy)); by != nil {
-		slices.SortStableFunc(hits, by)
-	}
-	if strings.EqualFold(order, "descending") {
-		slices.Reverse(hits)
-	}
-	page := pageOf(hits, start, count)
 	out := make([]dealView, 0, len(page))
 	for _, o := range page {
 		v := s.view(o, c.user)
@@ -494,7 +459,73 @@ func (s *Server) filterDeals(c *call) reply {
 		}
 		out = append(out, v)
 	}
-	return pagedReply(out, start, len(page), len(hits))
+	return pagedReply(out, start, len(page), total)
+}
+
+// hits is every deal u sees that f selects, in the order by names (descending: the other
+// way round), the answer before its paging. The caller holds s.mu.
+func (s *Server) hits(f dealFilter, u User, by string, descending bool) []*Opportunity {
+	var hits []*Opportunity
+	for _, id := range s.order {
+		if o := s.opps[id]; o != nil && canSeeDeal(o, u) && s.selects(f, o) {
+			hits = append(hits, o)
+		}
+	}
+	// hits are in id order: a stable sort leaves ties so.
+	if compare := s.dealOrder(by); compare != nil {
+		slices.SortStableFunc(hits, compare)
+	}
+	if descending {
+		slices.Reverse(hits)
+	}
+	return hits
+}
+
+// none reports whether f selects every deal.
+func (f dealFilter) none() bool {
+	return !f.hasResp && !f.hasStage && !f.hasContact && !f.hasType && !f.hasDates && f.text == "" && len(f.tags) == 0
+}
+
+// selects reports whether f selects o. The caller holds s.mu.
+func (s *Server) selects(f dealFilter, o *Opportunity) bool {
+	switch {
+	case f.hasResp && o.ResponsibleID != f.responsible,
+		f.hasStage && o.StageID != f.stageID,
+		f.hasContact && o.ContactID != f.contactID && !(f.alsoMember && slices.Contains(o.Members, f.contactID)),
+		f.hasDates && (o.ExpectedCloseDate.Before(f.from) || o.ExpectedCloseDate.After(f.to)):
+		return false
+	}
+	if f.hasType {
+		if st, _ := s.stage(o.StageID); st.StageType != f.stageType {
+			return false
+		}
+	}
+	if f.text != "" && !wordPrefixMatch(f.text, o.Title, deref(o.Description)) {
+		return false
+	}
+	return !slices.ContainsFunc(f.tags, func(t string) bool { return !hasTag(o, t) })
+}
+
+// idPage is the page of every deal in id order, as an administrator, who sees them all,
+// gets it unfiltered: read straight off s.order, without a pass over the portal, so that
+// paging through it all costs each page its own length. The caller holds s.mu.
+func (s *Server) idPage(start, count int, descending bool) ([]*Opportunity, int) {
+	if len(s.order) != len(s.opps) { // deleted ones are still in it
+		s.order = slices.DeleteFunc(s.order, func(id int) bool { return s.opps[id] == nil })
+	}
+	n := len(s.order)
+	if start >= n {
+		return nil, n
+	}
+	page := make([]*Opportunity, 0, min(count, n-start))
+	for i := start; i < min(start+count, n); i++ {
+		if descending {
+			page = append(page, s.opps[s.order[n-1-i]])
+		} else {
+			page = append(page, s.opps[s.order[i]])
+		}
+	}
+	return page, n
 }
 
 // dealOrder compares by a sortBy name; the default is the stage's sort order; nil for id.

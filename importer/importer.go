@@ -180,6 +180,9 @@ type item struct {
 	addTags  []string
 	tagged   *state.TagChange
 	tagLater bool // tagged is recorded by the run's tagLog, not by the worker
+	// left is a row done already, as the look-up of its batch found it (resume.go), for
+	// the run's leaveLog to record.
+	left state.Left
 }
 
 // Run reads every row, maps and validates it, posts the valid ones with Concurrency workers
@@ -271,9 +274,15 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		stageErr = nil
 		return err
 	}
-	feed := func(ctx context.Context, emit func(item, bool) bool) error { return read(ctx, cfg, emit, seen) }
+	leaves := newLeaveLog(tagCtx, cfg.Ledger)
+	feed := func(ctx context.Context, emit func(item, bool) bool) error {
+		return read(ctx, cfg, leaves.wrap(emit), seen)
+	}
 	stopped, readErr := pool.Run(ctx, pool.Options{Workers: workers, Abort: cfg.Abort}, feed, work, put)
 	tags.Close()
+	if err := leaves.close(); stageErr == nil {
+		stageErr = err
+	}
 	if err := log.flush(tagCtx); stageErr == nil {
 		stageErr = err
 	}
@@ -357,6 +366,7 @@ func read(ctx context.Context, cfg Config, emit func(item, bool) bool, seen *key
 				for i, row := range batch {
 					items[i] = check(cfg, row)
 				}
+				lookup(ctx, &cfg, items)
 				fut <- items
 			}()
 		}
@@ -425,7 +435,11 @@ func check(cfg Config, row source.Row) item {
 		it.res.Status = Valid
 		return it
 	}
-	it.body, it.hash = content(rec)
+	if it.key == "" || cfg.Mode == ModeSync {
+		// A keyless row is known by its content, and a sync compares it; another row is
+		// hashed by the worker that posts it (handle), not when it is done already.
+		it.body, it.hash = content(rec)
+	}
 	if it.key == "" {
 		// Without key columns a row is known by what it holds; the report's key stays empty.
 		it.key = "#" + it.hash

@@ -71,6 +71,9 @@ func handle(ctx context.Context, cfg *Config, it *item) {
 		create(ctx, cfg, it, nil)
 		return
 	}
+	if it.hash == "" { // see check
+		it.body, it.hash = content(it.rec)
+	}
 	row, known, err := l.DB.Row(ctx, l.Portal, it.key)
 	if err != nil {
 		fail(it, Fatal(err))
@@ -92,6 +95,23 @@ func handle(ctx context.Context, cfg *Config, it *item) {
 		}
 		create(ctx, cfg, it, nil)
 	}
+}
+
+// done is the outcome of a row the state knows as k that needs nothing sent, as handle
+// would decide it: Skipped in create mode, once imported; Unchanged in sync mode, when its
+// content is what was last written and the portal still shows its opportunity. "" for
+// every other row: it goes to a worker, to handle.
+func done(cfg *Config, it *item, k state.Known) string {
+	switch {
+	case k.Pending || k.OpportunityID == 0:
+		return ""
+	case cfg.Mode != ModeSync:
+		return Skipped
+	}
+	if _, ok := cfg.current[k.OpportunityID]; ok && k.Hash == it.hash {
+		return Unchanged
+	}
+	return ""
 }
 
 // onPortal looks the row's key up in the portal's key index: the oldest deal that holds it,

@@ -55,13 +55,29 @@ type KeyedOpportunity struct {
 // every custom field), and hands each page to fn, which must not keep it. It stops after
 // the page that reaches an opportunity at or below afterID (0: read them all), or at fn's
 // first error. It returns the newest id seen and the requests sent. Memory stays one page,
-// whatever the portal holds. Each page reads the last pageOverlap deals of the one before
-// again (handed over once), so that deals deleted during the read cannot hide others. Safe
-// for concurrent use.
+// whatever the portal holds; n opportunities take ⌈n/1000⌉ requests (one for none) while
+// nothing is deleted on the portal. Safe for concurrent use.
+//
+// The list is read by position, and what changes on the portal during the read moves the
+// opportunities not read yet. One created goes to the top and pushes them down: they are
+// read again and skipped by id (those created are left to the next read, being newer than
+// the newest id returned). One deleted above the read position pulls them up, and the first
+// of them would slip past unread. The total the portal sets tells when that may have
+// happened: with c created, and d deleted above the position and d′ below it, the unread
+// ones moved by c − d = Δtotal + d′ ≥ Δtotal. So only a total that fell can hide a deal, by
+// as many as it fell at most. Such a page is read again from that many positions further
+// up, unless its first deal was handed over already (then nothing unread is above it). After
+// a fall the next page reaches back by as many again, the re-read too, so that as many more
+// deletions before it cost no further re-read. Left open: a deal that becomes visible to the user below the position offsets
+// a deletion above it, and the real server counts the total in a query after the page's,
+// so a deletion between the two is not seen.
 func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(page []KeyedOpportunity) error) (newest int64, requests int, err error) {
 	q := url.Values{"sortBy": {"id"}, "sortOrder": {"descending"}, "count": {strconv.Itoa(pageSize)}}
 	page := make([]KeyedOpportunity, 0, pageSize)
-	var lowest int64 // the oldest id handed over so far: newest first, what is not older was seen
+	var lowest int64 // every deal from the newest down to lowest was handed over, none below it
+	// At the last request the portal held total deals, and the first not read stood at
+	// position bound or below; the pages reach back by margin.
+	bound, total, margin := 0, 0, 0
 	for start, pages := 0, 0; ; pages++ {
 		if pages == maxPages*10 {
 			return newest, requests, fmt.Errorf("the portal's opportunities: more than %d pages", pages)
@@ -75,15 +91,29 @@ func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(p
 		var wire []keyedWire
 		// One pass over the page (a thousand whole deals): straight into what is kept.
 		env := struct {
+			Total    int          `json:"total"` // left out when 0
 			Response *[]keyedWire `json:"response"`
 		}{Response: &wire}
 		if err := json.Unmarshal(res.body, &env); err != nil {
 			return newest, requests, fmt.Errorf("reading the portal's opportunities: %v", err)
 		}
+		if len(wire) > 0 && env.Total <= 0 {
+			// Without it a deletion during the read could hide a deal unnoticed.
+			return newest, requests, fmt.Errorf("reading the portal's opportunities: a page of %d without the total the portal sets", len(wire))
+		}
+		if pages > 0 {
+			bound, margin = max(0, bound+env.Total-total), max(0, total-env.Total)
+		}
+		total = env.Total
+		if start > bound && (len(wire) == 0 || wire[0].ID < lowest) {
+			// Deals deleted above start may have pulled unread ones above it.
+			start = max(0, bound-margin)
+			continue
+		}
 		page, reached := page[:0], false
 		for _, w := range wire {
 			if lowest > 0 && w.ID >= lowest {
-				continue // the overlap with the page before
+				continue // handed over already, or created since the read began
 			}
 			o := KeyedOpportunity{ID: w.ID}
 			o.Created, _ = time.Parse(time.RFC3339Nano, w.Created)
@@ -100,18 +130,13 @@ func (c *Client) KeyIndex(ctx context.Context, fieldID, afterID int64, fn func(p
 			if err := fn(page); err != nil {
 				return newest, requests, err
 			}
+			lowest = page[len(page)-1].ID
 		}
-		for _, o := range page {
-			if lowest == 0 || o.ID < lowest {
-				lowest = o.ID
-			}
-		}
-		if len(wire) < pageSize || reached {
+		if reached || len(wire) == 0 || start+len(wire) >= total {
 			return newest, requests, nil
 		}
-		// The next page overlaps this one: a deal deleted meanwhile moves the rest up, and
-		// without the overlap the one that moved across the page's edge would be missed.
-		start += len(wire) - pageOverlap
+		bound = start + len(wire)
+		start = max(0, bound-margin)
 	}
 }
 
@@ -124,10 +149,6 @@ type keyedWire struct {
 		FieldValue string `json:"fieldValue"`
 	} `json:"customFields"`
 }
-
-// pageOverlap is how many deals of a page the next one reads again: as many deals may be
-// deleted on the portal between two pages of a key index read without one being missed.
-const pageOverlap = 20
 
 // HasOpportunities reports whether the token's user sees any opportunity on the portal.
 // Safe for concurrent use.

@@ -28,7 +28,7 @@ type Row struct {
 	Key           string
 	OpportunityID int64     // 0: none known
 	Hash          string    // hash of the content the portal holds, as of the last answer
-	Outcome       string    // the last answer's outcome
+	Outcome       string    // the last answer's outcome (a row a run left as it stood keeps it: see Leave)
 	AnsweredAt    time.Time // zero: never answered
 	Sent          []byte    // the pending request's body, else the last body sent
 
@@ -80,8 +80,7 @@ func (db *DB) Intent(ctx context.Context, run int64, portal, key string, req Req
 	if req.Method == "" {
 		return fmt.Errorf("intent for key %q: no method", key)
 	}
-	now := formatTime(time.Now())
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	return db.writeRow(ctx, "record intent", key, func(tx *sql.Tx, now string) error {
 		if _, err := tx.Exec(`
 INSERT INTO rows (portal, key, intent_run, intent_at, intent_method, intent_hash, sent)
 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -103,11 +102,33 @@ ON CONFLICT (run_id, key) DO UPDATE SET
 			run, Pending, req.Method, req.Body, req.Before, now, nullRow(req.InputRow), nullText(req.Title), portal, key)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("record intent for key %q: %w", key, err)
+}
+
+// writeRow runs fn in a write transaction (see write) with the time of the write as
+// stored, and names what failed and the row's key in its error.
+func (db *DB) writeRow(ctx context.Context, what, key string, fn func(tx *sql.Tx, now string) error) error {
+	now := formatTime(time.Now())
+	if err := db.write(ctx, func(tx *sql.Tx) error { return fn(tx, now) }); err != nil {
+		return fmt.Errorf("%s for key %q: %w", what, key, err)
 	}
 	return nil
 }
+
+// answerRunRow is how an answer updates the run's row of a key it touched already: the
+// latest outcome, the earliest Before, and what the answer does not say kept.
+const answerRunRow = `
+	outcome = excluded.outcome,
+	opportunity_id = coalesce(excluded.opportunity_id, run_rows.opportunity_id),
+	sent = coalesce(excluded.sent, run_rows.sent),
+	before = coalesce(run_rows.before, excluded.before),
+	at = excluded.at,
+	input_row = coalesce(excluded.input_row, run_rows.input_row),
+	title = coalesce(excluded.title, run_rows.title)`
+
+// settled is the assignments that leave a row with no request pending and no doubt.
+const settled = `
+	intent_run = NULL, intent_at = NULL, intent_method = NULL, intent_hash = NULL,
+	candidates = NULL, doubt = NULL`
 
 // Answer records, durably, what came of the row key of portal in run: the
 // answer to its request (which stops it being pending), or an outcome reached
@@ -125,8 +146,7 @@ func (db *DB) Answer(ctx context.Context, run int64, portal, key string, a Answe
 	if a.Outcome == "" {
 		return fmt.Errorf("answer for key %q: no outcome", key)
 	}
-	now := formatTime(time.Now())
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	return db.writeRow(ctx, "record answer", key, func(tx *sql.Tx, now string) error {
 		var (
 			id   sql.NullInt64
 			hash string
@@ -162,53 +182,34 @@ INSERT INTO rows (portal, key, opportunity_id, hash, outcome, answered_at, sent)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (portal, key) DO UPDATE SET
 	opportunity_id = excluded.opportunity_id, hash = excluded.hash,
-	outcome = excluded.outcome, answered_at = excluded.answered_at, sent = excluded.sent,
-	intent_run = NULL, intent_at = NULL, intent_method = NULL, intent_hash = NULL,
-	candidates = NULL, doubt = NULL`,
+	outcome = excluded.outcome, answered_at = excluded.answered_at, sent = excluded.sent,`+settled,
 			portal, key, id, hash, a.Outcome, now, sent); err != nil {
 			return err
 		}
 		_, err = tx.Exec(`
 INSERT INTO run_rows (run_id, key, outcome, opportunity_id, prev_hash, sent, before, at, input_row, title)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, key) DO UPDATE SET
-	outcome = excluded.outcome,
-	opportunity_id = coalesce(excluded.opportunity_id, run_rows.opportunity_id),
-	sent = coalesce(excluded.sent, run_rows.sent),
-	before = coalesce(run_rows.before, excluded.before),
-	at = excluded.at,
-	input_row = coalesce(excluded.input_row, run_rows.input_row),
-	title = coalesce(excluded.title, run_rows.title)`,
+ON CONFLICT (run_id, key) DO UPDATE SET`+answerRunRow,
 			run, key, a.Outcome, runRowID, prevHash, a.Sent, a.Before, now, nullRow(a.InputRow), nullText(a.Title))
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("record answer for key %q: %w", key, err)
-	}
-	return nil
 }
 
 // Forget clears the pending request of the row key of portal, once settlement
 // has proved that it created nothing, so that it can be sent again; the run
 // that sent it records it Failed. Forgetting a row that is not pending does nothing.
 func (db *DB) Forget(ctx context.Context, portal, key string) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	return db.writeRow(ctx, "forget request", key, func(tx *sql.Tx, now string) error {
 		if _, err := tx.Exec(`
 UPDATE run_rows SET outcome = ?, at = ?
 WHERE outcome = ? AND key = ? AND run_id = (SELECT intent_run FROM rows WHERE portal = ? AND key = ?)`,
-			Failed, formatTime(time.Now()), Pending, key, portal, key); err != nil {
+			Failed, now, Pending, key, portal, key); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`
-UPDATE rows SET intent_run = NULL, intent_at = NULL, intent_method = NULL, intent_hash = NULL,
-	candidates = NULL, doubt = NULL
+		_, err := tx.Exec(`UPDATE rows SET`+settled+`
 WHERE portal = ? AND key = ?`, portal, key)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("forget request for key %q: %w", key, err)
-	}
-	return nil
 }
 
 // MarkInDoubt records that settlement could not decide whether the pending
@@ -253,22 +254,14 @@ func scanRow(sc interface{ Scan(...any) error }) (Row, error) {
 	var (
 		r                       Row
 		id, intentRun           sql.NullInt64
-		answeredAt, intentAt    sql.NullString
 		method, ihash, cj, doub sql.NullString
 	)
-	if err := sc.Scan(&r.Portal, &r.Key, &id, &r.Hash, &r.Outcome, &answeredAt, &r.Sent,
-		&intentRun, &intentAt, &method, &ihash, &cj, &doub); err != nil {
+	if err := sc.Scan(&r.Portal, &r.Key, &id, &r.Hash, &r.Outcome, storedTime{&r.AnsweredAt}, &r.Sent,
+		&intentRun, storedTime{&r.IntentAt}, &method, &ihash, &cj, &doub); err != nil {
 		return Row{}, err
 	}
 	r.OpportunityID, r.IntentRun = id.Int64, intentRun.Int64
 	r.IntentMethod, r.IntentHash, r.Doubt = method.String, ihash.String, doub.String
-	var err error
-	if r.AnsweredAt, err = parseTime(answeredAt); err != nil {
-		return Row{}, err
-	}
-	if r.IntentAt, err = parseTime(intentAt); err != nil {
-		return Row{}, err
-	}
 	if cj.Valid {
 		if err := json.Unmarshal([]byte(cj.String), &r.Candidates); err != nil {
 			return Row{}, fmt.Errorf("stored candidates of key %q: %w", r.Key, err)

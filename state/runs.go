@@ -104,23 +104,15 @@ const runColumns = `id, portal, input, mode, undo_of, started, ended, pid, host,
 
 func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var (
-		r              Run
-		undoOf         sql.NullInt64
-		started, ended sql.NullString
-		counts         sql.NullString
+		r      Run
+		undoOf sql.NullInt64
+		counts sql.NullString
 	)
-	if err := sc.Scan(&r.ID, &r.Portal, &r.Input, &r.Mode, &undoOf, &started, &ended,
+	if err := sc.Scan(&r.ID, &r.Portal, &r.Input, &r.Mode, &undoOf, storedTime{&r.Started}, storedTime{&r.Ended},
 		&r.PID, &r.Host, &counts, &r.Stopped); err != nil {
 		return Run{}, err
 	}
 	r.UndoOf = undoOf.Int64
-	var err error
-	if r.Started, err = parseTime(started); err != nil {
-		return Run{}, err
-	}
-	if r.Ended, err = parseTime(ended); err != nil {
-		return Run{}, err
-	}
 	if counts.Valid {
 		if err := json.Unmarshal([]byte(counts.String), &r.Counts); err != nil {
 			return Run{}, fmt.Errorf("stored counts of run %d: %w", r.ID, err)

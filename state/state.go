@@ -6,9 +6,10 @@
 //
 // The create endpoint is not idempotent: the state database is what stops a
 // crash, a timeout or a second run from creating duplicates. A write method
-// (Intent, Answer, Forget, MarkInDoubt, StartRun, FinishRun, Lock, Unlock)
-// returns only once its change is on disk (WAL, synchronous=FULL). Concurrent
-// writes are committed together, one fsync for all of them (group commit).
+// (Intent, Answer, Leave, Forget, MarkInDoubt, StartRun, FinishRun, Lock,
+// Unlock) returns only once its change is on disk (WAL, synchronous=FULL).
+// Concurrent writes are committed together, one fsync for all of them (group
+// commit); Lookup and Leave take many rows in one statement.
 //
 // The database never holds a secret: portals are base URLs without userinfo
 // (see Portal), and request bodies never carry the token.
@@ -58,6 +59,10 @@ type DB struct {
 	lockToken string // non-empty while this handle holds the lock
 
 	leftover int64 // the size of the -wal file found at Open
+
+	lookupOnce sync.Once // see lookupStmt
+	lookup     *sql.Stmt
+	lookupErr  error
 }
 
 // Open opens the state database at path, creating it with mode 0600 if it does
@@ -192,6 +197,11 @@ func (db *DB) Close() error {
 	}
 	close(db.reqs)
 	<-db.writerDone
+	// A look-up yet to prepare its statement now finds the database closed.
+	db.lookupOnce.Do(func() { db.lookupErr = ErrClosed })
+	if db.lookup != nil {
+		errs = append(errs, db.lookup.Close())
+	}
 	errs = append(errs, db.r.Close())
 	if err := db.checkpoint(context.Background()); err != nil && !errors.Is(err, errCheckpointBusy) {
 		errs = append(errs, err)
@@ -330,6 +340,19 @@ func parseTime(s sql.NullString) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("stored time %q: %w", s.String, err)
 	}
 	return t, nil
+}
+
+// storedTime scans a time as formatTime stores it into t: NULL or "" is the zero time.
+type storedTime struct{ t *time.Time }
+
+func (s storedTime) Scan(v any) error {
+	var text sql.NullString
+	if err := text.Scan(v); err != nil {
+		return err
+	}
+	var err error
+	*s.t, err = parseTime(text)
+	return err
 }
 
 // nullID is NULL for id 0, which is no id.

@@ -905,8 +905,10 @@ func TestClosed(t *testing.T) {
 		"Intent": db.Intent(ctx, 1, testPortal, "K", Request{Method: "POST"}),
 		"Answer": db.Answer(ctx, 1, testPortal, "K", Answer{Outcome: "created"}),
 		"Keys":   db.Keys(ctx, testPortal, func(string, int64) error { return nil }),
+		"Leave":  db.Leave(ctx, 1, testPortal, []Left{{Known: Known{Key: "K"}, Outcome: "skipped"}}),
 	}
 	_, _, calls["Row"] = db.Row(ctx, testPortal, "K")
+	_, calls["Lookup"] = db.Lookup(ctx, testPortal, []string{"K"})
 	_, calls["Lock"] = db.Lock(ctx, 1, "h")
 	for name, err := range calls {
 		if !errors.Is(err, ErrClosed) {
