@@ -123,7 +123,7 @@ func TestRequestsPerTaggedRow(t *testing.T) {
 	t.Logf("%d requests for %d created rows with three tags each: %.3f a row (%d taglist)", st.Total, n, perRow, st.ByRoute["POST crm/opportunity/taglist"])
 	// The bound holds for a run that fills a batch before the oldest row has waited the
 	// tagging stage's linger (5 s): under the race detector, on a loaded machine, a run went
-	// at 12 rows a second, and the tags went in smaller batches (1.2 requests a row). The
+	// at 12 rows a second, and the tags went out once a linger in smaller batches. The
 	// batching itself is tagging's tests', on a clock of their own.
 	if perRow > 1.1 && !raceOn {
 		t.Errorf("%.3f requests a created row (%v), want at most 1.1", perRow, st.ByRoute)
