@@ -187,8 +187,8 @@ func TestLinger(t *testing.T) {
 // when it comes), and keeps the batches asked for.
 type heldClient struct {
 	started, release chan struct{}
-	mu      sync.Mutex
-	batches [][]int64
+	mu               sync.Mutex
+	batches          [][]int64
 }
 
 func (h *heldClient) TagMany(_ context.Context, _ string, ids []int64) (int, error) {
