@@ -150,12 +150,16 @@ var known = sync.OnceValue(func() map[string]string {
 })
 
 // norm folds a column name for comparison: lower case, accents dropped, letters and
-// digits only.
+// digits only, and a number sign read as the "no" it abbreviates ("Deal #" is "Deal No",
+// a key, not the title "Deal").
 func norm(s string) string {
 	var b strings.Builder
 	for _, r := range fold(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(r)
+		case r == '#' || r == '№':
+			b.WriteString("no")
 		}
 	}
 	return b.String()
