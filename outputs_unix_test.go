@@ -20,11 +20,14 @@ func TestReportWriteFailureStops(t *testing.T) {
 	t.Parallel()
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
-	const rows = 200 // the report fails at its first flush, some 30 rows in
+	// The report fails at its first flush: when its 64 KiB buffer is full, some 200 rows
+	// in with titles of 250 characters (or after a second, whichever comes first).
+	const rows = 600
+	pad := strings.Repeat("x", 240)
 	var b strings.Builder
 	b.WriteString("Title\n")
 	for i := range rows {
-		fmt.Fprintf(&b, "Deal %04d with a long enough title to fill the report's buffer soon\n", i)
+		fmt.Fprintf(&b, "Deal %04d %s\n", i, pad)
 	}
 	in := writeFile(t, dir, "deals.csv", b.String())
 	mp := writeFile(t, dir, "m.yaml", keyedTitleMapping)
@@ -46,7 +49,7 @@ func TestReportWriteFailureStops(t *testing.T) {
 		done <- err
 	}()
 	res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
-		"--rate", "400", "--report", fifo, in)
+		"--rate", "1000", "--report", fifo, in)
 	if err := <-done; err != nil {
 		t.Fatalf("the pipe's reader: %v", err)
 	}

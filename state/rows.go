@@ -81,7 +81,7 @@ func (db *DB) Intent(ctx context.Context, run int64, portal, key string, req Req
 		return fmt.Errorf("intent for key %q: no method", key)
 	}
 	return db.writeRow(ctx, "record intent", key, func(tx *sql.Tx, now string) error {
-		if _, err := tx.Exec(`
+		if _, err := db.exec(tx, `
 INSERT INTO rows (portal, key, intent_run, intent_at, intent_method, intent_hash, sent)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (portal, key) DO UPDATE SET
@@ -91,7 +91,7 @@ ON CONFLICT (portal, key) DO UPDATE SET
 			portal, key, run, now, req.Method, req.Hash, req.Body); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`
+		_, err := db.exec(tx, `
 INSERT INTO run_rows (run_id, key, outcome, opportunity_id, method, prev_hash, sent, before, at, input_row, title)
 SELECT ?, key, ?, opportunity_id, ?, hash, ?, ?, ?, ?, ? FROM rows WHERE portal = ? AND key = ?
 ON CONFLICT (run_id, key) DO UPDATE SET
@@ -152,7 +152,7 @@ func (db *DB) Answer(ctx context.Context, run int64, portal, key string, a Answe
 			hash string
 			sent []byte
 		)
-		err := tx.QueryRow(`SELECT opportunity_id, hash, sent FROM rows WHERE portal = ? AND key = ?`, portal, key).
+		err := db.queryRow(tx, `SELECT opportunity_id, hash, sent FROM rows WHERE portal = ? AND key = ?`, portal, key).
 			Scan(&id, &hash, &sent)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -171,13 +171,13 @@ func (db *DB) Answer(ctx context.Context, run int64, portal, key string, a Answe
 		if a.Outcome == Deleted {
 			if id.Valid {
 				// Gone from the portal: the key index must not hand it to a later run.
-				if _, err := tx.Exec(`DELETE FROM portal_keys WHERE portal = ? AND opportunity_id = ?`, portal, id.Int64); err != nil {
+				if _, err := db.exec(tx, `DELETE FROM portal_keys WHERE portal = ? AND opportunity_id = ?`, portal, id.Int64); err != nil {
 					return err
 				}
 			}
 			id, hash = sql.NullInt64{}, ""
 		}
-		if _, err := tx.Exec(`
+		if _, err := db.exec(tx, `
 INSERT INTO rows (portal, key, opportunity_id, hash, outcome, answered_at, sent)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (portal, key) DO UPDATE SET
@@ -186,7 +186,7 @@ ON CONFLICT (portal, key) DO UPDATE SET
 			portal, key, id, hash, a.Outcome, now, sent); err != nil {
 			return err
 		}
-		_, err = tx.Exec(`
+		_, err = db.exec(tx, `
 INSERT INTO run_rows (run_id, key, outcome, opportunity_id, prev_hash, sent, before, at, input_row, title)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, key) DO UPDATE SET`+answerRunRow,
@@ -200,13 +200,13 @@ ON CONFLICT (run_id, key) DO UPDATE SET`+answerRunRow,
 // that sent it records it Failed. Forgetting a row that is not pending does nothing.
 func (db *DB) Forget(ctx context.Context, portal, key string) error {
 	return db.writeRow(ctx, "forget request", key, func(tx *sql.Tx, now string) error {
-		if _, err := tx.Exec(`
+		if _, err := db.exec(tx, `
 UPDATE run_rows SET outcome = ?, at = ?
 WHERE outcome = ? AND key = ? AND run_id = (SELECT intent_run FROM rows WHERE portal = ? AND key = ?)`,
 			Failed, now, Pending, key, portal, key); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`UPDATE rows SET`+settled+`
+		_, err := db.exec(tx, `UPDATE rows SET`+settled+`
 WHERE portal = ? AND key = ?`, portal, key)
 		return err
 	})
@@ -267,9 +267,12 @@ func (db *DB) Row(ctx context.Context, portal, key string) (Row, bool, error) {
 		row   Row
 		found bool
 	)
-	err := db.read(func(r *sql.DB) error {
-		var err error
-		row, err = scanRow(r.QueryRowContext(ctx, `SELECT `+rowColumns+` FROM rows WHERE portal = ? AND key = ?`, portal, key))
+	err := db.read(func(*sql.DB) error {
+		q, err := db.readRow(ctx, `SELECT `+rowColumns+` FROM rows WHERE portal = ? AND key = ?`, portal, key)
+		if err != nil {
+			return err
+		}
+		row, err = scanRow(q)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

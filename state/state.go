@@ -63,6 +63,7 @@ type DB struct {
 	lookupOnce sync.Once // see lookupStmt
 	lookup     *sql.Stmt
 	lookupErr  error
+	ws, rs     stmtCache // statements prepared once, of w and of r
 	leaveOnce  sync.Once // see leaveStmt
 	leave      *sql.Stmt
 	leaveErr   error
@@ -123,6 +124,8 @@ func Open(path string) (*DB, error) {
 		reqs:       make(chan *writeReq),
 		writerDone: make(chan struct{}),
 		leftover:   leftover,
+		ws:         stmtCache{db: w},
+		rs:         stmtCache{db: r},
 	}
 	go db.writer()
 
@@ -205,14 +208,14 @@ func (db *DB) Close() error {
 	if db.lookup != nil {
 		errs = append(errs, db.lookup.Close())
 	}
-	errs = append(errs, db.r.Close())
+	errs = append(errs, db.rs.close(), db.r.Close())
 	if db.leave != nil { // under db.mu, as leaveStmt set it
 		errs = append(errs, db.leave.Close())
 	}
 	if err := db.checkpoint(context.Background()); err != nil && !errors.Is(err, errCheckpointBusy) {
 		errs = append(errs, err)
 	}
-	errs = append(errs, db.w.Close())
+	errs = append(errs, db.ws.close(), db.w.Close())
 	return errors.Join(errs...)
 }
 
@@ -273,6 +276,7 @@ func (db *DB) writer() {
 		for i, req := range batch {
 			req.done <- errs[i]
 		}
+		db.ws.prepareWanted()
 	}
 }
 
@@ -300,18 +304,18 @@ func (db *DB) commit(batch []*writeReq) []error {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+		if _, err := db.exec(tx, "SAVEPOINT w"); err != nil {
 			tx.Rollback()
 			return fail(fmt.Errorf("savepoint: %w", err))
 		}
 		if err := req.fn(tx); err != nil {
 			errs[i] = err
-			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
+			if _, err := db.exec(tx, "ROLLBACK TO w"); err != nil {
 				tx.Rollback()
 				return fail(fmt.Errorf("roll back to savepoint: %w", err))
 			}
 		}
-		if _, err := tx.Exec("RELEASE w"); err != nil {
+		if _, err := db.exec(tx, "RELEASE w"); err != nil {
 			tx.Rollback()
 			return fail(fmt.Errorf("release savepoint: %w", err))
 		}

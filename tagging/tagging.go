@@ -107,6 +107,12 @@ func NewStage[T any](ctx context.Context, c Client, o Options, out func(v T, o O
 // waits for the rows before it). It hands on every row that is done, and when too many are
 // held it sends every pending tag and waits for the oldest row.
 func (s *Stage[T]) Put(v T, id int64, tags []string) {
+	if len(s.queue) == 0 && (id <= 0 || len(tags) == 0) {
+		// Nothing held before it and nothing to add: it leaves at once. (A pending tag
+		// always has its row in the queue, so no linger or bound is passed over.)
+		s.out(v, Outcome{})
+		return
+	}
 	e := &entry[T]{v: v, at: s.now(), tags: tags}
 	if id > 0 && len(tags) > 0 {
 		e.left = len(tags)
