@@ -120,6 +120,7 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 		return err
 	}
 	defer src.Close()
+	defer lowerGCForXLSX(src)()
 	link := &portalLink{}
 	if !dry || o.conn.url != "" {
 		if link, err = connectPortal(soft, o.conn, o.rate, log); err != nil {

@@ -103,34 +103,38 @@ func newLeaveLog(ctx context.Context, l *Ledger) *leaveLog {
 // the key set has seen it (a repeated key is invalid) and that the pool took. Once a write
 // failed, the next such row fails with its error, which stops the run. Called from the
 // feed's one goroutine.
-func (g *leaveLog) wrap(emit func(item, bool) bool) func(item, bool) bool {
+func (g *leaveLog) wrap(emit func(*item, bool) bool) func(*item, bool) bool {
 	if g == nil {
 		return emit
 	}
-	return func(it item, work bool) bool {
+	return func(it *item, work bool) bool {
 		left := it.left.Outcome != "" && it.res.Status == it.left.Outcome
 		if left {
 			g.mu.Lock()
 			err := g.err
 			g.mu.Unlock()
 			if err != nil {
-				fail(&it, err)
+				fail(it, err)
 				left = false
 			}
+		}
+		// Taken before emit: once emitted, the item is the delivery's (and then reused).
+		var row state.Left
+		if left {
+			row = it.left
+			row.InputRow, row.Title = it.res.Row, it.res.Title
 		}
 		if !emit(it, work) {
 			return false
 		}
 		if left {
-			g.add(it)
+			g.add(row)
 		}
 		return true
 	}
 }
 
-func (g *leaveLog) add(it item) {
-	left := it.left
-	left.InputRow, left.Title = it.res.Row, it.res.Title
+func (g *leaveLog) add(left state.Left) {
 	g.batch = append(g.batch, left)
 	if len(g.batch) == leaveBatch {
 		g.queue <- g.batch

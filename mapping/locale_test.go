@@ -89,7 +89,7 @@ func TestLocales(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := plan(t, tt.rules, BindOptions{})
-			got, errs := p.Apply([]string{"deal", owner, tt.v, ""})
+			got, errs := applied(t, p, []string{"deal", owner, tt.v, ""})
 			if tt.err != "" {
 				if len(errs) != 1 || errs[0].Error() != tt.err {
 					t.Fatalf("errors %v, want %q", errs, tt.err)
@@ -207,7 +207,7 @@ func TestRussianDates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p := plan(t, tt.rules, BindOptions{})
-		got, errs := p.Apply([]string{"deal", owner, tt.v, ""})
+		got, errs := applied(t, p, []string{"deal", owner, tt.v, ""})
 		if len(errs) > 0 {
 			t.Errorf("%q: %v", tt.v, errs)
 			continue

@@ -92,7 +92,7 @@ func TestLookups(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := plan(t, tt.rules, BindOptions{Resolver: &fakeResolver{}})
-			got, errs := p.Apply([]string{"deal", owner, tt.v, tt.w})
+			got, errs := applied(t, p, []string{"deal", owner, tt.v, tt.w})
 			var texts []string
 			for _, e := range errs {
 				texts = append(texts, e.Error())

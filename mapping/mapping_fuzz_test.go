@@ -178,6 +178,9 @@ custom_fields:
 		if !reflect.DeepEqual(rec, rec2) || !reflect.DeepEqual(errs, errs2) {
 			t.Fatal("Apply is not deterministic")
 		}
+		if title, verrs := plan.Validate(cells); title != rec.Title || !reflect.DeepEqual(verrs, errs) {
+			t.Fatalf("Validate says %q, %v; Apply %q, %v", title, verrs, rec.Title, errs)
+		}
 		failed := map[string]bool{}
 		for _, e := range errs {
 			if e.Reason == "" || e.Field == "" {

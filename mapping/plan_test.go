@@ -33,6 +33,20 @@ func plan(t testing.TB, extra string, opts BindOptions) *Plan {
 	return p
 }
 
+// applied is p.Apply(cells), checked against p.Validate: the same errors, the same title.
+func applied(t testing.TB, p *Plan, cells []string) (Record, []FieldError) {
+	t.Helper()
+	rec, errs := p.Apply(cells)
+	title, verrs := p.Validate(cells)
+	if title != rec.Title {
+		t.Errorf("Validate: got title %q, Apply %q", title, rec.Title)
+	}
+	if diff := cmp.Diff(errs, verrs); diff != "" {
+		t.Errorf("Validate's errors differ from Apply's (-Apply +Validate):\n%s", diff)
+	}
+	return rec, errs
+}
+
 // rec is the record of the base fields with title "deal", changed by f.
 func rec(f func(r *Record)) Record {
 	r := Record{Title: "deal", ResponsibleID: owner, StageID: 1, BidCurrencyAbbr: "EUR"}
@@ -220,7 +234,7 @@ func TestApply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := plan(t, tt.rules, tt.opts)
 			r := "{" + strings.ToUpper(owner) + "}"
-			got, errs := p.Apply([]string{" deal ", r, tt.v, tt.w})
+			got, errs := applied(t, p, []string{" deal ", r, tt.v, tt.w})
 			var texts []string
 			for _, e := range errs {
 				texts = append(texts, e.Error())
@@ -249,7 +263,7 @@ func TestApplyTitle(t *testing.T) {
 		{"", `column "T" (title): is required`},
 	}
 	for _, tt := range tests {
-		_, errs := p.Apply([]string{tt.title, owner, "", ""})
+		_, errs := applied(t, p, []string{tt.title, owner, "", ""})
 		got := ""
 		if len(errs) > 0 {
 			got = errs[0].Error()
@@ -269,7 +283,7 @@ func TestFieldError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, errs := p.Apply([]string{"", "x", "🙂", "31.02.2024"})
+	_, errs := applied(t, p, []string{"", "x", "🙂", "31.02.2024"})
 	want := []FieldError{
 		{Field: "title", Column: "T", Col: 0, Value: "", Reason: "is required"},
 		{Field: "responsibleid", Column: "R", Col: 1, Value: "x", Reason: "is not a GUID (for user names or e-mails, add lookup: user)"},
@@ -429,7 +443,7 @@ func TestKeyField(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, errs := p.Apply(tt.cells)
+		got, errs := applied(t, p, tt.cells)
 		if len(errs) > 0 {
 			t.Fatalf("Apply(%q): %v", tt.cells, errs)
 		}
@@ -448,4 +462,47 @@ func TestKeyField(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `key_field: "Legacy ID" holds the row's key, but the mapping has no key`) {
 		t.Errorf("key_field without key: %v, want an error", err)
 	}
+}
+
+// BenchmarkApplyBench maps rows of the bench's 15-column deals with the bench's mapping
+// (testdata/bench.yaml is bench/gen.go's): look-up maps, a template, a date, grouped
+// money, a GUID, a custom field; one row in ten has a two-line note.
+func BenchmarkApplyBench(b *testing.B) {
+	m, err := Load("testdata/bench.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := []string{"Deal ID", "Deal Name", "Account", "Owner", "Stage", "Amount", "Currency", "Probability (%)",
+		"Close Date", "Billing", "Periods", "Region", "Notes", "Source", "Created"}
+	p, err := m.Bind(header, BindOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := [][]string{
+		{"D-0000001", "Licences for Globex Ltd 1", "Globex Ltd", "Maria O'Brien", "Needs Analysis", "3.67", "USD", "1",
+			"02.01.2024", "Hourly", "2", "South", "Met at the fair in week 2.", "Referral", "2023-12-31"},
+		{"D-0123450", "Licences for Hans Müller 123450", "Hans Müller", "Zoë Dubois", "Closed Won", "391,336.50", "EUR", "28",
+			"19.05.2025", "Yearly", "19", "West", "Follow up in Q3, \"priority\" client.\nSecond line.", "Web", "2023-06-02"},
+	}
+	for _, row := range rows {
+		if _, errs := p.Apply(row); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
+	b.Run("Apply", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			p.Apply(rows[i&1])
+			i++
+		}
+	})
+	b.Run("Validate", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			p.Validate(rows[i&1])
+			i++
+		}
+	})
 }

@@ -54,7 +54,7 @@ func TestApplyTagsAndCreated(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := plan(t, tt.rules, tt.opts)
-			got, errs := p.Apply([]string{" deal ", owner, tt.v, tt.w})
+			got, errs := applied(t, p, []string{" deal ", owner, tt.v, tt.w})
 			var texts []string
 			for _, e := range errs {
 				texts = append(texts, e.Error())

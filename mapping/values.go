@@ -30,6 +30,7 @@ type conv struct {
 	serial   bool // a plain number in a date field is an Excel serial
 	date1904 bool
 	vmap     *valueMap    // nil when the rule has no map
+	mapped   []val        // vmap's values read once, by index (Bind); nil: read on each row (look-ups)
 	months   *monthTable  // the locale's month names besides English; nil = English only
 	fraction bool         // percent: fraction: a plain number is a share of 1 (0.65 is 65%)
 	lookup   string       // LookupUser, LookupStage, LookupContact: a name stands for an id
@@ -189,15 +190,27 @@ func (c *conv) unsigned(v, negative string) (string, string) {
 }
 
 func (c *conv) checkText(v string) string {
-	if c.field == fTitle {
+	if c.field == fTitle && len(v) > maxTitle {
 		if n := utf8.RuneCountInString(v); n > maxTitle {
 			return "is " + strconv.Itoa(n) + " characters long (the portal keeps 255)"
 		}
 	}
-	for _, r := range v {
-		if r > 0xFFFF {
-			return "contains " + strconv.QuoteRune(r) + " (U+" + strings.ToUpper(strconv.FormatInt(int64(r), 16)) +
-				"), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)"
+	// Only a character above U+FFFF takes 4 bytes, and its first byte is the only one of
+	// 0xF0 or more: text is passed on its bytes, eight at a time while they are ASCII.
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		word := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		if word&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(v); i++ {
+		if v[i] >= 0xF0 {
+			if r, _ := utf8.DecodeRuneInString(v[i:]); r > 0xFFFF {
+				return "contains " + strconv.QuoteRune(r) + " (U+" + strings.ToUpper(strconv.FormatInt(int64(r), 16)) +
+					"), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)"
+			}
 		}
 	}
 	return ""
@@ -381,6 +394,9 @@ func number(v string, dec byte) (n string, neg bool, ok bool) {
 	if dec == '.' && plainDecimal(s) {
 		return normalize(s), false, true
 	}
+	if n, ok := groupedNumber(s, dec); ok {
+		return n, false, true
+	}
 	if len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' {
 		neg = true
 		s = s[1 : len(s)-1]
@@ -454,6 +470,43 @@ func number(v string, dec byte) (n string, neg bool, ok bool) {
 
 func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 
+// groupedNumber reads, as number does, the other usual form: ASCII digits grouped in
+// threes by the other of '.' and ',', with an optional fraction ("12,345.50"). ok is false
+// for anything else, which number reads the long way.
+func groupedNumber(s string, dec byte) (n string, ok bool) {
+	sep := byte(',')
+	if dec == ',' {
+		sep = '.'
+	}
+	var arr [40]byte
+	if len(s) > len(arr) {
+		return "", false
+	}
+	buf := arr[:0]
+	groupLen, groups, frac := 0, 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case isDigit(c):
+			buf = append(buf, c)
+			groupLen++
+		case frac:
+			return "", false
+		case c == sep && groupLen > 0 && (groupLen == 3 || groups == 0 && groupLen < 3):
+			groups++
+			groupLen = 0
+		case c == dec && groups > 0 && groupLen == 3:
+			frac = true
+			buf = append(buf, '.')
+		default:
+			return "", false
+		}
+	}
+	if groups == 0 || !frac && groupLen != 3 {
+		return "", false
+	}
+	return normalize(string(buf)), true
+}
+
 // plainDecimal says whether s is digits with at most one '.', and at least one digit.
 func plainDecimal(s string) bool {
 	dot, digits := false, 0
@@ -473,6 +526,9 @@ func plainDecimal(s string) bool {
 // unit says whether r may stand around a number as a currency or unit: letters, currency
 // symbols and spaces.
 func unit(r rune) bool {
+	if r < utf8.RuneSelf { // the only ASCII currency symbol is $
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '$' || r == ' ' || '\t' <= r && r <= '\r'
+	}
 	return unicode.IsLetter(r) || unicode.Is(unicode.Sc, r) || unicode.IsSpace(r)
 }
 

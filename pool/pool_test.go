@@ -179,3 +179,34 @@ func increasing(vs []int) bool {
 	}
 	return true
 }
+
+// TestRunWithoutWork feeds items none of which needs work, handed to the delivery in
+// batches: windows smaller and larger than a batch, every item delivered in order.
+func TestRunWithoutWork(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	for _, window := range []int{1, 3, batchSize - 1, batchSize, 5000} {
+		const n = 3*batchSize + 7
+		feed := func(ctx context.Context, emit func(int, bool) bool) error {
+			for i := range n {
+				if !emit(i, false) {
+					return nil
+				}
+			}
+			return nil
+		}
+		var got []int
+		stopped, err := Run(context.Background(), Options{Workers: 2, Window: window}, feed,
+			func(context.Context, int) (int, error) { return 0, errors.New("no item needs work") },
+			func(v int) error { got = append(got, v); return nil })
+		if stopped != nil || err != nil {
+			t.Fatalf("window %d: got stopped %v, err %v, want neither", window, stopped, err)
+		}
+		want := make([]int, n)
+		for i := range want {
+			want[i] = i
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("window %d: delivered (-want +got):\n%s", window, diff)
+		}
+	}
+}

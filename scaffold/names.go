@@ -2,6 +2,7 @@ package scaffold
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/runes"
@@ -136,24 +137,29 @@ var keywords = []struct {
 	{"title", []string{"title", "name", "titel", "titre", "nombre", "titulo", "назван", "наименован"}},
 }
 
-// known maps a folded column name to the field it holds.
-var known = map[string]string{}
-
-func init() {
+// known maps a folded column name to the field it holds. Built on first use: folding the
+// names allocates 5 MB, which every command paid at start-up when this was an init.
+var known = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
 	for field, names := range exportNames {
 		for _, n := range names {
-			known[norm(n)] = field
+			m[norm(n)] = field
 		}
 	}
-}
+	return m
+})
 
 // norm folds a column name for comparison: lower case, accents dropped, letters and
-// digits only.
+// digits only, and a number sign read as the "no" it abbreviates ("Deal #" is "Deal No",
+// a key, not the title "Deal").
 func norm(s string) string {
 	var b strings.Builder
 	for _, r := range fold(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(r)
+		case r == '#' || r == '№':
+			b.WriteString("no")
 		}
 	}
 	return b.String()
@@ -188,11 +194,11 @@ func fieldOf(name string) string {
 	if doNotModify(name) {
 		return ""
 	}
-	if f, ok := known[norm(name)]; ok {
+	if f, ok := known()[norm(name)]; ok {
 		return f
 	}
 	if _, rest, ok := strings.Cut(name, " - "); ok {
-		if f, ok := known[norm(rest)]; ok {
+		if f, ok := known()[norm(rest)]; ok {
 			return f
 		}
 	}
@@ -242,19 +248,20 @@ var currencies = map[string][]string{
 	"CZK": {"Kč", "Czech Koruna", "Tschechische Krone"},
 }
 
-// currencyByName maps a folded currency name or symbol to its code.
-var currencyByName = map[string]string{}
-
-func init() {
+// currencyByName maps a folded currency name or symbol to its code, built on first use
+// (as known is).
+var currencyByName = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
 	for code, names := range currencies {
-		currencyByName[strings.ToLower(code)] = code
+		m[strings.ToLower(code)] = code
 		for _, n := range names {
-			currencyByName[fold(strings.TrimSpace(n))] = code
+			m[fold(strings.TrimSpace(n))] = code
 		}
 	}
-}
+	return m
+})
 
 // currencyCodeOf is the ISO code a currency cell names, "" when it names none this knows.
 func currencyCodeOf(v string) string {
-	return currencyByName[fold(strings.TrimSpace(v))]
+	return currencyByName()[fold(strings.TrimSpace(v))]
 }

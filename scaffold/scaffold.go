@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -281,9 +282,15 @@ func isID(v string) bool {
 	return err == nil
 }
 
-var guidRE = regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$`)
+// lazyRE compiles expr on first use: only init-mapping matches these, and compiling them
+// all at start-up cost every command.
+func lazyRE(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
-func isGUID(v string) bool { return guidRE.MatchString(v) }
+var guidRE = lazyRE(`^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$`)
+
+func isGUID(v string) bool { return guidRE().MatchString(v) }
 
 // lookupIfNames is ", lookup: KIND" when some sample value is not already an id.
 func lookupIfNames(c *column, kind string, isIDValue func(string) bool) string {
@@ -402,10 +409,10 @@ func (p *proposal) stage(c *column) {
 }
 
 var (
-	commaDecimal = regexp.MustCompile(`(^|[^\d.,])\d{1,3}(\.\d{3})*,\d{1,2}($|[^\d.,])|(^|[^\d.,])\d+,\d{1,2}($|[^\d.,])`)
-	dotDecimal   = regexp.MustCompile(`(^|[^\d.,])\d{1,3}(,\d{3})*\.\d{1,2}($|[^\d.,])|(^|[^\d.,])\d+\.\d{1,2}($|[^\d.,])|\d\.\d{4,}`)
-	commaGroups  = regexp.MustCompile(`\d,\d{3}($|[^\d])`)
-	dotGroups    = regexp.MustCompile(`\d\.\d{3}($|[^\d])`)
+	commaDecimal = lazyRE(`(^|[^\d.,])\d{1,3}(\.\d{3})*,\d{1,2}($|[^\d.,])|(^|[^\d.,])\d+,\d{1,2}($|[^\d.,])`)
+	dotDecimal   = lazyRE(`(^|[^\d.,])\d{1,3}(,\d{3})*\.\d{1,2}($|[^\d.,])|(^|[^\d.,])\d+\.\d{1,2}($|[^\d.,])|\d\.\d{4,}`)
+	commaGroups  = lazyRE(`\d,\d{3}($|[^\d])`)
+	dotGroups    = lazyRE(`\d\.\d{3}($|[^\d])`)
 )
 
 // decimal guesses the decimal separator of number samples: "," or "." when the sample
@@ -414,16 +421,16 @@ func decimal(values []string) (sep string, decided bool) {
 	comma, dot := 0, 0
 	for _, v := range values {
 		switch {
-		case commaDecimal.MatchString(v):
+		case commaDecimal().MatchString(v):
 			comma++
-		case dotDecimal.MatchString(v):
+		case dotDecimal().MatchString(v):
 			dot++
-		case dotGroups.MatchString(v) && !commaGroups.MatchString(v):
+		case dotGroups().MatchString(v) && !commaGroups().MatchString(v):
 			// 1.234 alone is ambiguous; 1.234.567 is not.
 			if strings.Count(v, ".") > 1 {
 				comma++
 			}
-		case commaGroups.MatchString(v) && !dotGroups.MatchString(v):
+		case commaGroups().MatchString(v) && !dotGroups().MatchString(v):
 			if strings.Count(v, ",") > 1 {
 				dot++
 			}
@@ -469,7 +476,7 @@ func (p *proposal) currencyGuess(amount *column) (string, string) {
 					return s.code, fmt.Sprintf("the amounts show %q, taken as %s.", s.sym, s.code)
 				}
 			}
-			if m := currencyCode.FindString(v); m != "" {
+			if m := currencyCode().FindString(v); m != "" {
 				return strings.ToUpper(m), "the amounts show " + m + "."
 			}
 		}
@@ -487,7 +494,7 @@ func (p *proposal) currencyGuess(amount *column) (string, string) {
 	return "USD", "every deal gets this currency."
 }
 
-var currencyCode = regexp.MustCompile(`\b[A-Z]{3}\b`)
+var currencyCode = lazyRE(`\b[A-Z]{3}\b`)
 
 func (p *proposal) probability(c *column) {
 	fraction, percent := true, false
@@ -512,9 +519,9 @@ func (p *proposal) probability(c *column) {
 	p.set("successProbability", rule+" }")
 }
 
-var strictISO = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$`)
+var strictISO = lazyRE(`^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$`)
 
-var numericDate = regexp.MustCompile(`^(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$`)
+var numericDate = lazyRE(`^(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$`)
 
 // date guesses a date column's format from the sample. XLSX date cells and ISO dates need
 // none, nor do dates that name their month.
@@ -524,7 +531,7 @@ func (p *proposal) date(field string, c *column) {
 	sep, yearLen, withTime, seconds := "", 4, false, false
 	allISO := true // YYYY-MM-DD[( |T)HH:mm[:ss]], which the mapping reads under no format
 	for _, v := range c.values {
-		m := numericDate.FindStringSubmatch(v)
+		m := numericDate().FindStringSubmatch(v)
 		if m == nil {
 			if l := mapping.MonthLocale(v); l != "" {
 				p.locale = l
@@ -537,7 +544,7 @@ func (p *proposal) date(field string, c *column) {
 		sep = m[2]
 		withTime = withTime || m[6] != ""
 		seconds = seconds || m[8] != ""
-		allISO = allISO && strictISO.MatchString(v)
+		allISO = allISO && strictISO().MatchString(v)
 		switch order := dateOrder(m); order {
 		case 'Y':
 			yearFirst++
@@ -620,7 +627,7 @@ func (p *proposal) fileOrder(sep string) byte {
 	var day, month int
 	for _, c := range p.in.Rows {
 		for _, v := range c {
-			m := numericDate.FindStringSubmatch(strings.TrimSpace(v))
+			m := numericDate().FindStringSubmatch(strings.TrimSpace(v))
 			if m == nil || m[2] != sep {
 				continue
 			}

@@ -15,6 +15,7 @@ for target in \
 	./source/:FuzzCSV \
 	./source/:FuzzXLSX \
 	./source/:FuzzXLSXParts \
+	./source/:FuzzSheetScanner \
 	./mapping/:FuzzLoad \
 	./mapping/:FuzzApply; do
 	pkg=${target%%:*}

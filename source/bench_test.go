@@ -100,10 +100,10 @@ func writeBenchXLSX(b *testing.B) string {
 	return path
 }
 
-func benchReader(b *testing.B, path string, rows int) {
+func benchReader(b *testing.B, path string, rows int, opts Options) {
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := Open(path, Options{})
+		r, err := Open(path, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -126,9 +126,15 @@ func benchReader(b *testing.B, path string, rows int) {
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
-func BenchmarkCSV(b *testing.B) { benchReader(b, writeBenchCSV(b), benchCSVRows) }
+func BenchmarkCSV(b *testing.B) { benchReader(b, writeBenchCSV(b), benchCSVRows, Options{}) }
 
-func BenchmarkXLSX(b *testing.B) { benchReader(b, writeBenchXLSX(b), benchXLSXRows) }
+func BenchmarkXLSX(b *testing.B) { benchReader(b, writeBenchXLSX(b), benchXLSXRows, Options{}) }
+
+// BenchmarkXLSXGeneral is BenchmarkXLSX with the general reader alone (encoding/xml), not
+// the sheet scanner.
+func BenchmarkXLSXGeneral(b *testing.B) {
+	benchReader(b, writeBenchXLSX(b), benchXLSXRows, Options{generalSheet: true})
+}
 
 func BenchmarkBareCSV(b *testing.B) {
 	path := writeBenchCSV(b)

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -188,7 +190,8 @@ func TestCSV(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := Open(writeFile(t, "in.csv", []byte(tt.data)), tt.opts)
+			path := writeFile(t, "in.csv", []byte(tt.data))
+			r, err := Open(path, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,6 +204,14 @@ func TestCSV(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, readAll(t, r)); diff != "" {
 				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+			into, err := Open(path, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer into.Close()
+			if diff := cmp.Diff(tt.want, readAllInto(t, into)); diff != "" {
+				t.Errorf("rows by NextInto (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -415,4 +426,37 @@ func FuzzCSV(f *testing.F) {
 			last = row.Number
 		}
 	})
+}
+
+// TestGuardScan holds the guard's look at the text (which lets clean rows skip the check
+// of each cell) to what utf8.Valid and a search for NUL say of the whole text, however the
+// reads cut it: characters cut in two, invalid bytes at a cut, a character cut at the end.
+func TestGuardScan(t *testing.T) {
+	t.Parallel()
+	pieces := [][]byte{[]byte("a"), []byte("é"), []byte("€"), []byte("😀"), {0xE2, 0x82}, {0xFF}, {0x80}, {0xC3},
+		{0xF0, 0x9F}, []byte("\n"), {0}}
+	for seed := range uint64(50_000) {
+		r := rand.New(rand.NewPCG(seed, 2))
+		var text []byte
+		for range r.IntN(12) {
+			text = append(text, pieces[r.IntN(len(pieces))]...)
+		}
+		want := !utf8.Valid(text) || bytes.IndexByte(text, 0) >= 0
+		g := &recordGuard{utf8: true}
+		for rest := text; ; {
+			n := min(len(rest), r.IntN(4)) // 0 too: a read may return nothing
+			eof := n == len(rest) && r.IntN(2) == 0
+			g.scan(rest[:n], eof)
+			if rest = rest[n:]; eof {
+				break
+			}
+			if len(rest) == 0 {
+				g.scan(nil, true)
+				break
+			}
+		}
+		if g.suspect != want {
+			t.Fatalf("text %x: got suspect %v, want %v", text, g.suspect, want)
+		}
+	}
 }

@@ -26,6 +26,8 @@ type Options struct {
 	HeaderRow int    // 1-based row holding the column names; 0 = 1
 	Delimiter rune   // CSV; 0 = detected from the header line among , ; \t |
 	Encoding  string // CSV; "" = UTF-8 (a BOM selects UTF-8 or UTF-16); else a golang.org/x/text name such as windows-1252
+
+	generalSheet bool // tests: an XLSX sheet read by the general reader alone, not the scanner (sheetfast.go)
 }
 
 // Row is one data row. Number is the row number a spreadsheet shows (a quoted multi-line
@@ -179,16 +181,31 @@ func (r *Reader) Header() []string { return slices.Clone(r.header) }
 // the file (unreadable data, invalid UTF-8, an unterminated quote, a CSV row over 16 MiB, a
 // damaged workbook: "damaged workbook: PART: ...", an XLSX cell over 32,767 characters) and
 // names the file and the row or cell; Next then keeps returning it.
-func (r *Reader) Next() (Row, error) {
+func (r *Reader) Next() (Row, error) { return r.next(nil) }
+
+// NextInto is Next with the row's cells copied into cells, which must hold len(Header())
+// entries, instead of into cells of the reader's: Row.Cells is cells, the caller's to
+// reuse once done with the row (a pipeline that keeps few rows saves an allocation per
+// row; for CSV the copy is the one Next makes, for XLSX one more).
+func (r *Reader) NextInto(cells []string) (Row, error) {
+	if len(cells) < len(r.header) {
+		return Row{}, r.errorf("NextInto: %d cells for a header of %d", len(cells), len(r.header))
+	}
+	return r.next(cells[:len(r.header):len(r.header)])
+}
+
+// next is Next, the cells copied into into unless it is nil.
+func (r *Reader) next(into []string) (Row, error) {
 	if r.err != nil {
 		return Row{}, r.err
 	}
 	var row Row
 	var err error
 	if r.csv != nil {
-		row, err = r.nextCSV()
-	} else {
-		row, err = r.nextXLSX()
+		row, err = r.nextCSV(into)
+	} else if row, err = r.nextXLSX(); err == nil && into != nil {
+		copy(into, row.Cells)
+		row.Cells = into
 	}
 	if err != nil {
 		r.err = err

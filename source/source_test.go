@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,6 +139,31 @@ func readAll(t testing.TB, r *Reader) []got {
 	}
 }
 
+// readAllInto is readAll by NextInto, into one slice reused from row to row (longer than
+// the header, as a caller's may be), each row's cells copied as they come.
+func readAllInto(t testing.TB, r *Reader) []got {
+	t.Helper()
+	cells := make([]string, len(r.Header())+2)
+	var rows []got
+	for {
+		row, err := r.NextInto(cells)
+		if err == io.EOF {
+			return rows
+		}
+		if err != nil {
+			t.Fatalf("NextInto: %v", err)
+		}
+		if len(row.Cells) != len(r.Header()) || &row.Cells[0] != &cells[0] {
+			t.Fatalf("row %d: got %d cells of another slice, want the %d given", row.Number, len(row.Cells), len(r.Header()))
+		}
+		g := got{N: row.Number, Cells: slices.Clone(row.Cells)}
+		if row.Err != nil {
+			g.Err = row.Err.Error()
+		}
+		rows = append(rows, g)
+	}
+}
+
 var kinds = []string{"csv", "xlsx"}
 
 // TestReaders runs the same content through both readers.
@@ -220,7 +246,8 @@ func TestReaders(t *testing.T) {
 	for _, tt := range tests {
 		for _, kind := range kinds {
 			t.Run(kind+"/"+tt.name, func(t *testing.T) {
-				r, err := Open(tt.rows.write(t, kind, tt.date1904), tt.opts)
+				path := tt.rows.write(t, kind, tt.date1904)
+				r, err := Open(path, tt.opts)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -242,6 +269,14 @@ func TestReaders(t *testing.T) {
 				rows := readAll(t, r)
 				if diff := cmp.Diff(want, rows); diff != "" {
 					t.Errorf("rows (-want +got):\n%s", diff)
+				}
+				into, err := Open(path, tt.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer into.Close()
+				if diff := cmp.Diff(want, readAllInto(t, into)); diff != "" {
+					t.Errorf("rows by NextInto (-want +got):\n%s", diff)
 				}
 				if kind != "xlsx" {
 					return

@@ -36,7 +36,6 @@ func scanSharedStrings(in io.Reader, s *sharedStrings, part string) error {
 		return err
 	}
 	for {
-		sc.space()
 		tag, err := sc.tag()
 		if err != nil {
 			return err
@@ -69,15 +68,9 @@ func scanSharedStrings(in io.Reader, s *sharedStrings, part string) error {
 
 // prolog reads the XML declaration and the <sst ...> start tag.
 func (sc *sstScanner) prolog() error {
-	sc.space()
-	if b, _ := sc.r.Peek(5); string(b) == "<?xml" {
-		decl, err := sc.r.ReadSlice('>')
-		v10 := bytes.HasPrefix(decl, []byte(`<?xml version="1.0"`)) || bytes.HasPrefix(decl, []byte(`<?xml version='1.0'`))
-		if err != nil || !v10 || !bytes.HasSuffix(decl, []byte("?>")) || bytes.Contains(decl, []byte("encoding")) && !bytes.Contains(bytes.ToLower(decl), []byte("utf-8")) {
-			return errFallback
-		}
+	if err := sc.decl(); err != nil {
+		return err
 	}
-	sc.space()
 	tag, err := sc.tag()
 	if err == io.ErrUnexpectedEOF {
 		return errFallback // no root at all: the general reader's call
@@ -87,6 +80,19 @@ func (sc *sstScanner) prolog() error {
 	}
 	if !bytes.HasPrefix(tag, []byte("<sst")) || tag[len(tag)-2] == '/' || string(tag) != "<sst>" && tag[4] != ' ' {
 		return errFallback
+	}
+	return nil
+}
+
+// decl reads the XML declaration, if there is one: XML 1.0 in UTF-8.
+func (sc *sstScanner) decl() error {
+	sc.space()
+	if b, _ := sc.r.Peek(5); string(b) == "<?xml" {
+		decl, err := sc.r.ReadSlice('>')
+		v10 := bytes.HasPrefix(decl, []byte(`<?xml version="1.0"`)) || bytes.HasPrefix(decl, []byte(`<?xml version='1.0'`))
+		if err != nil || !v10 || !bytes.HasSuffix(decl, []byte("?>")) || bytes.Contains(decl, []byte("encoding")) && !bytes.Contains(bytes.ToLower(decl), []byte("utf-8")) {
+			return errFallback
+		}
 	}
 	return nil
 }
@@ -105,10 +111,11 @@ func (sc *sstScanner) space() {
 	}
 }
 
-// tag reads one tag, "<" to ">", with nothing in it that needs decoding. A short or odd
-// tag is errFallback; the end of the input inside one is io.ErrUnexpectedEOF.
-// The tag is valid until the next read.
+// tag reads the next tag after any white space, "<" to ">", with nothing in it that needs
+// decoding. A short or odd tag is errFallback; the end of the input inside one is
+// io.ErrUnexpectedEOF. The tag is valid until the next read.
 func (sc *sstScanner) tag() ([]byte, error) {
+	sc.space()
 	b, err := sc.r.ReadByte()
 	if err != nil {
 		return nil, eofInside(err)
@@ -124,7 +131,7 @@ func (sc *sstScanner) tag() ([]byte, error) {
 		}
 		return nil, eofInside(err)
 	}
-	if bytes.ContainsAny(t[1:], "<&!?") || !wellFormedTag(t) {
+	if bytes.ContainsAny(t[1:], "<&!?") || !wellFormedTag(t) || !plainText(t) {
 		return nil, errFallback
 	}
 	return t, nil
@@ -196,9 +203,13 @@ func eofInside(err error) error {
 }
 
 // item reads an <si> after its start tag into sc.text.
-func (sc *sstScanner) item() error {
+func (sc *sstScanner) item() error { return sc.richText("</si>") }
+
+// richText reads the children of an <si> or an inline string's <is> after its start tag,
+// up to end, into sc.text: its <t>s and runs, not its phonetic runs.
+func (sc *sstScanner) richText(end string) error {
 	sc.text, sc.chars = sc.text[:0], 0
-	return sc.texts("</si>", func(tag []byte) error {
+	return sc.texts(end, func(tag []byte) error {
 		switch {
 		case string(tag) == "<r>":
 			return sc.run()
@@ -220,7 +231,6 @@ func (sc *sstScanner) run() error {
 			return errFallback
 		}
 		for {
-			sc.space()
 			tag, err := sc.tag()
 			if err != nil {
 				return err
@@ -239,7 +249,6 @@ func (sc *sstScanner) run() error {
 // other child by other (its start tag valid until the next read).
 func (sc *sstScanner) texts(end string, other func(tag []byte) error) error {
 	for {
-		sc.space()
 		tag, err := sc.tag()
 		if err != nil {
 			return err
@@ -248,7 +257,7 @@ func (sc *sstScanner) texts(end string, other func(tag []byte) error) error {
 		case end:
 			return nil
 		case "<t>", `<t xml:space="preserve">`:
-			err = sc.textOf(true)
+			err = sc.textOf(true, 't')
 		case "<t/>":
 		default:
 			err = other(tag)
@@ -261,21 +270,19 @@ func (sc *sstScanner) texts(end string, other func(tag []byte) error) error {
 
 // phonetic reads an <rPh> after its start tag: its <t> is not the string's text.
 func (sc *sstScanner) phonetic() error {
-	sc.space()
 	tag, err := sc.tag()
 	if err != nil {
 		return err
 	}
 	switch string(tag) {
 	case "<t>", `<t xml:space="preserve">`:
-		if err := sc.textOf(false); err != nil {
+		if err := sc.textOf(false, 't'); err != nil {
 			return err
 		}
 	case "<t/>":
 	default:
 		return errFallback
 	}
-	sc.space()
 	if tag, err = sc.tag(); err != nil {
 		return err
 	}
@@ -285,8 +292,26 @@ func (sc *sstScanner) phonetic() error {
 	return nil
 }
 
-// textOf reads a <t>'s text up to its </t>, appending it to sc.text when keep.
-func (sc *sstScanner) textOf(keep bool) error {
+// textOf reads the text of an element named by one letter (<t>, <v>, <f>) up to its end
+// tag, appending it to sc.text when keep.
+func (sc *sstScanner) textOf(keep bool, name byte) error {
+	if err := sc.textTo(keep); err != nil {
+		return err
+	}
+	rest, err := sc.r.Peek(3)
+	if err != nil {
+		return eofInside(err)
+	}
+	if rest[0] != '/' || rest[1] != name || rest[2] != '>' {
+		return errFallback
+	}
+	sc.r.Discard(3)
+	return nil
+}
+
+// textTo reads the text up to the next '<' and that '<', appending the text to sc.text
+// when keep.
+func (sc *sstScanner) textTo(keep bool) error {
 	for {
 		chunk, err := sc.r.ReadSlice('<')
 		if err != nil && err != bufio.ErrBufferFull {
@@ -300,18 +325,9 @@ func (sc *sstScanner) textOf(keep bool) error {
 			return err
 		}
 		if end {
-			break
+			return nil
 		}
 	}
-	rest, err := sc.r.Peek(3)
-	if err != nil {
-		return eofInside(err)
-	}
-	if string(rest) != "/t>" {
-		return errFallback
-	}
-	sc.r.Discard(3)
-	return nil
 }
 
 // appendText decodes a piece of text (never cut inside an entity: an entity's & and ; are

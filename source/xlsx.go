@@ -13,8 +13,9 @@ import (
 	"strings"
 )
 
-// The XLSX reader streams the sheet's XML itself (archive/zip and encoding/xml) rather than
-// through excelize's Rows: Rows drops the decoder's errors (a sheet cut short or holding an
+// The XLSX reader streams the sheet's XML itself (archive/zip and encoding/xml, or a scanner
+// by hand for the usual form of the sheet and of the shared strings: sheetfast.go,
+// sstfast.go) rather than through excelize's Rows: Rows drops the decoder's errors (a sheet cut short or holding an
 // undefined entity reads as a sheet that ends there), does not give a cell's style (so a
 // percentage or a date cell cannot be told from a number), and decodes each shared string
 // whole. Reading the parts here keeps every error, the style of every cell in the same
@@ -47,11 +48,13 @@ type xlsxState struct {
 	zip       *zip.ReadCloser
 	parts     map[string]*zip.File // by lower-case name
 	sst       *sharedStrings
-	formats   []cellFormat // by cell style (cellXfs) index
-	sheet     *xmlPart
-	ended     bool // </sheetData> was read
-	row       int  // the row last read
-	col       int  // the cell being read (1-based)
+	formats   []cellFormat  // by cell style (cellXfs) index
+	sheet     *xmlPart      // the general reader of the sheet, once it reads it
+	fast      *sheetScanner // the scanner, while it reads the sheet (sheetfast.go)
+	given     int           // the last row the scanner read through: the general reader passes over those
+	ended     bool          // </sheetData> was read
+	row       int           // the row last read
+	col       int           // the cell being read (1-based)
 	cells     []string
 	errs      []string // the row's formula errors
 	width     int      // cells kept per row: the header's, or all before it is known
@@ -152,24 +155,22 @@ func (r *Reader) rels(name string) (map[string]rel, error) {
 		return nil, err
 	}
 	defer p.Close()
-	for {
-		tok, err := p.token()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	err = p.each(func(tok xml.Token) error {
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "Relationship" || strings.EqualFold(attr(se, "TargetMode"), "External") {
-			continue
+			return nil
 		}
 		target := attr(se, "Target")
 		if !strings.HasPrefix(target, "/") {
 			target = path.Join(dir, target)
 		}
 		out[attr(se, "Id")] = rel{typ: attr(se, "Type"), target: strings.TrimPrefix(path.Clean(target), "/")}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 type sheetEntry struct {
@@ -251,11 +252,14 @@ func (r *Reader) startXLSX(opts Options) error {
 // readHeader starts streaming the sheet and reads it up to the header row.
 func (r *Reader) readHeader(opts Options) error {
 	x := r.x
-	var err error
-	if x.sheet, err = openPart(x.sheetFile); err != nil {
-		return r.errorf("%v", err)
+	if !opts.generalSheet {
+		x.fast = startSheet(x)
 	}
-	x.sheet.where = r.cellWhere
+	if x.fast == nil {
+		if err := r.openGeneral(); err != nil {
+			return err
+		}
+	}
 
 	headerRow := max(opts.HeaderRow, 1)
 	for {
@@ -298,17 +302,10 @@ func (r *Reader) readWorkbook(book string, rels map[string]rel) ([]sheetEntry, e
 	}
 	defer p.Close()
 	var sheets []sheetEntry
-	for {
-		tok, err := p.token()
-		if err == io.EOF {
-			return sheets, nil
-		}
-		if err != nil {
-			return nil, r.errorf("%v", err)
-		}
+	err = p.each(func(tok xml.Token) error {
 		se, ok := tok.(xml.StartElement)
 		if !ok {
-			continue
+			return nil
 		}
 		switch se.Name.Local {
 		case "workbookPr":
@@ -323,15 +320,20 @@ func (r *Reader) readWorkbook(book string, rels map[string]rel) ([]sheetEntry, e
 			}
 			rl, ok := rels[id]
 			if ok && !strings.HasSuffix(rl.typ, relWorksheet) {
-				continue // a chart sheet or a dialog sheet: no cells
+				return nil // a chart sheet or a dialog sheet: no cells
 			}
 			if !ok {
-				return nil, r.errorf("damaged workbook: sheet %q has no part", attr(se, "name"))
+				return fmt.Errorf("damaged workbook: sheet %q has no part", attr(se, "name"))
 			}
 			state := attr(se, "state")
 			sheets = append(sheets, sheetEntry{name: attr(se, "name"), target: rl.target, hidden: state == "hidden" || state == "veryHidden"})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, r.errorf("%v", err)
 	}
+	return sheets, nil
 }
 
 // readStyles reads the number format of each cell style: the custom formats in <numFmts>
@@ -348,14 +350,7 @@ func (r *Reader) readStyles(zf *zip.File) error {
 	custom := map[int]cellFormat{}
 	var ids []int
 	inXfs := false
-	for {
-		tok, err := p.token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err = p.each(func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -369,13 +364,14 @@ func (r *Reader) readStyles(zf *zip.File) error {
 				inXfs = true
 			case "xf":
 				if !inXfs {
-					continue
+					return nil
 				}
 				if len(ids) >= maxStyles {
 					return &damaged{zf.Name, fmt.Sprintf("over %d cell styles", maxStyles)}
 				}
 				id := 0
 				if v := attr(t, "numFmtId"); v != "" {
+					var err error
 					if id, err = strconv.Atoi(v); err != nil {
 						return &damaged{zf.Name, fmt.Sprintf("number format %q", v)}
 					}
@@ -387,6 +383,10 @@ func (r *Reader) readStyles(zf *zip.File) error {
 				inXfs = false
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	r.x.formats = make([]cellFormat, len(ids))
 	for i, id := range ids {
@@ -404,11 +404,34 @@ func (r *Reader) cellWhere() string {
 	return "cell " + r.CellRef(r.x.row, r.x.col-1)
 }
 
+// openGeneral starts the general reader on the sheet, from its start.
+func (r *Reader) openGeneral() error {
+	x := r.x
+	var err error
+	if x.sheet, err = openPart(x.sheetFile); err != nil {
+		return r.errorf("%v", err)
+	}
+	x.sheet.where = r.cellWhere
+	return nil
+}
+
 // readRow reads the next <row> of the sheet with any cell in it and returns its cells (the
 // state's reused slice, at most width), io.EOF after the last. A formula error in a cell
-// is kept in x.errs.
+// is kept in x.errs. The scanner reads while it can; then the general reader reads the
+// sheet again from its start, passing over the rows the scanner read through.
 func (r *Reader) readRow() ([]string, error) {
 	x := r.x
+	if x.fast != nil {
+		cells, err := r.fastRow()
+		if err == nil || err == io.EOF {
+			return cells, err
+		}
+		x.fast.Close()
+		x.fast, x.row, x.ended = nil, 0, false
+		if err := r.openGeneral(); err != nil {
+			return nil, err
+		}
+	}
 	for !x.ended {
 		tok, err := x.sheet.token()
 		if err == io.EOF {
@@ -432,7 +455,7 @@ func (r *Reader) readRow() ([]string, error) {
 			if err := r.readCells(); err != nil {
 				return nil, err
 			}
-			if !blank(x.cells) {
+			if x.row > x.given && !blank(x.cells) {
 				return x.cells, nil
 			}
 		case xml.EndElement:
@@ -448,7 +471,7 @@ func (r *Reader) readRow() ([]string, error) {
 }
 
 func (r *Reader) damagedSheet(format string, a ...any) error {
-	return r.errorf("damaged workbook: %s: %s", r.x.sheet.name, fmt.Sprintf(format, a...))
+	return r.errorf("damaged workbook: %s: %s", r.x.sheetFile.Name, fmt.Sprintf(format, a...))
 }
 
 // readCells reads the cells of the row whose start was just read into x.cells.
@@ -557,6 +580,13 @@ func (r *Reader) readCell(se xml.StartElement, col int) (string, error) {
 	if !hasV && !inline {
 		return "", nil
 	}
+	return r.cellValue(typ, style, v, col)
+}
+
+// cellValue is the value of a cell of type typ and style whose <v> or <is> holds v (col
+// 1-based), as the sheet shows it; a formula error is kept in x.errs.
+func (r *Reader) cellValue(typ string, style int, v string, col int) (string, error) {
+	x := r.x
 	var format cellFormat
 	if style < len(x.formats) {
 		format = x.formats[style]
@@ -612,7 +642,7 @@ func (r *Reader) readCell(se xml.StartElement, col int) (string, error) {
 }
 
 // parseRef reads a cell reference such as "AB12" into a 1-based column and row.
-func parseRef(ref string) (col, row int, ok bool) {
+func parseRef[T string | []byte](ref T) (col, row int, ok bool) {
 	i := 0
 	for ; i < len(ref) && i < 4; i++ {
 		c := ref[i] | 0x20
@@ -624,13 +654,8 @@ func parseRef(ref string) (col, row int, ok bool) {
 	if i == 0 || i == len(ref) || len(ref)-i > 7 {
 		return 0, 0, false
 	}
-	for _, c := range []byte(ref[i:]) {
-		if c < '0' || c > '9' {
-			return 0, 0, false
-		}
-		row = row*10 + int(c-'0')
-	}
-	return col, row, row > 0
+	row, ok = atoi(ref[i:])
+	return col, row, ok && row > 0
 }
 
 func (r *Reader) nextXLSX() (Row, error) {
@@ -665,6 +690,10 @@ func (x *xlsxState) Close() error {
 	if x.sheet != nil {
 		errs = append(errs, x.sheet.Close())
 		x.sheet = nil
+	}
+	if x.fast != nil {
+		errs = append(errs, x.fast.Close())
+		x.fast = nil
 	}
 	if x.sst != nil && !x.shared {
 		errs = append(errs, x.sst.Close())

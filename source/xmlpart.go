@@ -154,17 +154,27 @@ func (p *xmlPart) wrap(err error) error {
 	return &damaged{p.name, err.Error()}
 }
 
-// drain reads the part to its end, so that a part cut short or with a bad checksum after
-// the data that was wanted is found.
-func (p *xmlPart) drain() error {
+// each calls fn with every token up to the well-formed end of the part, and stops at the
+// first error, fn's or the part's.
+func (p *xmlPart) each(fn func(xml.Token) error) error {
 	for {
-		if _, err := p.token(); err != nil {
-			if err == io.EOF {
-				return nil
-			}
+		tok, err := p.token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(tok); err != nil {
 			return err
 		}
 	}
+}
+
+// drain reads the part to its end, so that a part cut short or with a bad checksum after
+// the data that was wanted is found.
+func (p *xmlPart) drain() error {
+	return p.each(func(xml.Token) error { return nil })
 }
 
 // skip reads past the element whose start was just read.
