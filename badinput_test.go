@@ -113,9 +113,10 @@ var badCases = []badCase{
 // the file (and row, column or line), never a panic, nothing posted from a broken file.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	srv, url := startEmulator(t, emulator.Options{})
 	for _, tc := range badCases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, url := startEmulator(t, emulator.Options{})
 			dir := t.TempDir()
 			input := filepath.Join(dir, "input"+tc.ext)
 			if tc.input != "" {
@@ -136,7 +137,7 @@ func TestBadInput(t *testing.T) {
 					args := []string{cmd, "--mapping", mappingPath, "--report", filepath.Join(dir, cmd+".report.csv"),
 						"--rejects", filepath.Join(dir, cmd+".rejects.csv"), "--progress", "never"}
 					if cmd == "import" {
-						args = append(args, "--url", url, "--token", srv.Token(), "--retries", "0")
+						args = append(args, "--url", url, "--token", srv.Token(), "--retries", "0", "--rate", "1000")
 					}
 					code, stdout, stderr := badRun(t, append(args, input)...)
 					if code != tc.code {

@@ -205,49 +205,10 @@ func TestLocalIdentityIsWarnedAbout(t *testing.T) {
 	}
 }
 
-// A reverse proxy answering 502 or 504 after the portal created the deal: each row is
-// settled by its key, never posted again blindly, and reported created once.
-func TestGatewayAfterCreateMakesNoDuplicates(t *testing.T) {
-	t.Parallel()
-	const rows = 300
-	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.1, Seed: 7})
-	dir := t.TempDir()
-	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
-	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
-	rep := filepath.Join(dir, "r.csv")
-	res := runCmd(t, importArgs(srv, url, mp, in, rep, "--concurrency", "16")...)
-	if res.code != exitOK {
-		t.Fatalf("exit %d, want 0:\n%s", res.code, res.stderr)
-	}
-	created, lost := 0, 0
-	for _, r := range readReport(t, rep)[1:] {
-		if r[2] == "created" && r[3] != "" {
-			created++
-		}
-		if strings.Contains(r[6], "found on the portal") {
-			lost++
-		}
-	}
-	if created != rows {
-		t.Errorf("report: %d created with an id, want %d", created, rows)
-	}
-	if lost == 0 {
-		t.Error("no row was settled after a gateway's answer: the test proves nothing")
-	}
-	eachKeyOnce(t, srv, rows)
-	ids := map[int]bool{}
-	for _, r := range readReport(t, rep)[1:] {
-		ids[atoi(r[3])] = true
-	}
-	if len(ids) != rows {
-		t.Errorf("the report names %d distinct ids, want %d", len(ids), rows)
-	}
-}
-
-// An SSO gateway answering 200 with a login page to a share of the sync's PUTs and the
-// undo's DELETEs: every update reported done landed, every delete reported done is gone,
-// and the rest is reported failed.
-func TestHTMLGatewayOnUpdatesAndDeletes(t *testing.T) {
+// An SSO gateway answering 200 with a login page to a share of the sync's PUTs: every
+// update reported done landed (read back by the poster), and the rest is reported failed.
+// An undo through the same gateway is undo's TestUndoThroughALoginPage.
+func TestHTMLGatewayOnUpdates(t *testing.T) {
 	t.Parallel()
 	const rows = 60
 	srv, url := startEmulator(t, emulator.Options{Seed: 3})
@@ -286,33 +247,6 @@ func TestHTMLGatewayOnUpdatesAndDeletes(t *testing.T) {
 		t.Error("nothing was updated")
 	}
 	eachKeyOnce(t, srv, rows)
-
-	// The undo of the import, through the gateway: what it says it deleted is gone.
-	undoRep := filepath.Join(dir, "u.csv")
-	res = runCmd(t, "undo", "--mapping", mp, "--run", "1", "--force", "--url", url, "--token", srv.Token(),
-		"--progress", "never", "--report", undoRep)
-	if res.code != exitOK && res.code != exitRows {
-		t.Fatalf("undo: exit %d:\n%s", res.code, res.stderr)
-	}
-	left := map[int]bool{}
-	for _, o := range srv.Opportunities() {
-		left[o.ID] = true
-	}
-	deleted := 0
-	for _, r := range readReport(t, undoRep)[1:] {
-		id := atoi(r[3])
-		if r[2] == "deleted" {
-			deleted++
-			if left[id] {
-				t.Errorf("undo row %s reported deleted: opportunity %d is still on the portal", r[0], id)
-			}
-		} else if !left[id] {
-			t.Errorf("undo row %s reported %s: opportunity %d is gone", r[0], r[2], id)
-		}
-	}
-	if deleted == 0 {
-		t.Errorf("the undo deleted nothing:\n%s", res.stderr)
-	}
 }
 
 // A deal a portal user made private, hidden from the token's user (404, as the server
@@ -455,11 +389,14 @@ func TestConcurrentRunsThenDedupe(t *testing.T) {
 	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
 	// The field first, so that the two runs do not both create it.
 	srv.AddCustomField("Legacy ID", 0, "")
+	// A generous --timeout: two runs that each create every key cannot settle a lost answer
+	// (two candidates), and under the race detector on a loaded machine an answer took more
+	// than importArgs' 500ms.
 	done := make(chan cmdResult, 2)
 	for i := range 2 {
 		go func() {
 			done <- runCmd(t, importArgs(srv, url, mp, in, filepath.Join(dir, fmt.Sprintf("r%d.csv", i)),
-				"--state", filepath.Join(dir, fmt.Sprintf("s%d.state.db", i)))...)
+				"--state", filepath.Join(dir, fmt.Sprintf("s%d.state.db", i)), "--timeout", "30s")...)
 		}()
 	}
 	for range 2 {
@@ -545,24 +482,43 @@ func TestUndoOfADedupe(t *testing.T) {
 	}
 }
 
-// Both proxies at once in front of the creates, a gateway answering after the portal acted
-// and an SSO page passing nothing on: each key exactly once, every row created.
+// Both proxies at once in front of the creates: a reverse proxy answering 502 or 504 after
+// the portal created the deal, and an SSO page passing nothing on. Each row a gateway
+// answered is settled by its key, never posted again blindly: each key exactly once, every
+// row created and reported with its own id.
 func TestProxiesOnCreates(t *testing.T) {
 	t.Parallel()
-	const rows = 200
-	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.05, HTMLRate: 0.05, Seed: 11})
+	const rows = 150
+	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.1, HTMLRate: 0.05, Seed: 11})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
 	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
 	rep := filepath.Join(dir, "r.csv")
+	// --timeout 1s: under the race detector on a loaded machine, the settle's reads of the
+	// portal timed out at 500ms six times over, leaving a row in doubt.
 	res := runCmd(t, importArgs(srv, url, mp, in, rep, "--concurrency", "16", "--timeout", "1s")...)
 	if res.code != exitOK {
 		t.Errorf("exit %d, want 0:\n%s", res.code, res.stderr)
 	}
+	lost := 0
+	ids := map[int]bool{}
 	for _, r := range readReport(t, rep)[1:] {
 		if r[2] != "created" || r[3] == "" {
 			t.Errorf("row %s: %s %q, want created with an id", r[0], r[2], r[6])
 		}
+		if strings.Contains(r[6], "found on the portal") {
+			lost++
+		}
+		ids[atoi(r[3])] = true
+	}
+	if lost == 0 {
+		t.Error("no row was settled after a gateway's answer: the test proves nothing")
+	}
+	if srv.Stats().HTML == 0 {
+		t.Error("no request met the SSO page: the test proves nothing")
+	}
+	if len(ids) != rows {
+		t.Errorf("the report names %d distinct ids, want %d", len(ids), rows)
 	}
 	eachKeyOnce(t, srv, rows)
 }

@@ -68,44 +68,47 @@ func TestInitMappingExports(t *testing.T) {
 		{"onlyoffice.csv", exitOK, []string{`description: { column: "Description" }`, `responsibleid: { column: "Responsible", lookup: user }`,
 			`bidValue: { column: "Budget" }`, `stageid:`}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			dir := t.TempDir()
-			input := copyTestdata(t, dir, "exports", tt.file)
-			mp := initMapping(t, url, srv.Token(), input)
-			text, _ := os.ReadFile(mp)
-			for _, s := range tt.contains {
-				if !strings.Contains(string(text), s) {
-					t.Errorf("the proposal lacks %q:\n%s", s, text)
+	t.Run("exports", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.file, func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				input := copyTestdata(t, dir, "exports", tt.file)
+				mp := initMapping(t, url, srv.Token(), input)
+				text, _ := os.ReadFile(mp)
+				for _, s := range tt.contains {
+					if !strings.Contains(string(text), s) {
+						t.Errorf("the proposal lacks %q:\n%s", s, text)
+					}
 				}
-			}
-			report := filepath.Join(dir, "r.csv")
-			code, _, errs := e2e(t, "validate", "--mapping", mp, "--url", url, "--token", srv.Token(), "--report", report, "--progress", "never", input)
-			if code != tt.want {
-				t.Errorf("validate --url exited %d, want %d:\n%s\nmapping:\n%s", code, tt.want, errs, text)
-			}
-			// Offline the look-ups go unchecked, and the mapping is still accepted.
-			code, _, errs = e2e(t, "validate", "--mapping", mp, "--report", report, "--progress", "never", input)
-			if code == exitNothing {
-				t.Errorf("validate without --url exited 2:\n%s", errs)
-			}
-			if !strings.Contains(errs, "look-ups not checked (no --url)") {
-				t.Errorf("validate without --url does not say the look-ups went unchecked:\n%s", errs)
-			}
-			// Without a portal the proposal is still a mapping validate accepts.
-			code, out, errs := e2e(t, "init-mapping", input)
-			if code != exitOK {
-				t.Fatalf("init-mapping without --url exited %d:\n%s", code, errs)
-			}
-			offline := filepath.Join(dir, "offline.yaml")
-			if err := os.WriteFile(offline, []byte(out), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if code, _, errs := e2e(t, "validate", "--mapping", offline, "--report", report, "--progress", "never", input); code == exitNothing {
-				t.Errorf("validate of the offline proposal exited 2:\n%s\n%s", errs, out)
-			}
-		})
-	}
+				report := filepath.Join(dir, "r.csv")
+				code, _, errs := e2e(t, "validate", "--mapping", mp, "--url", url, "--token", srv.Token(), "--report", report, "--progress", "never", input)
+				if code != tt.want {
+					t.Errorf("validate --url exited %d, want %d:\n%s\nmapping:\n%s", code, tt.want, errs, text)
+				}
+				// Offline the look-ups go unchecked, and the mapping is still accepted.
+				code, _, errs = e2e(t, "validate", "--mapping", mp, "--report", report, "--progress", "never", input)
+				if code == exitNothing {
+					t.Errorf("validate without --url exited 2:\n%s", errs)
+				}
+				if !strings.Contains(errs, "look-ups not checked (no --url)") {
+					t.Errorf("validate without --url does not say the look-ups went unchecked:\n%s", errs)
+				}
+				// Without a portal the proposal is still a mapping validate accepts.
+				code, out, errs := e2e(t, "init-mapping", input)
+				if code != exitOK {
+					t.Fatalf("init-mapping without --url exited %d:\n%s", code, errs)
+				}
+				offline := filepath.Join(dir, "offline.yaml")
+				if err := os.WriteFile(offline, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if code, _, errs := e2e(t, "validate", "--mapping", offline, "--report", report, "--progress", "never", input); code == exitNothing {
+					t.Errorf("validate of the offline proposal exited 2:\n%s\n%s", errs, out)
+				}
+			})
+		}
+	})
 	if n := srv.Stats().ByRoute["POST crm/opportunity"]; n != 0 {
 		t.Errorf("init-mapping and validate posted %d opportunities, want none", n)
 	}
@@ -253,10 +256,10 @@ func TestImportEncodings(t *testing.T) {
 		{"iso-8859-15", "iso-8859-15", latin1(text)},
 		{"latin1 alias", "latin1", latin1(text)},
 	}
-	srv, url := startEmulator(t, emulator.Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv.Reset()
+			t.Parallel()
+			srv, url := startEmulator(t, emulator.Options{})
 			dir := t.TempDir()
 			input := filepath.Join(dir, "in.csv")
 			if err := os.WriteFile(input, tt.data, 0o644); err != nil {
@@ -273,7 +276,8 @@ func TestImportEncodings(t *testing.T) {
   stageid:         { value: Proposal, lookup: stage }
   bidCurrencyAbbr: { value: EUR }
 `), 0o644)
-			code, _, errs := e2e(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--report", filepath.Join(dir, "r.csv"), "--progress", "never", input)
+			code, _, errs := e2e(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "1000",
+				"--report", filepath.Join(dir, "r.csv"), "--progress", "never", input)
 			if code != exitOK {
 				t.Fatalf("import exited %d:\n%s", code, errs)
 			}

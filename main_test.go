@@ -335,64 +335,6 @@ fields:
 	}
 }
 
-func TestImportRetriesAndFaults(t *testing.T) {
-	t.Parallel()
-	const n = 40
-	var b strings.Builder
-	b.WriteString("Title\n")
-	for i := range n {
-		b.WriteString("Deal " + string(rune('A'+i%26)) + strings.Repeat("x", i/26) + "\n")
-	}
-	m := keyedTitleMapping
-	tests := []struct {
-		name string
-		opts emulator.Options
-	}{
-		{"503 with Retry-After", emulator.Options{RateLimit: 20}},
-		{"429 from a proxy", emulator.Options{RateLimit: 20, RateLimitStatus: 429}},
-		{"500s", emulator.Options{FailRate: 0.3, Seed: 7}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv, url := startEmulator(t, tt.opts)
-			dir := t.TempDir()
-			in := writeFile(t, dir, "in.csv", b.String())
-			mp := writeFile(t, dir, "m.yaml", m)
-			rep := filepath.Join(dir, "r.csv")
-			res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "100",
-				"--retries", "8", "--report", rep, "--progress", "never", in)
-			if res.code != exitOK {
-				t.Fatalf("got exit %d, want 0:\n%s", res.code, res.stderr)
-			}
-			if got := len(srv.Opportunities()); got != n {
-				t.Errorf("the portal holds %d opportunities, want %d: each once", got, n)
-			}
-			st := srv.Stats()
-			if st.Refused+st.Failed == 0 {
-				t.Errorf("the emulator refused or failed nothing: the test proves nothing")
-			}
-			retried, retries := 0, 0
-			for _, r := range readReport(t, rep)[1:] {
-				if r[4] != "1" {
-					retried++
-					retries += atoi(r[4]) - 1
-				}
-			}
-			if retried == 0 {
-				t.Errorf("no row took more than one attempt")
-			}
-			// The retries are logged at debug only; the summary counts them.
-			if want := fmt.Sprintf("; %d retries", retries); retries > 1 && !strings.Contains(res.stderr, want) {
-				t.Errorf("the summary does not say %q:\n%s", want, res.stderr)
-			}
-			if strings.Contains(res.stderr, "retrying") {
-				t.Errorf("retries logged at the default level:\n%s", res.stderr)
-			}
-		})
-	}
-}
-
 func TestImportRefusedConnectionsRetried(t *testing.T) {
 	t.Parallel()
 	// Take a free port, leave it closed for a moment, then start the portal on it.
@@ -430,56 +372,6 @@ func TestImportRefusedConnectionsRetried(t *testing.T) {
 	}
 	if got := len(srv.Opportunities()); got != 2 {
 		t.Errorf("the portal holds %d opportunities, want 2", got)
-	}
-}
-
-func TestImportDroppedAnswersSettledNeverDuplicated(t *testing.T) {
-	t.Parallel()
-	srv, url := startEmulator(t, emulator.Options{DropRate: 0.25, Seed: 3})
-	var b strings.Builder
-	b.WriteString("Title\n")
-	for i := range 60 {
-		b.WriteString("Deal " + strings.Repeat("i", i+1) + "\n")
-	}
-	dir := t.TempDir()
-	in := writeFile(t, dir, "in.csv", b.String())
-	mp := writeFile(t, dir, "m.yaml", titleMapping)
-	rep := filepath.Join(dir, "r.csv")
-	res := runCmd(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "200",
-		"--timeout", "1s", "--report", rep, "--progress", "never", in)
-	if res.code != exitOK {
-		t.Fatalf("got exit %d, want 0 (every lost answer settled by finding the row):\n%s", res.code, res.stderr)
-	}
-	seen := map[string]int{}
-	for _, o := range srv.Opportunities() {
-		seen[o.Title]++
-	}
-	for title, n := range seen {
-		if n > 1 {
-			t.Errorf("%q is on the portal %d times, want once", title, n)
-		}
-	}
-	st := srv.Stats()
-	if st.Dropped == 0 {
-		t.Fatal("the emulator dropped nothing: the test proves nothing")
-	}
-	if got := st.ByRoute["POST crm/opportunity"]; got != 60 {
-		t.Errorf("got %d creates sent, want 60: a dropped create must never be re-posted blindly", got)
-	}
-	if got := len(srv.Opportunities()); got != 60 {
-		t.Errorf("the portal holds %d opportunities, want 60", got)
-	}
-	settled := 0
-	for _, r := range readReport(t, rep)[1:] {
-		if r[2] != "created" || r[3] == "" {
-			t.Errorf("row %s: got %s with id %q, want created with its id", r[0], r[2], r[3])
-		}
-		if strings.Contains(r[6], "answer was lost; found on the portal") {
-			settled++
-		}
-	}
-	if settled != st.Dropped {
-		t.Errorf("got %d rows settled by search, want %d (one per dropped answer)", settled, st.Dropped)
 	}
 }
 

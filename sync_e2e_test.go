@@ -115,7 +115,7 @@ func (s *syncSetup) sync(content string, extra ...string) (cmdResult, map[string
 	in := writeFile(s.t, s.dir, "export.csv", content)
 	rep := filepath.Join(s.dir, "sync.report.csv")
 	args := append([]string{"import", "--mapping", s.mapping, "--url", s.url, "--token", s.srv.Token(), "--mode", "sync",
-		"--progress", "never", "--report", rep}, extra...)
+		"--rate", "1000", "--progress", "never", "--report", rep}, extra...)
 	res := runCmd(s.t, append(args, in)...)
 	byKey := map[string][]string{}
 	for _, r := range readReport(s.t, rep)[1:] {

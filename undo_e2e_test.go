@@ -83,7 +83,7 @@ func (s *undoSetup) importCSV(mode, content string, extra ...string) map[string]
 	in := writeFile(s.t, s.dir, "deals.csv", content)
 	rep := filepath.Join(s.dir, "import.report.csv")
 	args := append([]string{"import", "--mapping", s.mapping, "--url", s.url, "--token", s.srv.Token(),
-		"--mode", mode, "--progress", "never", "--report", rep}, extra...)
+		"--mode", mode, "--rate", "1000", "--progress", "never", "--report", rep}, extra...)
 	res := runCmd(s.t, append(args, in)...)
 	if res.code != exitOK {
 		s.t.Fatalf("import --mode %s: got exit %d, want 0:\n%s", mode, res.code, res.stderr)
@@ -99,7 +99,7 @@ func (s *undoSetup) importCSV(mode, content string, extra ...string) map[string]
 func (s *undoSetup) undo(args ...string) (cmdResult, map[string][]string) {
 	s.t.Helper()
 	rep := filepath.Join(s.dir, "undo.report.csv")
-	all := append([]string{"undo", "--mapping", s.mapping, "--progress", "never", "--report", rep}, args...)
+	all := append([]string{"undo", "--mapping", s.mapping, "--rate", "1000", "--progress", "never", "--report", rep}, args...)
 	res := runCmd(s.t, all...)
 	byKey := map[string][]string{}
 	rows := readReport(s.t, rep)

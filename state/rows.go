@@ -228,17 +228,8 @@ func (db *DB) MarkInDoubt(ctx context.Context, portal, key string, candidates []
 		return err
 	}
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE rows SET candidates = ?, doubt = ? WHERE portal = ? AND key = ? AND intent_run IS NOT NULL`,
+		return updateOne(tx, "no request pending", `UPDATE rows SET candidates = ?, doubt = ? WHERE portal = ? AND key = ? AND intent_run IS NOT NULL`,
 			string(cj), reason, portal, key)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errors.New("no request pending")
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("mark key %q in doubt: %w", key, err)

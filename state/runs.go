@@ -78,17 +78,8 @@ func (db *DB) FinishRun(ctx context.Context, id int64, counts map[string]int, en
 		return fmt.Errorf("record end of run %d: %w", id, err)
 	}
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE runs SET counts = ?, ended = ?, stopped = ? WHERE id = ?`,
+		return updateOne(tx, "no such run", `UPDATE runs SET counts = ?, ended = ?, stopped = ? WHERE id = ?`,
 			string(cj), formatTime(ended), stopped, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errors.New("no such run")
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record end of run %d: %w", id, err)

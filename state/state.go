@@ -63,6 +63,9 @@ type DB struct {
 	lookupOnce sync.Once // see lookupStmt
 	lookup     *sql.Stmt
 	lookupErr  error
+	leaveOnce  sync.Once // see leaveStmt
+	leave      *sql.Stmt
+	leaveErr   error
 }
 
 // Open opens the state database at path, creating it with mode 0600 if it does
@@ -203,6 +206,9 @@ func (db *DB) Close() error {
 		errs = append(errs, db.lookup.Close())
 	}
 	errs = append(errs, db.r.Close())
+	if db.leave != nil { // under db.mu, as leaveStmt set it
+		errs = append(errs, db.leave.Close())
+	}
 	if err := db.checkpoint(context.Background()); err != nil && !errors.Is(err, errCheckpointBusy) {
 		errs = append(errs, err)
 	}
@@ -340,6 +346,23 @@ func parseTime(s sql.NullString) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("stored time %q: %w", s.String, err)
 	}
 	return t, nil
+}
+
+// updateOne runs an UPDATE in tx that must change a line: if it changes none, the error
+// says none, as given.
+func updateOne(tx *sql.Tx, none, query string, args ...any) error {
+	res, err := tx.Exec(query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errors.New(none)
+	}
+	return nil
 }
 
 // storedTime scans a time as formatTime stores it into t: NULL or "" is the zero time.

@@ -60,8 +60,10 @@ type Stage[T any] struct {
 	wg    sync.WaitGroup
 	reqs  atomic.Int64
 
-	// What waits for a taglist request, by tag (folded).
-	groups map[string]*group
+	// What waits for a taglist request, by tag (folded), and when the oldest row whose
+	// tag waits there came: Linger counts from it, not from rows whose tags are in flight.
+	groups  map[string]*group
+	pending time.Time
 	// ready is signalled whenever an entry's last tag was sent.
 	ready chan struct{}
 	now   func() time.Time // the clock of Linger; a field for the tests
@@ -114,7 +116,7 @@ func (s *Stage[T]) Put(v T, id int64, tags []string) {
 	}
 	s.queue = append(s.queue, e)
 	s.release()
-	if len(s.groups) > 0 && len(s.queue) > 0 && e.at.Sub(s.queue[0].at) >= s.opts.Linger {
+	if len(s.groups) > 0 && e.at.Sub(s.pending) >= s.opts.Linger {
 		s.flush() // the oldest row has waited long enough: its rows leave at the next Put
 	}
 	if len(s.queue) >= s.opts.Held {
@@ -138,6 +140,9 @@ func (s *Stage[T]) Requests() int { return int(s.reqs.Load()) }
 
 // add queues deal id for tag; a full batch is sent at once.
 func (s *Stage[T]) add(e *entry[T], id int64, tag string) {
+	if len(s.groups) == 0 {
+		s.pending = e.at
+	}
 	key := strings.ToLower(tag)
 	g := s.groups[key]
 	if g == nil {

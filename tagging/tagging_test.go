@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,5 +180,55 @@ func TestLinger(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[int][]string{1: {"a"}, 2: {"a"}, 3: {"a"}}, tagsOf(emu)); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+}
+
+// heldClient answers its first TagMany only when release is closed (started is closed
+// when it comes), and keeps the batches asked for.
+type heldClient struct {
+	started, release chan struct{}
+	mu               sync.Mutex
+	batches          [][]int64
+}
+
+func (h *heldClient) TagMany(_ context.Context, _ string, ids []int64) (int, error) {
+	h.mu.Lock()
+	h.batches = append(h.batches, slices.Clone(ids))
+	first := len(h.batches) == 1
+	h.mu.Unlock()
+	if first {
+		close(h.started)
+		<-h.release
+	}
+	return 1, nil
+}
+
+func (h *heldClient) AddTag(context.Context, int64, string) (int, error) { return 1, nil }
+
+// While a lingered batch is still in flight, the rows behind it wait their own Linger:
+// the oldest row's old arrival does not send every following row's tag alone.
+func TestLingerOnceWhileInFlight(t *testing.T) {
+	t.Parallel()
+	h := &heldClient{started: make(chan struct{}), release: make(chan struct{})}
+	s := NewStage(context.Background(), h, Options{Batch: 100, Linger: time.Minute}, func(row, Outcome) {})
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
+	s.Put(row{n: 1}, 1, []string{"a"})
+	clock = clock.Add(time.Minute)
+	s.Put(row{n: 2}, 2, []string{"a"}) // row 1 has waited a minute: [1 2] is sent, and held
+	select {
+	case <-h.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lingered batch was not sent within 10 s")
+	}
+	for i := int64(3); i <= 10; i++ {
+		clock = clock.Add(time.Second)
+		s.Put(row{n: int(i)}, i, []string{"a"})
+	}
+	close(h.release)
+	s.Close()
+	want := [][]int64{{1, 2}, {3, 4, 5, 6, 7, 8, 9, 10}}
+	if diff := cmp.Diff(want, h.batches); diff != "" {
+		t.Errorf("taglist batches (-want +got):\n%s", diff)
 	}
 }
