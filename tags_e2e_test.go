@@ -6,7 +6,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
-	"strconv"
+
 	"strings"
 	"testing"
 	"time"
@@ -89,51 +89,6 @@ func TestImportTagsAndCreated(t *testing.T) {
 		res := runCmd(t, "import", "--mapping", m, "--url", url, "--token", srv.Token(), "--tag", arg, in)
 		if res.code != exitNothing || !strings.Contains(res.stderr, "-tag") {
 			t.Errorf("--tag %q: exit %d, want %d naming the flag:\n%s", arg, res.code, exitNothing, res.stderr)
-		}
-	}
-}
-
-// Three tags that repeat across 1,000 rows: the tags cost one request per tag per batch, so
-// a created row costs at most 1.1 requests, look-ups and all. BENCHMARKS.md cites this test.
-func TestRequestsPerTaggedRow(t *testing.T) {
-	t.Parallel()
-	srv, url := startEmulator(t, emulator.Options{})
-	dir := t.TempDir()
-	m := writeFile(t, dir, "deals.yaml", tagsMapping)
-	var b strings.Builder
-	b.WriteString("Deal ID,Title,Labels,Created\n")
-	n := 1000
-	if raceOn {
-		n = 250 // the same property, at a quarter of the race detector's cost
-	}
-	for i := range n {
-		fmt.Fprintf(&b, "D%d,Deal %d,\"EMEA,%s\",\n", i, i, []string{"hot", "cold"}[i%2])
-	}
-	in := writeFile(t, dir, "deals.csv", b.String())
-	res := runCmd(t, "import", "--mapping", m, "--url", url, "--token", srv.Token(), "--progress", "never",
-		"--rate", "100000", "--report", filepath.Join(dir, "r.csv"), "--tag", "migration-2026", in)
-	if res.code != exitOK {
-		t.Fatalf("import: exit %d, want 0:\n%s", res.code, res.stderr)
-	}
-	st := srv.Stats()
-	if got := st.ByRoute["POST crm/opportunity"]; got != n {
-		t.Fatalf("%d creates, want %d", got, n)
-	}
-	perRow := float64(st.Total) / float64(n)
-	t.Logf("%d requests for %d created rows with three tags each: %.3f a row (%d taglist)", st.Total, n, perRow, st.ByRoute["POST crm/opportunity/taglist"])
-	// The bound holds for a run that fills a batch before the oldest row has waited the
-	// tagging stage's linger (5 s): under the race detector, on a loaded machine, a run went
-	// at 12 rows a second, and the tags went out once a linger in smaller batches. The
-	// batching itself is tagging's tests', on a clock of their own.
-	if perRow > 1.1 && !raceOn {
-		t.Errorf("%.3f requests a created row (%v), want at most 1.1", perRow, st.ByRoute)
-	}
-	tags := sortedTags(srv)
-	for i := range n {
-		want := []string{"EMEA", "migration-2026", []string{"hot", "cold"}[i%2]}
-		slices.Sort(want)
-		if title := "Deal " + strconv.Itoa(i); !slices.Equal(tags[title], want) {
-			t.Fatalf("%s holds %v, want %v", title, tags[title], want)
 		}
 	}
 }
