@@ -83,6 +83,35 @@ fields:
   bidValue:        { column: Amount }
 `
 
+// onEmulator starts an emulator with opts, and returns it, an API client of it and the
+// ledger of a run on a new state database, as the command has them.
+func onEmulator(t *testing.T, opts emulator.Options) (*emulator.Server, *onlyoffice.Client, *Ledger) {
+	t.Helper()
+	emu := emulator.New(opts)
+	srv := httptest.NewServer(emu.Handler())
+	t.Cleanup(srv.Close)
+	// No answer here is slow: a generous timeout keeps a loaded machine (the race
+	// detector) from adding lost answers of its own. The emulator acts before it
+	// answers, so nothing is in flight once a fault has answered: settling may
+	// conclude after 1 s where the command waits twice its --timeout.
+	c, err := onlyoffice.NewClient(onlyoffice.Config{BaseURL: srv.URL, Token: emu.Token(), Timeout: 10 * time.Second, Retries: 8, MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	db, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	portal := state.Portal(srv.URL)
+	run, err := db.StartRun(context.Background(), state.Run{Portal: portal, Mode: "import"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emu, c, &Ledger{DB: db, Portal: portal, Run: run, SettleAfter: time.Second}
+}
+
 // TestRunThroughFaults imports through the API client into an emulator that fails, drops
 // or answers through a proxy a share of the requests, with the state database as a run
 // keeps it: every row is created exactly once, reported with its own id, and a row whose
@@ -112,28 +141,7 @@ func TestRunThroughFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			emu := emulator.New(tt.opts)
-			srv := httptest.NewServer(emu.Handler())
-			t.Cleanup(srv.Close)
-			// No answer here is slow: a generous timeout keeps a loaded machine (the race
-			// detector) from adding lost answers of its own. The emulator acts before it
-			// answers, so nothing is in flight once a fault has answered: settling may
-			// conclude after 1 s where the command waits twice its --timeout.
-			c, err := onlyoffice.NewClient(onlyoffice.Config{BaseURL: srv.URL, Token: emu.Token(), Timeout: 10 * time.Second, Retries: 8, MaxConns: 8})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(c.CloseIdleConnections)
-			db, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			portal := state.Portal(srv.URL)
-			run, err := db.StartRun(context.Background(), state.Run{Portal: portal, Mode: "import"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			emu, c, ledger := onEmulator(t, tt.opts)
 			m, err := mapping.Parse([]byte(faultsMapping), "faults.yaml")
 			if err != nil {
 				t.Fatal(err)
@@ -145,7 +153,7 @@ func TestRunThroughFaults(t *testing.T) {
 
 			got := map[string]Result{}
 			st, err := Run(context.Background(), Config{Rows: &rows{n: n}, Plan: p, Poster: clientPoster{c}, Concurrency: 8,
-				Ledger:   &Ledger{DB: db, Portal: portal, Run: run, SettleAfter: time.Second},
+				Ledger:   ledger,
 				OnResult: func(r Result) { got[r.Key] = r }})
 			if err != nil || st.Stopped != nil {
 				t.Fatalf("Run: %v, stopped %v", err, st.Stopped)

@@ -4,17 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/oppimport/oppimport/emulator"
 	"github.com/oppimport/oppimport/mapping"
-	"github.com/oppimport/oppimport/onlyoffice"
 	"github.com/oppimport/oppimport/source"
-	"github.com/oppimport/oppimport/state"
 )
 
 // taggedRows are n rows (ID, Title, Labels) whose labels repeat: "EMEA" and "hot" or "cold".
@@ -39,24 +34,7 @@ func TestRequestsPerTaggedRow(t *testing.T) {
 	if raceOn {
 		n = 250 // the same property, at a quarter of the race detector's cost
 	}
-	emu := emulator.New(emulator.Options{})
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
-	c, err := onlyoffice.NewClient(onlyoffice.Config{BaseURL: srv.URL, Token: emu.Token(), Timeout: 10 * time.Second, Retries: 4, MaxConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.CloseIdleConnections)
-	db, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	portal := state.Portal(srv.URL)
-	run, err := db.StartRun(context.Background(), state.Run{Portal: portal, Mode: "import"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	emu, c, ledger := onEmulator(t, emulator.Options{})
 	m, err := mapping.Parse([]byte(faultsMapping[:len(faultsMapping)-len("  bidValue:        { column: Amount }\n")]+
 		"tags: { column: Labels, split: \",\" }\n"), "tags.yaml")
 	if err != nil {
@@ -68,7 +46,7 @@ func TestRequestsPerTaggedRow(t *testing.T) {
 	}
 	st, err := Run(context.Background(), Config{Rows: &taggedRows{n: n}, Plan: p, Poster: clientPoster{c}, Concurrency: 8,
 		Extras: c, Tags: []string{"migration-2026"},
-		Ledger: &Ledger{DB: db, Portal: portal, Run: run, SettleAfter: time.Second}})
+		Ledger: ledger})
 	if err != nil || st.Stopped != nil {
 		t.Fatalf("Run: %v, stopped %v", err, st.Stopped)
 	}
