@@ -71,6 +71,51 @@ func BenchmarkResume(b *testing.B) {
 	b.ReportMetric(float64(done)/(first.Seconds()/float64(b.N)), "done-rows/s")
 }
 
+// BenchmarkResumeDone is a re-run of an input every row of which was imported before: the
+// pass over done rows alone (look-up, skip, record, delivery), as CPU per done row.
+func BenchmarkResumeDone(b *testing.B) {
+	const n = 50_000
+	ctx := context.Background()
+	p := plan(b)
+	dir := b.TempDir()
+	filled := filepath.Join(dir, "filled.db")
+	open := func(path string) (*state.DB, *Ledger) {
+		db, err := state.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		run, err := db.StartRun(ctx, state.Run{Portal: "p", Mode: "import"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return db, &Ledger{DB: db, Portal: "p", Run: run}
+	}
+	db, l := open(filled)
+	if _, err := Run(ctx, Config{Rows: &rows{n: n}, Plan: p, Poster: &poster{}, Concurrency: 4, Ledger: l}); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "resume.db")
+	copyFile(b, filled, path)
+	db, _ = open(path)
+	defer db.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		run, err := db.StartRun(ctx, state.Run{Portal: "p", Mode: "import"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := &Ledger{DB: db, Portal: "p", Run: run}
+		st, err := Run(ctx, Config{Rows: &rows{n: n}, Plan: p, Poster: &poster{}, Concurrency: 4, Ledger: l})
+		if err != nil || st.Counts[Skipped] != n {
+			b.Fatalf("got %v, %v; want %d skipped", err, st.Counts, n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/done-row")
+}
+
 func copyFile(b *testing.B, from, to string) {
 	b.Helper()
 	src, err := os.Open(from)

@@ -111,15 +111,21 @@ ON CONFLICT (run_id, key) DO UPDATE SET` + answerRunRow
 }
 
 // leaveStmt is Leave's statement for a whole chunk, prepared on the writer's connection at
-// its first use. Not to be called from inside a write.
-func (db *DB) leaveStmt() (*sql.Stmt, error) {
+// its first use, with the one that finds which of a chunk's keys the run recorded already.
+// Not to be called from inside a write.
+func (db *DB) leaveStmt() (full, touched *sql.Stmt, err error) {
 	db.mu.RLock() // Close waits, and a later call finds the database closed
 	defer db.mu.RUnlock()
 	if db.closed.Load() {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
-	db.leaveOnce.Do(func() { db.leave, db.leaveErr = db.w.Prepare(leaveQuery(leaveChunk)) })
-	return db.leave, db.leaveErr
+	db.leaveOnce.Do(func() {
+		db.leave, db.leaveErr = db.w.Prepare(leaveQuery(leaveChunk))
+		if db.leaveErr == nil {
+			db.touched, db.leaveErr = db.w.Prepare(`SELECT key FROM run_rows WHERE run_id = ? AND key IN (?` + strings.Repeat(",?", leaveChunk-1) + `)`)
+		}
+	})
+	return db.leave, db.touched, db.leaveErr
 }
 
 // Leave records, durably and in one transaction, that run left each of rows as Lookup
@@ -127,6 +133,13 @@ func (db *DB) leaveStmt() (*sql.Stmt, error) {
 // Answer records it given an Answer of the outcome, input row and title alone. The row
 // itself is not written: its id, hash, body and last outcome stay those of the last
 // answer that changed it. No row may be pending (see Known).
+//
+// A row that has an input row, that run has not recorded yet and that comes after every
+// row run left before in the input (a run's rows left in input order, as a re-run leaves
+// them) is packed with others in a line of run_left (left.go); any other a run row of its
+// own, as Answer would make it. A packed row is not looked for again: a run leaves a key
+// once, and does not answer it after (an import's key is one row of its input), or
+// RunRows lists it twice.
 func (db *DB) Leave(ctx context.Context, run int64, portal string, rows []Left) error {
 	if len(rows) == 0 {
 		return nil
@@ -142,13 +155,20 @@ func (db *DB) Leave(ctx context.Context, run int64, portal string, rows []Left) 
 	// A whole chunk goes through a statement prepared once (measured: parsing it anew was
 	// a third of Leave); prepared here, not in the writer's transaction, which holds the
 	// one connection it needs.
-	full, err := db.leaveStmt()
+	full, touched, err := db.leaveStmt()
 	if err != nil {
 		return fmt.Errorf("record answers for %d keys (%q...): %w", len(rows), rows[0].Key, err)
 	}
 	now := formatTime(time.Now())
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		for chunk := range slices.Chunk(rows, leaveChunk) {
+		packed, own, err := db.sortLeft(tx, touched, run, rows)
+		if err != nil {
+			return err
+		}
+		if err := db.pack(tx, run, packed, now); err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(own, leaveChunk) {
 			// The run and the time are parameters of each row: bound once, in a WITH, they
 			// cost more (measured). prev_hash is the hash as it stands, the same before
 			// and after.
@@ -175,4 +195,54 @@ func (db *DB) Leave(ctx context.Context, run int64, portal string, rows []Left) 
 		return fmt.Errorf("record answers for %d keys (%q...): %w", len(rows), rows[0].Key, err)
 	}
 	return nil
+}
+
+// sortLeft splits rows into those Leave packs and those it records a run row of each.
+func (db *DB) sortLeft(tx *sql.Tx, touched *sql.Stmt, run int64, rows []Left) (packed, own []Left, err error) {
+	var last int // the input row of the last row of run packed so far
+	err = db.queryRow(tx, `SELECT last_row FROM run_left WHERE run_id = ? ORDER BY first_row DESC LIMIT 1`, run).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, err
+	}
+	recorded := map[string]bool{}
+	args := make([]any, 1+leaveChunk)
+	args[0] = run
+	for chunk := range slices.Chunk(rows, leaveChunk) {
+		for i := range leaveChunk {
+			args[1+i] = nil
+			if i < len(chunk) {
+				args[1+i] = chunk[i].Key
+			}
+		}
+		found, err := tx.Stmt(touched).Query(args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		for found.Next() {
+			var key string
+			if err := found.Scan(&key); err != nil {
+				found.Close()
+				return nil, nil, err
+			}
+			recorded[key] = true
+		}
+		if err := errors.Join(found.Err(), found.Close()); err != nil {
+			return nil, nil, err
+		}
+	}
+	// A key twice in rows gets a run row, which its second updates as Answer would.
+	times := make(map[string]int, len(rows))
+	for _, r := range rows {
+		times[r.Key]++
+	}
+	packed = make([]Left, 0, len(rows))
+	for _, r := range rows {
+		if r.InputRow <= last || recorded[r.Key] || times[r.Key] > 1 {
+			own = append(own, r)
+			continue
+		}
+		packed = append(packed, r)
+		last = r.InputRow
+	}
+	return packed, own, nil
 }

@@ -161,35 +161,41 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-// BenchmarkLookupLeave is the pass over 256 done rows: one Lookup, one Leave.
+// BenchmarkLookupLeave is the pass over 256 done rows of a re-run: one Lookup, one Leave.
 func BenchmarkLookupLeave(b *testing.B) {
 	ctx := context.Background()
 	db := openTest(b, tempPath(b))
-	run := startRun(b, db)
+	first := startRun(b, db)
 	const n = 256 * 40
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("K%07d", i)
-		if err := db.Answer(ctx, run, testPortal, keys[i], Answer{OpportunityID: int64(i + 1), Outcome: "created", Hash: "h", Sent: []byte(strings.Repeat("x", 300))}); err != nil {
+		if err := db.Answer(ctx, first, testPortal, keys[i], Answer{OpportunityID: int64(i + 1), Outcome: "created", Hash: "h", Sent: []byte(strings.Repeat("x", 300))}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ResetTimer()
+	var run int64
 	i := 0
 	for b.Loop() {
+		if i%n == 0 { // each key left once a run
+			b.StopTimer()
+			run = startRun(b, db)
+			b.StartTimer()
+		}
 		batch := keys[i%n : i%n+256]
-		i += 256
 		rows, err := db.Lookup(ctx, testPortal, batch)
 		if err != nil || len(rows) != 256 {
 			b.Fatalf("got %d rows, %v", len(rows), err)
 		}
 		left := make([]Left, len(rows))
 		for j, r := range rows {
-			left[j] = Left{Known: r, Outcome: "skipped", InputRow: j + 2, Title: "deal"}
+			left[j] = Left{Known: r, Outcome: "skipped", InputRow: i%n + j + 2, Title: "deal"}
 		}
 		if err := db.Leave(ctx, run, testPortal, left); err != nil {
 			b.Fatal(err)
 		}
+		i += 256
 	}
 	b.ReportMetric(float64(256*b.N)/b.Elapsed().Seconds(), "rows/s")
 }

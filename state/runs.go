@@ -159,10 +159,29 @@ func (db *DB) Run(ctx context.Context, id int64) (Run, bool, error) {
 
 // RunRows calls fn with each row run id touched, in input order (RunRow.InputRow),
 // then the rows with no input row (recorded before the schema kept it, or by a
-// run that reads no input) in the order it first touched them, reading them as it goes; it stops at fn's first error and returns it.
-// fn may call the other methods of db, but not Close.
+// run that reads no input) in the order it first touched them, reading them as it goes;
+// it stops at fn's first error and returns it. fn may call the other methods of db, but
+// not Close.
 func (db *DB) RunRows(ctx context.Context, id int64, fn func(RunRow) error) error {
 	return db.read(func(r *sql.DB) error {
+		// The rows Leave packed (left.go) are merged in by their input row.
+		left := &leftRows{db: db, ctx: ctx, run: id}
+		head, more, err := left.next()
+		if err != nil {
+			return err
+		}
+		// upTo: the packed rows before that input row; 0: every one left.
+		packedBefore := func(upTo int) error {
+			for more && (upTo == 0 || head.InputRow < upTo) {
+				if err := fn(head); err != nil {
+					return err
+				}
+				if head, more, err = left.next(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		rows, err := r.QueryContext(ctx, `SELECT key, outcome, opportunity_id, method, prev_hash, sent, before, at, input_row, title
 FROM run_rows WHERE run_id = ? ORDER BY input_row IS NULL, input_row, rowid`, id)
 		if err != nil {
@@ -186,6 +205,9 @@ FROM run_rows WHERE run_id = ? ORDER BY input_row IS NULL, input_row, rowid`, id
 			if rr.At, err = parseTime(at); err != nil {
 				return fmt.Errorf("read rows of run %d: %w", id, err)
 			}
+			if err := packedBefore(rr.InputRow); err != nil {
+				return err
+			}
 			if err := fn(rr); err != nil {
 				return err
 			}
@@ -193,7 +215,7 @@ FROM run_rows WHERE run_id = ? ORDER BY input_row IS NULL, input_row, rowid`, id
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read rows of run %d: %w", id, err)
 		}
-		return nil
+		return packedBefore(0)
 	})
 }
 
@@ -205,6 +227,13 @@ func (db *DB) JournalCounts(ctx context.Context, id int64) (map[string]int, erro
 	if err != nil {
 		return nil, fmt.Errorf("read the journal of run %d: %w", id, err)
 	}
+	packed, err := db.readMap(ctx, `SELECT outcome, sum(n) FROM run_left WHERE run_id = ? GROUP BY outcome`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read the journal of run %d: %w", id, err)
+	}
+	for outcome, n := range packed {
+		counts[outcome] += n
+	}
 	return counts, nil
 }
 
@@ -212,10 +241,68 @@ func (db *DB) JournalCounts(ctx context.Context, id int64) (map[string]int, erro
 // one (see RunRow.InputRow): what lists a portal's keys in the spreadsheet's order. Keys no
 // run recorded a row for are not in the map.
 func (db *DB) InputRows(ctx context.Context, portal string) (map[string]int, error) {
-	out, err := db.readMap(ctx, `SELECT rr.key, rr.input_row FROM run_rows rr JOIN runs ON runs.id = rr.run_id
+	type place struct {
+		run int64
+		row int
+	}
+	places := map[string]place{}
+	err := db.read(func(r *sql.DB) error {
+		rows, err := r.QueryContext(ctx, `SELECT rr.key, rr.run_id, rr.input_row FROM run_rows rr JOIN runs ON runs.id = rr.run_id
 WHERE runs.portal = ? AND rr.input_row IS NOT NULL ORDER BY rr.run_id`, portal)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				k string
+				p place
+			)
+			if err := rows.Scan(&k, &p.run, &p.row); err != nil {
+				return err
+			}
+			places[k] = p
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// The packed rows (left.go): a key's place in a later run wins.
+		lines, err := r.QueryContext(ctx, `SELECT rl.run_id, rl.outcome, rl.rows FROM run_left rl JOIN runs ON runs.id = rl.run_id
+WHERE runs.portal = ?`, portal)
+		if err != nil {
+			return err
+		}
+		defer lines.Close()
+		for lines.Next() {
+			var (
+				run int64
+				l   leftLine
+				rr  RunRow
+			)
+			if err := lines.Scan(&run, &l.outcome, &l.packed); err != nil {
+				return err
+			}
+			for {
+				ok, err := l.next(&rr)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					break
+				}
+				if p, ok := places[rr.Key]; !ok || p.run <= run {
+					places[rr.Key] = place{run, rr.InputRow}
+				}
+			}
+		}
+		return lines.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read the rows' places in the input: %w", err)
+	}
+	out := make(map[string]int, len(places))
+	for k, p := range places {
+		out[k] = p.row
 	}
 	return out, nil
 }

@@ -107,6 +107,21 @@ CREATE TABLE portal_index (
 ALTER TABLE run_rows ADD COLUMN input_row INTEGER; -- the row number as the spreadsheet shows it
 ALTER TABLE run_rows ADD COLUMN title TEXT;        -- the mapped record's title, as sent
 `,
+	// 4: the rows a run left as they stood, many to a line (see left.go), beside the
+	// run_rows of earlier versions, which stay as they are.
+	`
+CREATE TABLE run_left (
+	id        INTEGER PRIMARY KEY,
+	run_id    INTEGER NOT NULL REFERENCES runs (id),
+	first_row INTEGER NOT NULL,                -- the input row of its first row
+	last_row  INTEGER NOT NULL,                -- and of its last
+	outcome   TEXT NOT NULL,
+	n         INTEGER NOT NULL,                -- rows in it
+	at        TEXT NOT NULL,
+	rows      BLOB NOT NULL                    -- the rows, packed (left.go)
+);
+CREATE INDEX run_left_run ON run_left (run_id, first_row);
+`,
 }
 
 // goMigrations are the steps of a migration that SQL cannot do, run after its SQL.

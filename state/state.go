@@ -66,6 +66,7 @@ type DB struct {
 	ws, rs     stmtCache // statements prepared once, of w and of r
 	leaveOnce  sync.Once // see leaveStmt
 	leave      *sql.Stmt
+	touched    *sql.Stmt
 	leaveErr   error
 }
 
@@ -209,8 +210,10 @@ func (db *DB) Close() error {
 		errs = append(errs, db.lookup.Close())
 	}
 	errs = append(errs, db.rs.close(), db.r.Close())
-	if db.leave != nil { // under db.mu, as leaveStmt set it
-		errs = append(errs, db.leave.Close())
+	for _, s := range []*sql.Stmt{db.leave, db.touched} {
+		if s != nil { // under db.mu, as leaveStmt set it
+			errs = append(errs, s.Close())
+		}
 	}
 	if err := db.checkpoint(context.Background()); err != nil && !errors.Is(err, errCheckpointBusy) {
 		errs = append(errs, err)
