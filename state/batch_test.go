@@ -159,6 +159,29 @@ func TestLookup(t *testing.T) {
 	if got, err := db.Lookup(ctx, testPortal, nil); err != nil || len(got) != 0 {
 		t.Errorf("Lookup of no keys: got %v, %v, want nothing", got, err)
 	}
+	// Each key is found in the index of what a look-up reads, not in the rows themselves
+	// (their bodies make them four to a page).
+	var plan []string
+	args := make([]any, 1+lookupChunk)
+	rows, err := db.r.Query(`EXPLAIN QUERY PLAN `+lookupQuery, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(plan, func(s string) bool { return strings.Contains(s, "USING COVERING INDEX rows_done") }) {
+		t.Errorf("Lookup's query plan: got %q, want it to use the covering index rows_done", plan)
+	}
 }
 
 // BenchmarkLookupLeave is the pass over 256 done rows of a re-run: one Lookup, one Leave.

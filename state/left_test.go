@@ -162,7 +162,8 @@ func TestLeavePackedDamaged(t *testing.T) {
 	}
 }
 
-// A version 3 database (run rows of skipped rows one a line) opens migrated: its runs read
+// A version 4 database (tags: as main had it before; run rows of skipped rows one a line)
+// opens migrated: its runs read
 // as before, and a new run's rows left are packed.
 func TestMigrateToPacked(t *testing.T) {
 	path := tempPath(t)
@@ -171,8 +172,8 @@ func TestMigrateToPacked(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
-		migrations[0], migrations[1], migrations[2],
-		`PRAGMA user_version = 3`,
+		migrations[0], migrations[1], migrations[2], migrations[3],
+		`PRAGMA user_version = 4`,
 		`INSERT INTO runs (portal, input, mode, started, pid, host) VALUES ('` + testPortal + `', 'a.csv', 'create', '2026-01-01T00:00:00.000000000Z', 1, 'h')`,
 		`INSERT INTO rows (portal, key, opportunity_id, hash, outcome) VALUES ('` + testPortal + `', 'k1', 101, 'hk1', 'created')`,
 		`INSERT INTO run_rows (run_id, key, outcome, opportunity_id, prev_hash, at, input_row, title) VALUES (1, 'k1', 'skipped', 101, 'hk1', '2026-01-01T00:00:01.000000000Z', 2, 'deal k1')`,

@@ -107,7 +107,27 @@ CREATE TABLE portal_index (
 ALTER TABLE run_rows ADD COLUMN input_row INTEGER; -- the row number as the spreadsheet shows it
 ALTER TABLE run_rows ADD COLUMN title TEXT;        -- the mapped record's title, as sent
 `,
-	// 4: the rows a run left as they stood, many to a line (see left.go), beside the
+	// 4: the tags of each row and of each run's rows (tags.go).
+	`
+-- The export's tags the portal holds on each row's deal, as of the last run that wrote it.
+CREATE TABLE row_tags (
+	portal TEXT NOT NULL,
+	key    TEXT NOT NULL,
+	tags   TEXT NOT NULL,                      -- JSON array of tag names
+	PRIMARY KEY (portal, key)
+) WITHOUT ROWID;
+
+-- What each run did to each row's tags.
+CREATE TABLE run_row_tags (
+	run_id  INTEGER NOT NULL REFERENCES runs (id),
+	key     TEXT NOT NULL,
+	added   TEXT NOT NULL,                     -- JSON array: tags the run put on the deal (--tag too)
+	removed TEXT NOT NULL,                     -- JSON array: tags the run took off
+	prev    TEXT,                              -- row_tags.tags before the run; NULL: none
+	UNIQUE (run_id, key)
+);
+`,
+	// 5: the rows a run left as they stood, many to a line (see left.go), beside the
 	// run_rows of earlier versions, which stay as they are.
 	`
 CREATE TABLE run_left (
@@ -121,6 +141,11 @@ CREATE TABLE run_left (
 	rows      BLOB NOT NULL                    -- the rows, packed (left.go)
 );
 CREATE INDEX run_left_run ON run_left (run_id, first_row);
+`,
+	// 6: what a re-run's look-up reads of a row (state.DB.Lookup), apart from the row's
+	// body: the rows themselves are some 800 bytes each, four to a page.
+	`
+CREATE INDEX rows_done ON rows (portal, key, opportunity_id, hash, intent_run);
 `,
 }
 

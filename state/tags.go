@@ -12,28 +12,8 @@ import (
 
 // Tags: what a sync needs to tell the tags the export added or removed since the last sync
 // from the tags portal users set (row_tags), and what an undo needs to take a run's tags
-// back (run_row_tags). Kept apart from rows and run_rows, which know nothing of tags.
-func init() {
-	migrations = append(migrations, `
--- The export's tags the portal holds on each row's deal, as of the last run that wrote it.
-CREATE TABLE row_tags (
-	portal TEXT NOT NULL,
-	key    TEXT NOT NULL,
-	tags   TEXT NOT NULL,                      -- JSON array of tag names
-	PRIMARY KEY (portal, key)
-) WITHOUT ROWID;
-
--- What each run did to each row's tags.
-CREATE TABLE run_row_tags (
-	run_id  INTEGER NOT NULL REFERENCES runs (id),
-	key     TEXT NOT NULL,
-	added   TEXT NOT NULL,                     -- JSON array: tags the run put on the deal (--tag too)
-	removed TEXT NOT NULL,                     -- JSON array: tags the run took off
-	prev    TEXT,                              -- row_tags.tags before the run; NULL: none
-	UNIQUE (run_id, key)
-);
-`)
-}
+// back (run_row_tags), schema version 4. Kept apart from rows and run_rows, which know
+// nothing of tags.
 
 // TagChange is what one run did to one row's tags.
 type TagChange struct {
