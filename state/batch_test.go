@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -221,4 +222,42 @@ func BenchmarkLookupLeave(b *testing.B) {
 		i += 256
 	}
 	b.ReportMetric(float64(256*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkLookup is the look-up of a re-run's done rows, 256 keys at a time in input
+// order, in a state of 102,400 rows with bodies as big as a deal's (some 650 bytes).
+func BenchmarkLookup(b *testing.B) {
+	ctx := context.Background()
+	db := openTest(b, tempPath(b))
+	const n = 256 * 400
+	keys := make([]string, n)
+	body := []byte(strings.Repeat("x", 650))
+	for i := range keys {
+		keys[i] = fmt.Sprintf("D-%07d", i)
+	}
+	for chunk := range slices.Chunk(keys, 1000) {
+		err := db.write(ctx, func(tx *sql.Tx) error {
+			for i, key := range chunk {
+				if _, err := tx.Exec(`INSERT INTO rows (portal, key, opportunity_id, hash, outcome, sent) VALUES (?, ?, ?, ?, 'created', ?)`,
+					testPortal, key, i+1, fmt.Sprintf("%032x", i), body); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		batch := keys[i%n : i%n+256]
+		i += 256
+		rows, err := db.Lookup(ctx, testPortal, batch)
+		if err != nil || len(rows) != 256 {
+			b.Fatalf("got %d rows, %v", len(rows), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(256*b.N), "ns/key")
 }

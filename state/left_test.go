@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -209,5 +210,80 @@ func TestMigrateToPacked(t *testing.T) {
 	}
 	if packed != 1 {
 		t.Errorf("rows packed by the run on the migrated database: got %d, want 1", packed)
+	}
+}
+
+// Keys in increasing order are read as one span of the index: what it finds is what the
+// IN list finds, keys the span holds and the chunk does not are not returned, and a span
+// that holds many more keys than the chunk is given up for the IN list.
+func TestLookupSpan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openTest(t, tempPath(t))
+	run := startRun(t, db)
+	var all []string
+	for i := range 600 {
+		key := fmt.Sprintf("K%04d", i)
+		all = append(all, key)
+		if i%7 == 3 { // pending: an intent, no answer
+			if err := db.Intent(ctx, run, testPortal, key, Request{Method: "POST", Hash: "h", Body: []byte("{}")}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := db.Answer(ctx, run, testPortal, key, Answer{OpportunityID: int64(i + 1), Outcome: "created", Hash: fmt.Sprint("h", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Bytes that are no UTF-8 sort after every ASCII key, bytewise, as in the index.
+	for _, key := range []string{"K\xff", "K\xff\xfe"} {
+		all = append(all, key)
+		if err := db.Answer(ctx, run, testPortal, key, Answer{OpportunityID: 9, Outcome: "created", Hash: "h"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What Row says of each key, one by one.
+	want := func(keys []string) []Known {
+		var out []Known
+		for _, key := range keys {
+			row, ok, err := db.Row(ctx, testPortal, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				out = append(out, Known{Key: key, OpportunityID: row.OpportunityID, Hash: row.Hash, Pending: row.Pending()})
+			}
+		}
+		return out
+	}
+	every := func(keys []string, n int) []string {
+		var out []string
+		for i := 0; i < len(keys); i += n {
+			out = append(out, keys[i])
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name   string
+		keys   []string
+		missed bool // the span is given up
+	}{
+		{"dense", all[10:260], false},
+		{"gaps and unknown keys", append(every(all[:300], 2), "K0299x", "K03"), false},
+		{"every third", every(all[:600], 3), true},
+		{"no UTF-8", []string{"K0599", "K\xff", "K\xff\xfe"}, false},
+	} {
+		db.spanMisses.Store(0)
+		got, err := db.Lookup(ctx, testPortal, c.keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(got, func(a, b Known) int { return strings.Compare(a.Key, b.Key) })
+		if diff := cmp.Diff(want(c.keys), got); diff != "" {
+			t.Errorf("%s: Lookup (-Row one by one +Lookup):\n%s", c.name, diff)
+		}
+		if missed := db.spanMisses.Load() > 0; missed != c.missed {
+			t.Errorf("%s: span given up: got %v, want %v", c.name, missed, c.missed)
+		}
 	}
 }

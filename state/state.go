@@ -62,9 +62,11 @@ type DB struct {
 
 	lookupOnce sync.Once // see lookupStmt
 	lookup     *sql.Stmt
+	span       *sql.Stmt
 	lookupErr  error
-	ws, rs     stmtCache // statements prepared once, of w and of r
-	leaveOnce  sync.Once // see leaveStmt
+	spanMisses atomic.Int32 // look-ups to go without a span (see lookupSpan)
+	ws, rs     stmtCache    // statements prepared once, of w and of r
+	leaveOnce  sync.Once    // see leaveStmt
 	leave      *sql.Stmt
 	touched    *sql.Stmt
 	leaveErr   error
@@ -206,8 +208,10 @@ func (db *DB) Close() error {
 	<-db.writerDone
 	// A look-up yet to prepare its statement now finds the database closed.
 	db.lookupOnce.Do(func() { db.lookupErr = ErrClosed })
-	if db.lookup != nil {
-		errs = append(errs, db.lookup.Close())
+	for _, s := range []*sql.Stmt{db.lookup, db.span} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
 	}
 	errs = append(errs, db.rs.close(), db.r.Close())
 	for _, s := range []*sql.Stmt{db.leave, db.touched} {
