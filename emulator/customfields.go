@@ -26,9 +26,17 @@ type customFieldDefView struct {
 func (s *Server) listCustomFields(*call) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The deals counted in one pass for every field, not one pass a field: at 10^6 deals
+	// the six seeded fields took 3 s, the start of every import against it.
+	counts := map[int]int{}
+	for _, o := range s.opps {
+		for id := range o.CustomFields {
+			counts[id]++
+		}
+	}
 	out := make([]customFieldDefView, 0, len(s.customFields))
 	for _, f := range s.customFields {
-		out = append(out, s.defView(f))
+		out = append(out, customFieldDefView{customFieldView: viewCustomField(f, 0), RelativeItemsCount: counts[f.ID]})
 	}
 	return reply{response: out}
 }
