@@ -11,8 +11,9 @@ import (
 // The rows a run leaves as they stood (Leave) are most of a re-run's rows, and only
 // status --run N, undo --run N and dedupe read them back. Each is not a run_rows line of
 // its own (two B-tree inserts, eight values bound, about 400 bytes): a line of run_left
-// holds up to leaveChunk of them, consecutive in the input, packed in one value. RunRows,
-// JournalCounts and InputRows read them as if they were run rows.
+// holds the rows of one outcome of a Leave call (1,024 from the importer's leave log),
+// consecutive in the input, packed in one value. RunRows, JournalCounts and InputRows
+// read them as if they were run rows.
 //
 // A packed row is, in order: its input row (uvarint), its key, its opportunity id
 // (varint, 0: none), its hash, its title (each text a uvarint length and its bytes). The
@@ -130,7 +131,7 @@ WHERE run_id = ? AND first_row > ? ORDER BY first_row LIMIT 1`, lr.run, lr.after
 	return rr, false, nil
 }
 
-// leaveQuery's counterpart for packed rows.
+// leftInsert is one line of packed rows.
 const leftInsert = `INSERT INTO run_left (run_id, first_row, last_row, outcome, n, at, rows) VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 // pack records, in tx, rows (none of them recorded by run yet, in increasing input order,
