@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/oppimport/oppimport/mapping"
+	"github.com/oppimport/oppimport/source"
 	"github.com/oppimport/oppimport/state"
 )
 
@@ -158,5 +160,70 @@ func TestResumeLeaveFails(t *testing.T) {
 	}
 	if st.Stopped == nil || !IsFatal(st.Stopped) || !strings.Contains(st.Stopped.Error(), "record answers for 10 keys") {
 		t.Errorf("got stopped %v, want the failed record of the rows left", st.Stopped)
+	}
+}
+
+// TestResumeRunRowsInInputOrder: a re-run whose done rows and new rows alternate lists
+// them all in its run's rows in input order, with their place, outcome, id and title (what
+// status --run N and undo --run N read), the done ones packed by the state and the new ones
+// recorded by their answers; its journal counts them as the run did.
+func TestResumeRunRowsInInputOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := newLedgerRun(t)
+	const n = 700 // three batches of 256
+	in := resumeInput(n)
+	var fill [][]string
+	for i, row := range in {
+		if i%3 != 0 {
+			fill = append(fill, row)
+		}
+	}
+	first, _ := l.run(ModeCreate, fill...)
+	numbered := func(rows [][]string) Rows {
+		i := 0
+		return rowsFunc(func() (source.Row, error) {
+			if i == len(rows) {
+				return source.Row{}, io.EOF
+			}
+			i++
+			return source.Row{Number: i + 1, Cells: rows[i-1]}, nil
+		})
+	}
+	run, err := l.db.StartRun(ctx, state.Run{Portal: "p", Mode: "import"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := map[string]Result{}
+	st, err := Run(ctx, Config{Rows: numbered(in), Plan: plan(t), Poster: l.portal, Concurrency: 4,
+		Ledger: &Ledger{DB: l.db, Portal: "p", Run: run}, OnResult: func(r Result) { again[r.Key] = r }})
+	if err != nil || st.Stopped != nil {
+		t.Fatalf("re-run: %v, stopped %v", err, st.Stopped)
+	}
+	var want, got []state.RunRow
+	for i, row := range in {
+		r := again[mapping.ShowKey(row[0])]
+		outcome := Created
+		if i%3 != 0 {
+			outcome = Skipped
+			if id := first[mapping.ShowKey(row[0])].OpportunityID; r.OpportunityID != id {
+				t.Errorf("%q: reported as %d, want %d", row[0], r.OpportunityID, id)
+			}
+		}
+		want = append(want, state.RunRow{Key: row[0], Outcome: outcome, OpportunityID: r.OpportunityID, InputRow: i + 2, Title: row[1]})
+	}
+	if err := l.db.RunRows(ctx, run, func(rr state.RunRow) error { got = append(got, rr); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	opts := cmp.Options{cmpIgnoreAt, cmpopts.IgnoreFields(state.RunRow{}, "Method", "PrevHash", "Sent")}
+	if diff := cmp.Diff(want, got, opts); diff != "" {
+		t.Errorf("run %d's rows (-want +got):\n%s", run, diff)
+	}
+	counts, err := l.db.JournalCounts(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{Skipped: len(fill), Created: n - len(fill)}, counts); diff != "" {
+		t.Errorf("run %d's journal counts (-want +got):\n%s", run, diff)
 	}
 }
