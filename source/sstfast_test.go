@@ -130,3 +130,57 @@ func FuzzSharedStrings(f *testing.F) {
 		}
 	})
 }
+
+// TestSharedStringsChunks: strings kept in memory come back whole wherever they fall: across
+// a chunk's end, empty at a full chunk's end, longer than a chunk, past several blocks.
+func TestSharedStringsChunks(t *testing.T) {
+	t.Parallel()
+	fill := func(n int) string { return strings.Repeat("x", n) }
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"none", nil},
+		{"one empty", []string{""}},
+		{"a chunk exactly, then empty ones", []string{fill(sstChunk), "", "", "a"}},
+		{"across a chunk's end", []string{fill(sstChunk - 3), "abcdef", "g"}},
+		{"longer than two chunks", []string{"a", fill(2*sstChunk + 5) + "é", "b"}},
+	}
+	var many []string
+	for i := range 3*sstBlock + 7 {
+		many = append(many, strings.Repeat(string(rune('a'+i%26)), i%200))
+	}
+	tests = append(tests, struct {
+		name string
+		want []string
+	}{"past three blocks and several chunks", many})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var s sharedStrings
+			for _, v := range tt.want {
+				if err := s.add(v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.finish(); err != nil {
+				t.Fatal(err)
+			}
+			if s.file != nil {
+				t.Fatal("spilled, want the table in memory")
+			}
+			if got := s.len(); got != len(tt.want) {
+				t.Errorf("len() = %d, want %d", got, len(tt.want))
+			}
+			for i, want := range tt.want {
+				got, ok, err := s.get(i)
+				if err != nil || !ok || got != want {
+					t.Errorf("get(%d) = %.20q (%d bytes), %v, %v; want %.20q (%d bytes)", i, got, len(got), ok, err, want, len(want))
+				}
+			}
+			if _, ok, _ := s.get(len(tt.want)); ok {
+				t.Errorf("get(%d) found a string past the end", len(tt.want))
+			}
+		})
+	}
+}
