@@ -144,7 +144,7 @@ func TestSharedStringsChunks(t *testing.T) {
 		{"one empty", []string{""}},
 		{"a chunk exactly, then empty ones", []string{fill(sstChunk), "", "", "a"}},
 		{"across a chunk's end", []string{fill(sstChunk - 3), "abcdef", "g"}},
-		{"longer than two chunks", []string{"a", fill(2*sstChunk + 5) + "é", "b"}},
+		{"longer than two chunks", []string{"a", fill(2*sstChunk+5) + "é", "b"}},
 	}
 	var many []string
 	for i := range 3*sstBlock + 7 {
