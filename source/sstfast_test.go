@@ -3,6 +3,7 @@ package source
 import (
 	"archive/zip"
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,32 +156,59 @@ func TestSharedStringsChunks(t *testing.T) {
 		want []string
 	}{"past three blocks and several chunks", many})
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var s sharedStrings
-			for _, v := range tt.want {
-				if err := s.add(v); err != nil {
+		for _, spilled := range []bool{false, true} {
+			name := tt.name
+			if spilled {
+				name += ", then spilled"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				var s sharedStrings
+				defer s.Close()
+				want := tt.want
+				for _, v := range want {
+					if err := s.add(v); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if spilled {
+					// as add does when the next string would pass sstMemLimit: the chunks
+					// go to the file in order, and strings after them follow.
+					if err := s.spill(); err != nil {
+						t.Fatal(err)
+					}
+					want = append(slices.Clip(want), "after", "")
+					for _, v := range want[len(want)-2:] {
+						if err := s.add(v); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if err := s.finish(); err != nil {
 					t.Fatal(err)
 				}
-			}
-			if err := s.finish(); err != nil {
-				t.Fatal(err)
-			}
-			if s.file != nil {
-				t.Fatal("spilled, want the table in memory")
-			}
-			if got := s.len(); got != len(tt.want) {
-				t.Errorf("len() = %d, want %d", got, len(tt.want))
-			}
-			for i, want := range tt.want {
-				got, ok, err := s.get(i)
-				if err != nil || !ok || got != want {
-					t.Errorf("get(%d) = %.20q (%d bytes), %v, %v; want %.20q (%d bytes)", i, got, len(got), ok, err, want, len(want))
+				if got := s.file != nil; got != spilled {
+					t.Fatalf("spilled %v, want %v", got, spilled)
 				}
-			}
-			if _, ok, _ := s.get(len(tt.want)); ok {
-				t.Errorf("get(%d) found a string past the end", len(tt.want))
-			}
-		})
+				checkStrings(t, &s, want)
+			})
+		}
+	}
+}
+
+// checkStrings holds s to want: each string, the count, nothing past the end.
+func checkStrings(t *testing.T, s *sharedStrings, want []string) {
+	t.Helper()
+	if got := s.len(); got != len(want) {
+		t.Errorf("len() = %d, want %d", got, len(want))
+	}
+	for i, want := range want {
+		got, ok, err := s.get(i)
+		if err != nil || !ok || got != want {
+			t.Errorf("get(%d) = %.20q (%d bytes), %v, %v; want %.20q (%d bytes)", i, got, len(got), ok, err, want, len(want))
+		}
+	}
+	if _, ok, _ := s.get(len(want)); ok {
+		t.Errorf("get(%d) found a string past the end", len(want))
 	}
 }
