@@ -332,6 +332,7 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 		if into != nil {
 			width = len(into.Header())
 		}
+		expecter, _ := cfg.Rows.(rowsExpecter)
 		var cells []string
 		batch := make([]source.Row, 0, readBatch)
 		for n := 0; cfg.Limit <= 0 || n < cfg.Limit; n++ {
@@ -357,6 +358,9 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 				break
 			}
 			batch = append(batch, row)
+			if n+1 == expectAt && expecter != nil {
+				seen.expect(expecter.RowsExpected(n + 1))
+			}
 			if len(batch) == readBatch {
 				select {
 				case batches <- rowBatch{batch, cells}:
@@ -478,6 +482,16 @@ type rowsInto interface {
 	Header() []string
 	NextInto(cells []string) (source.Row, error)
 }
+
+// rowsExpecter estimates the rows of the whole input from the first ones read;
+// *source.Reader is one. The key set is then made large enough at once (keySet.expect).
+type rowsExpecter interface {
+	RowsExpected(rows int) int
+}
+
+// expectAt is how many rows are read before the input's rows are estimated: enough for
+// their length to be typical, few against the growths of the key set it spares.
+const expectAt = 8192
 
 // rowBatch is rows read at once, and the slice their cells were copied into when the
 // reader is a rowsInto (nil: the rows' cells are their own).

@@ -284,6 +284,38 @@ func TestKeySet(t *testing.T) {
 	}
 }
 
+func TestKeySetExpect(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		expected int
+		want     int // the table's slots once 5,000 keys are in
+	}{
+		{"unknown: grown by half", 0, 7776},
+		{"100,000 expected: grown once to hold them", 100_000, 141_667},
+		{"fewer than there are: grown by half", 1000, 7776},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newKeySet()
+			s.expect(tt.expected)
+			for i := 1; i <= 5000; i++ {
+				if first := s.add(fmt.Sprint("key ", i), i+1); first != 0 {
+					t.Fatalf("key %d: got first row %d, want 0", i, first)
+				}
+			}
+			if got := len(s.hashes); got != tt.want {
+				t.Errorf("got %d slots, want %d", got, tt.want)
+			}
+			for i := 1; i <= 5000; i++ {
+				if first := s.add(fmt.Sprint("key ", i), 9999); first != i+1 {
+					t.Errorf("key %d again: got first row %d, want %d", i, first, i+1)
+				}
+			}
+		})
+	}
+}
+
 func TestRunDuplicateKeys(t *testing.T) {
 	r := &rows{n: 5}
 	dup := rowsFunc(func() (source.Row, error) {

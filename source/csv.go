@@ -215,6 +215,22 @@ func (r *Reader) nextCSV(into []string) (Row, error) {
 	}
 }
 
+// RowsExpected estimates how many data rows the file holds in all, from the bytes taken by
+// the rows read so far, of which there are rows. It is 0 when it cannot tell: the input is
+// not CSV, its size is unknown (a pipe), it was decoded from another encoding (so that the
+// text read is not the file's bytes), or fewer than 1,000 rows were read. Call it where
+// Next is called, not concurrently with it.
+func (r *Reader) RowsExpected(rows int) int {
+	if r.csv == nil || r.size <= 0 || !r.csv.checkUTF8 || rows < 1000 {
+		return 0
+	}
+	read := r.csv.r.InputOffset()
+	if read <= 0 {
+		return 0
+	}
+	return int(float64(r.size) / float64(read) * float64(rows))
+}
+
 // readCSV reads one record and numbers it. Row.Cells is encoding/csv's reused slice.
 // A *csv.ParseError after which reading can go on is the row's Err.
 func (r *Reader) readCSV() (Row, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -458,5 +459,44 @@ func TestGuardScan(t *testing.T) {
 		if g.suspect != want {
 			t.Fatalf("text %x: got suspect %v, want %v", text, g.suspect, want)
 		}
+	}
+}
+
+func TestRowsExpected(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("id,name\n")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "%05d,name\n", i) // 11 bytes a row
+	}
+	utf8Path := writeFile(t, "deals.csv", []byte(b.String()))
+	utf16Path := writeFile(t, "utf16.csv", append([]byte{0xFF, 0xFE}, utf16Bytes(b.String(), false)...))
+	tests := []struct {
+		name  string
+		path  string
+		rows  int
+		least int
+		most  int
+	}{
+		{"after 5,000 rows", utf8Path, 5000, 19000, 21000},
+		{"after 999 rows: too few", utf8Path, 999, 0, 0},
+		{"utf-16: decoded, the text is not the file's bytes", utf16Path, 5000, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Open(tt.path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for range tt.rows {
+				if _, err := r.Next(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := r.RowsExpected(tt.rows); got < tt.least || got > tt.most {
+				t.Errorf("got %d rows expected, want %d to %d", got, tt.least, tt.most)
+			}
+		})
 	}
 }
