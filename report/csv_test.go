@@ -15,7 +15,7 @@ import (
 // spaces of several kinds, \. and plain text), with the delimiters a rejects file takes.
 func TestCSVLineAsEncodingCSV(t *testing.T) {
 	t.Parallel()
-	pieces := []string{"a", ",", ";", "\t", "|", "§", `"`, "\r", "\n", " ", "\u00a0", "é", `\.`, "=1", ""}
+	pieces := []string{"a", ",", ";", "\t", "|", "§", `"`, "\r", "\n", " ", "\u00a0", "é", `\.`, "=1", "", "plain text"}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, comma := range []rune{',', ';', '\t', '|', '§'} {
 		path := filepath.Join(t.TempDir(), "f.csv")
@@ -29,7 +29,9 @@ func TestCSVLineAsEncodingCSV(t *testing.T) {
 		for range 5_000 {
 			fields := make([]string, 1+r.IntN(9))
 			for i := range fields {
-				for range r.IntN(4) {
+				// Up to 3 pieces, or a long field of up to 22, where quotes, line ends and
+				// delimiters fall anywhere in the eight bytes looked at together.
+				for range r.IntN(4) + r.IntN(2)*r.IntN(20) {
 					fields[i] += pieces[r.IntN(len(pieces))]
 				}
 			}
