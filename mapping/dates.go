@@ -314,8 +314,9 @@ func (c *conv) serialDate(s string) (w wallTime, ok bool) {
 
 // date reads a date field's value and returns it as the API wants it: "2006-01-02" for a
 // date (never shifted), "2006-01-02T15:04:05Z" for a date-time, converted to UTC from the
-// zone it names or else the mapping's timezone.
-func (c *conv) date(s string) (string, string) {
+// zone it names or else the mapping's timezone. Without want, a good date without a time
+// comes back "" (the verdict alone is wanted).
+func (c *conv) date(s string, want bool) (string, string) {
 	var w wallTime
 	ok := false
 	if len(c.formats) == 0 {
@@ -343,6 +344,9 @@ func (c *conv) date(s string) (string, string) {
 	}
 	if w.year < 1900 || w.year > 9999 {
 		return "", reasonYear
+	}
+	if !w.hasTime && !want {
+		return "", ""
 	}
 	if !w.hasTime {
 		var b [10]byte

@@ -31,6 +31,9 @@ type step struct {
 	hasDef   bool
 	defVal   val
 	conv     conv
+	// kept says the value is read even by Validate, which keeps the title, and reads the
+	// access list and isPrivate for their check together, and tags for theirs.
+	kept bool
 }
 
 // Record is one row mapped to the API's fields. Pointer and slice fields are nil, and
@@ -166,6 +169,7 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 			what = "custom field " + strconv.FormatInt(r.ID, 10) + ": "
 		}
 		s := step{field: r.Field, fid: r.fid, id: r.ID, col: -1, conv: r.conv}
+		s.kept = r.fid == fTitle || r.fid == fAccessList || r.fid == fTags || r.fid == fIsPrivate
 		if r.fid != fCustom {
 			s.required = fieldOf(r.fid).required
 		}
@@ -417,7 +421,7 @@ func (p *Plan) apply(cells []string, build bool) (Record, []FieldError) {
 			empty := t == ""
 			var reasons []string
 			if !empty {
-				v, empty, reasons = s.conv.readTo(&buf, t, true)
+				v, empty, reasons = s.conv.readTo(&buf, t, true, build || s.kept)
 			}
 			if len(reasons) > 0 {
 				for _, r := range reasons {
@@ -589,19 +593,19 @@ func (s *step) fail(raw, reason string) FieldError {
 // left: the map gave "" or the list has no items. reasons are the problems, lower case.
 func (c *conv) read(v string, useMap bool) (out val, empty bool, reasons []string) {
 	var buf val
-	x, empty, reasons := c.readTo(&buf, v, useMap)
+	x, empty, reasons := c.readTo(&buf, v, useMap, true)
 	return *x, empty, reasons
 }
 
 // readTo is read for the rows: the value is parsed into buf, or is one the plan holds (a
-// map's value read once), never copied.
-func (c *conv) readTo(buf *val, v string, useMap bool) (out *val, empty bool, reasons []string) {
+// map's value read once), never copied. Without want only the verdict is wanted (parseTo).
+func (c *conv) readTo(buf *val, v string, useMap, want bool) (out *val, empty bool, reasons []string) {
 	vm := c.vmap
 	if !useMap {
 		vm = nil
 	}
 	if !c.list {
-		out, empty, _, reason := c.one(buf, vm, v)
+		out, empty, _, reason := c.one(buf, vm, v, want)
 		if reason != "" {
 			return out, false, []string{reason}
 		}
@@ -629,7 +633,7 @@ func (c *conv) readTo(buf *val, v string, useMap bool) (out *val, empty bool, re
 		if next == "" {
 			continue
 		}
-		x, none, about, reason := c.one(&item, vm, next)
+		x, none, about, reason := c.one(&item, vm, next, want)
 		switch {
 		case reason != "":
 			reasons = append(reasons, "has "+strconv.Quote(about)+", which "+reason)
@@ -658,8 +662,8 @@ func (c *conv) readTo(buf *val, v string, useMap bool) (out *val, empty bool, re
 
 // one reads a scalar or a list's item through vm (nil: none), into buf or as a value the
 // plan holds. empty is true when the map gives ""; reason says what is wrong with about:
-// the value, or what the map made of it.
-func (c *conv) one(buf *val, vm *valueMap, v string) (x *val, empty bool, about, reason string) {
+// the value, or what the map made of it. want is parseTo's.
+func (c *conv) one(buf *val, vm *valueMap, v string, want bool) (x *val, empty bool, about, reason string) {
 	if vm != nil {
 		i := vm.index(v)
 		if i < 0 {
@@ -672,7 +676,7 @@ func (c *conv) one(buf *val, vm *valueMap, v string) (x *val, empty bool, about,
 			return &c.mapped[i], false, "", ""
 		}
 	}
-	*buf, reason = c.parse(v)
+	reason = c.parseTo(buf, v, want)
 	return buf, false, v, reason
 }
 
