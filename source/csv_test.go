@@ -500,3 +500,66 @@ func TestRowsExpected(t *testing.T) {
 		})
 	}
 }
+
+// chunks reads its text in pieces of the sizes it is given, in turn.
+type chunks struct {
+	text  []byte
+	sizes []int
+	i     int
+}
+
+func (c *chunks) Read(p []byte) (int, error) {
+	if len(c.text) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(c.text), c.sizes[c.i%len(c.sizes)])
+	c.i++
+	copy(p, c.text[:n])
+	c.text = c.text[n:]
+	return n, nil
+}
+
+// TestGuardRecords holds the guard's count of rows and of the current record's bytes,
+// which the lines between quotes and CRs count at once, to a look at each byte, however the
+// reads cut the text: quotes, LF, CR and CRLF (cut in two too) anywhere.
+func TestGuardRecords(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"a", "bcdefgh", ",", `"`, "\n", "\r", "\r\n", "\n\n"}
+	for seed := range uint64(20_000) {
+		r := rand.New(rand.NewPCG(seed, 3))
+		var text []byte
+		for range r.IntN(40) {
+			text = append(text, pieces[r.IntN(len(pieces))]...)
+		}
+		wantRow, wantN := 1, 0
+		quoted, cr := false, false
+		for _, c := range text {
+			wantN++
+			switch {
+			case c == '"':
+				quoted, cr = !quoted, false
+			case quoted:
+			case c == '\n' && cr:
+				wantN, cr = 0, false
+			case c == '\n' || c == '\r':
+				wantN, cr = 0, c == '\r'
+				wantRow++
+			default:
+				cr = false
+			}
+		}
+		in := &chunks{text: text, sizes: []int{1 + r.IntN(5), 1 + r.IntN(50), 1 + r.IntN(3)}}
+		g := &recordGuard{r: in, row: 1, max: 1 << 20}
+		buf := make([]byte, 64)
+		for {
+			if _, err := g.Read(buf); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if g.row != wantRow || g.n != wantN {
+			t.Fatalf("text %q: got row %d, %d bytes of the record, want row %d, %d bytes", text, g.row, g.n, wantRow, wantN)
+		}
+	}
+}
