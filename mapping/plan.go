@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Plan is a mapping bound to one input's header: every column resolved to its index and
@@ -34,6 +35,13 @@ type step struct {
 	// kept says the value is read even by Validate, which keeps the title, and reads the
 	// access list and isPrivate for their check together, and tags for theirs.
 	kept bool
+	// skim says Validate may pass over the step when its template's parts are good
+	// (partsGood): a text or custom field it does not keep, made of a template without a map.
+	skim bool
+	// unchecked says Validate passes over the step: nothing of it is kept, and nothing
+	// can be wrong with it (a constant, read when the mapping was; a custom field without
+	// a map, whose text is taken as it is).
+	unchecked bool
 }
 
 // Record is one row mapped to the API's fields. Pointer and slice fields are nil, and
@@ -242,6 +250,9 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 		if r.Default != nil {
 			s.hasDef, s.defVal = true, r.defVal
 		}
+		s.skim = s.fid != fIsPrivate && s.fid != fAccessList && (pointerField(s.fid) || s.fid == fCustom) &&
+			s.tmpl != nil && s.conv.vmap == nil
+		s.unchecked = !s.kept && (s.hasConst || s.conv.kind == kCustom && s.conv.vmap == nil && !s.conv.list && !s.required)
 		p.steps = append(p.steps, s)
 	}
 	if len(errs) > 0 {
@@ -347,6 +358,18 @@ func (p *Plan) Key(cells []string) string {
 	return b.String()
 }
 
+// trim is strings.TrimSpace, at once for text that starts and ends with a character that
+// is not a space, as cells mostly do.
+func trim(s string) string {
+	if s == "" {
+		return s
+	}
+	if a, z := s[0], s[len(s)-1]; ' ' < a && a < utf8.RuneSelf && ' ' < z && z < utf8.RuneSelf {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
 func cell(cells []string, i int) string {
 	if i < 0 || i >= len(cells) {
 		return ""
@@ -411,16 +434,23 @@ func (p *Plan) apply(cells []string, build bool) (Record, []FieldError) {
 	for i := range p.steps {
 		s := &p.steps[i]
 		v := &s.constVal
-		if !build && s.fid != fIsPrivate && s.fid != fAccessList && (pointerField(s.fid) || s.fid == fCustom) &&
-			s.tmpl != nil && s.conv.vmap == nil && s.partsGood(cells) {
+		if !build && (s.unchecked || s.skim && s.partsGood(cells)) {
 			continue // good, and not kept: its text need not be made
 		}
 		if !s.hasConst {
 			raw := s.source(cells)
-			t := strings.TrimSpace(raw)
+			t := trim(raw)
 			empty := t == ""
 			var reasons []string
-			if !empty {
+			if !empty && !s.conv.list {
+				// A scalar is read at once (readTo's first step, without its slice
+				// of reasons).
+				var reason string
+				if v, empty, _, reason = s.conv.one(&buf, s.conv.vmap, t, build || s.kept); reason != "" {
+					errs = append(errs, s.fail(raw, reason))
+					continue
+				}
+			} else if !empty {
 				v, empty, reasons = s.conv.readTo(&buf, t, true, build || s.kept)
 			}
 			if len(reasons) > 0 {

@@ -235,6 +235,7 @@ func (r *Reader) RowsExpected(rows int) int {
 // A *csv.ParseError after which reading can go on is the row's Err.
 func (r *Reader) readCSV() (Row, error) {
 	st := r.csv
+	start := st.r.InputOffset()
 	rec, err := st.r.Read()
 	if err == io.EOF {
 		return Row{}, io.EOF
@@ -269,7 +270,8 @@ func (r *Reader) readCSV() (Row, error) {
 			}
 		}
 	}
-	if row.Err == nil {
+	// A record of fewer bytes than a cell may hold characters has no cell too long.
+	if row.Err == nil && (suspect || st.r.InputOffset()-start > maxCellChars) {
 		row.Err = checkCells(row.Number, rec, suspect)
 	}
 	return row, nil
