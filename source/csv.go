@@ -480,7 +480,7 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 	const unseen = -2
 	quote, lf, cr := unseen, unseen, unseen
 	for pos := 0; pos < len(b); {
-		if !g.quoted && !g.cr {
+		if !g.quoted && !g.cr && len(b) <= g.max {
 			// Up to the next quote or CR, the records are lines: counted at once, not
 			// found one by one (a search per row was most of the guard's cost). A line
 			// there is shorter than the text read, which is no longer than the bound.
@@ -492,19 +492,30 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 				end = c
 			}
 			span := b[pos:end]
-			if first := bytes.IndexByte(span, '\n'); first >= 0 && len(span) <= g.max {
+			if first := bytes.IndexByte(span, '\n'); first >= 0 {
 				if g.n += first + 1; g.n > g.max {
 					break
 				}
-				last := bytes.LastIndexByte(span, '\n')
-				g.row += 1 + bytes.Count(span[first+1:last+1], newline)
+				last := first
+				if more := bytes.Count(span[first+1:], newline); more > 0 {
+					// The search back reads at most a line: the one after the last LF.
+					g.row += more
+					last = first + 1 + bytes.LastIndexByte(span[first+1:], '\n')
+				}
+				g.row++
 				g.n = 0
-				pos += last + 1
-				continue
+				span = span[last+1:]
 			}
+			if g.n += len(span); g.n > g.max {
+				break
+			}
+			if pos = end; pos == len(b) {
+				break
+			}
+			// A quote or a CR: taken below.
 		}
 		i := nextByte(&quote, b, pos, '"')
-		if !g.quoted {
+		if !g.quoted && i != pos { // nothing comes before pos
 			i = earliest(i, nextByte(&lf, b, pos, '\n'))
 			i = earliest(i, nextByte(&cr, b, pos, '\r'))
 		}
