@@ -97,13 +97,14 @@ func (s *keySet) grow() {
 	}
 }
 
-// touch reads the slots where the hashes hs belong, so that the memory of a table far
+// touch reads the slots (hash and row) where the hashes hs belong, so that the memory of a table far
 // larger than the cache is on its way before addHash needs it: a batch's misses then
 // overlap instead of coming one after another (the key check's largest cost).
 func (s *keySet) touch(hs func(yield func(uint64) bool)) {
 	var sum uint64
 	for h := range hs {
-		sum += s.hashes[s.home(h)]
+		i := s.home(h)
+		sum += s.hashes[i] + uint64(s.rows[i]) // rows too: addHash writes there
 	}
 	s.touched += sum // kept, so that the reads are not left out
 }
