@@ -311,7 +311,12 @@ const keySep = "\x1f"
 
 // ShowKey is a key as a person reads it: the cells of a key of several columns joined by
 // " | " instead of the unit separator Key joins them with; any other key as it is.
-func ShowKey(key string) string { return strings.ReplaceAll(key, keySep, " | ") }
+func ShowKey(key string) string {
+	if strings.IndexByte(key, keySep[0]) < 0 {
+		return key // the usual key, of one column: no count of separators to replace
+	}
+	return strings.ReplaceAll(key, keySep, " | ")
+}
 
 // KeyValue is a key as the key_field holds it on the portal: as a person reads it
 // (ShowKey), trimmed as the portal trims custom field values.

@@ -563,3 +563,29 @@ func TestGuardRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVRowsAfterLineBreaks numbers rows as a spreadsheet does, one a record, after cells
+// holding line breaks, in the last column too, short and long (counted two ways).
+func TestCSVRowsAfterLineBreaks(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 40) + "\n" + strings.Repeat("y", 40) + "\n" + "z"
+	data := "a,b\n" +
+		"1,\"two\nlines\"\n" +
+		"2,\"" + long + "\"\n" +
+		"\"three\nlines\nhere\",3\n" +
+		"4,end\n"
+	r, err := Open(writeFile(t, "breaks.csv", []byte(data)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := []got{
+		{2, []string{"1", "two\nlines"}, ""},
+		{3, []string{"2", long}, ""},
+		{4, []string{"three\nlines\nhere", "3"}, ""},
+		{5, []string{"4", "end"}, ""},
+	}
+	if diff := cmp.Diff(want, readAll(t, r)); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+}
