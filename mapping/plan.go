@@ -38,6 +38,9 @@ type step struct {
 	// skim says Validate may pass over the step when its template's parts are good
 	// (partsGood): a text or custom field it does not keep, made of a template without a map.
 	skim bool
+	// litsFilled says a literal part of the template is not all spaces; litsBad that one
+	// fails checkText (so that partsGood gives no verdict).
+	litsFilled, litsBad bool
 	// unchecked says Validate passes over the step: nothing of it is kept, and nothing
 	// can be wrong with it (a constant, read when the mapping was; a custom field without
 	// a map, whose text is taken as it is).
@@ -249,6 +252,12 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 		}
 		if r.Default != nil {
 			s.hasDef, s.defVal = true, r.defVal
+		}
+		for _, t := range s.tmpl {
+			if t.name == "" {
+				s.litsFilled = s.litsFilled || strings.TrimSpace(t.lit) != ""
+				s.litsBad = s.litsBad || s.conv.kind == kText && s.conv.checkText(t.lit) != ""
+			}
 		}
 		s.skim = s.fid != fIsPrivate && s.fid != fAccessList && (pointerField(s.fid) || s.fid == fCustom) &&
 			s.tmpl != nil && s.conv.vmap == nil
@@ -602,15 +611,15 @@ func (s *step) source(cells []string) string {
 // text field other than the title (whose length counts), or a custom field. False is no
 // verdict: the text is then made and read as usual.
 func (s *step) partsGood(cells []string) bool {
-	if s.conv.kind != kCustom && (s.conv.kind != kText || s.fid == fTitle) {
+	if s.conv.kind != kCustom && (s.conv.kind != kText || s.fid == fTitle) || s.litsBad {
 		return false
 	}
-	filled := false
+	filled := s.litsFilled // the literals were looked at once, at Bind
 	for _, t := range s.tmpl {
-		v := t.lit
-		if t.name != "" {
-			v = cell(cells, t.col)
+		if t.name == "" {
+			continue
 		}
+		v := cell(cells, t.col)
 		if s.conv.kind == kText && s.conv.checkText(v) != "" {
 			return false
 		}

@@ -78,6 +78,13 @@ func TestApply(t *testing.T) {
 		{name: "template", rules: "  description: { template: \"{V} {{id}}: {W}\" }\n", v: "note", w: "D1",
 			want: rec(func(r *Record) { r.Description = ptr("note {id}: D1") })},
 		{name: "template left empty", rules: "  description: { template: \"{V}{W}\" }\n", want: rec(nil)},
+		{name: "template of spaces between empty cells", rules: "  description: { template: \"{V}  {W}\" }\n", want: rec(nil)},
+		{name: "template with a literal", rules: "  description: { template: \"id: {V}{W}\" }\n",
+			want: rec(func(r *Record) { r.Description = ptr("id:") })},
+		{name: "template with an emoji among its literals", rules: "  description: { template: \"🚀 {V}\" }\n", v: "x",
+			errs: []string{`description: "🚀 x" contains '🚀' (U+1F680), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)`}},
+		{name: "template with an emoji in a cell", rules: "  description: { template: \"note: {V}\" }\n", v: "🚀",
+			errs: []string{`description: "note: 🚀" contains '🚀' (U+1F680), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)`}},
 		// currency
 		{name: "currency upper-cased", rules: "  bidCurrencyAbbr: { column: V }\n", v: " usd ",
 			want: rec(func(r *Record) { r.BidCurrencyAbbr = "USD" })},
