@@ -141,27 +141,29 @@ type wallTime struct {
 	zoned                            bool // the value named its zone
 }
 
-// match reads s by the pattern; ok is false when s has another shape. The fields are not
-// range-checked.
+// match reads s by the pattern into w; false when s has another shape. The fields are not
+// range-checked. w is filled in place: a wallTime returned is copied from the stack, a
+// tenth of a date's reading.
 // MMM and MMMM read full and abbreviated names alike, in English and in locale's language
 // (nil = English only), with an optional dot after the name.
-func (p *datePattern) match(s string, locale *monthTable) (w wallTime, ok bool) {
-	w.hasTime = p.hasTime
+func (p *datePattern) match(w *wallTime, s string, locale *monthTable) bool {
+	*w = wallTime{hasTime: p.hasTime}
+	var ok bool
 	for i, t := range p.toks {
 		switch t.kind {
 		case tLit:
 			if len(s) < len(t.lit) || !strings.EqualFold(s[:len(t.lit)], t.lit) {
-				return w, false
+				return false
 			}
 			s = s[len(t.lit):]
 		case tSpace:
 			if s == "" || s[0] != ' ' {
-				return w, false
+				return false
 			}
 			s = strings.TrimLeft(s, " ")
 		case tMonthAbbr, tMonthName:
 			if w.month, s, ok = matchMonth(s, locale); !ok {
-				return w, false
+				return false
 			}
 			// "3 janv. 2024": the abbreviation's dot, unless the pattern writes it.
 			if strings.HasPrefix(s, ".") && (i+1 == len(p.toks) || p.toks[i+1].kind != tLit || !strings.HasPrefix(p.toks[i+1].lit, ".")) {
@@ -170,7 +172,7 @@ func (p *datePattern) match(s string, locale *monthTable) (w wallTime, ok bool) 
 		default:
 			var n int
 			if n, s, ok = digits(s, t.width); !ok {
-				return w, false
+				return false
 			}
 			switch t.kind {
 			case tYear4:
@@ -193,7 +195,7 @@ func (p *datePattern) match(s string, locale *monthTable) (w wallTime, ok bool) 
 			}
 		}
 	}
-	return w, s == ""
+	return s == ""
 }
 
 // digits reads exactly width digits, or one or two when width is 1 (or 4 for years).
@@ -323,11 +325,11 @@ func (c *conv) date(s string, want bool) (string, string) {
 		w, ok = iso(s)
 		// Dates that name their month are never ambiguous: read them without a format.
 		for i := 0; !ok && i < len(namedMonthPatterns) && hasLetter(s); i++ {
-			w, ok = namedMonthPatterns[i].match(s, c.months)
+			ok = namedMonthPatterns[i].match(&w, s, c.months)
 		}
 	}
 	for i := range c.formats {
-		if w, ok = c.formats[i].match(s, c.months); ok {
+		if ok = c.formats[i].match(&w, s, c.months); ok {
 			break
 		}
 	}

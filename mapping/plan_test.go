@@ -1,9 +1,12 @@
 package mapping
 
 import (
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -512,4 +515,34 @@ func BenchmarkApplyBench(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// TestCheckText holds checkText's scan, eight bytes at a time, to a look at each byte: the
+// first character above U+FFFF is named wherever it falls, among 1- to 3-byte characters
+// and bytes of 0xF0 or more that start none.
+func TestCheckText(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"a", "é", "€", "交", "😀", "𝄞", "\xF0", "\xF4\x90\x80\x80", "\xFF", "abcdefg"}
+	c := &conv{kind: kText, field: fDescription}
+	r := rand.New(rand.NewPCG(1, 5))
+	for range 20_000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		v := b.String()
+		want := ""
+		for i := 0; i < len(v); i++ {
+			if v[i] >= 0xF0 {
+				if ch, _ := utf8.DecodeRuneInString(v[i:]); ch > 0xFFFF {
+					want = "contains " + strconv.QuoteRune(ch) + " (U+" + strings.ToUpper(strconv.FormatInt(int64(ch), 16)) +
+						"), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)"
+					break
+				}
+			}
+		}
+		if got := c.checkText(v); got != want {
+			t.Fatalf("checkText(%q) = %q, want %q", v, got, want)
+		}
+	}
 }

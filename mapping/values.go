@@ -224,12 +224,16 @@ func (c *conv) checkText(v string) string {
 		}
 	}
 	// Only a character above U+FFFF takes 4 bytes, and its first byte is the only one of
-	// 0xF0 or more: text is passed on its bytes, eight at a time while they are ASCII.
+	// 0xF0 or more: text is passed on its bytes, eight at a time while none is 0xF0 or
+	// more (ASCII, and the 2- and 3-byte characters of European and Asian text alike).
+	const ones, highs, f0s = 0x0101010101010101, 0x8080808080808080, 0xF0F0F0F0F0F0F0F0
 	i := 0
 	for ; i+8 <= len(v); i += 8 {
-		word := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
-			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
-		if word&0x8080808080808080 != 0 {
+		b := v[i : i+8] // one bounds check, and the eight loads made one
+		word := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		// x has a zero byte where word has a byte of 0xF0 or more.
+		if x := word&f0s ^ f0s; (x-ones)&^x&highs != 0 {
 			break
 		}
 	}

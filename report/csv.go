@@ -195,8 +195,9 @@ func hasByte4(s string, a, b, c, d byte) bool {
 	wa, wb, wc, wd := ones*uint64(a), ones*uint64(b), ones*uint64(c), ones*uint64(d)
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		e := s[i : i+8] // one bounds check, and the eight loads made one
+		w := uint64(e[0]) | uint64(e[1])<<8 | uint64(e[2])<<16 | uint64(e[3])<<24 |
+			uint64(e[4])<<32 | uint64(e[5])<<40 | uint64(e[6])<<48 | uint64(e[7])<<56
 		if zero(w^wa)|zero(w^wb)|zero(w^wc)|zero(w^wd) != 0 {
 			return true
 		}
