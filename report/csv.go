@@ -51,7 +51,7 @@ func newCSVReport(path string) (*csvReport, error) {
 
 // write appends the row's line to the buffer field by field, the numbers as digits without
 // a string of their own (strconv.Itoa was an allocation per row), then writes it.
-func (c *csvReport) write(r *Result) error {
+func (c *csvReport) write(r Result) error {
 	b := strconv.AppendInt(c.line[:0], int64(r.Row), 10)
 	b = appendField(append(b, ','), neutralise(clip(r.Key)), ',')
 	b = appendField(append(b, ','), neutralise(r.Status), ',')

@@ -85,3 +85,22 @@ func BenchmarkCSVReport(b *testing.B) {
 		}
 	}
 }
+
+// TestCSVReportAllocs: a row of the CSV report allocates nothing (a Result taken by
+// pointer through the format's interface was a heap copy per row, 97 MB of a 10^6-row
+// validate).
+func TestCSVReportAllocs(t *testing.T) {
+	w, err := NewWriter(filepath.Join(t.TempDir(), "r.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(Summary{})
+	r := Result{Row: 123456, Key: "D-0123456", Status: "valid", Title: "Licences for Initech 123456"}
+	if n := testing.AllocsPerRun(1000, func() {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("got %v allocations a row, want 0", n)
+	}
+}

@@ -97,7 +97,7 @@ func newJSONReport(path string) (*jsonReport, error) {
 	return j, nil
 }
 
-func (j *jsonReport) write(r *Result) error {
+func (j *jsonReport) write(r Result) error {
 	row := jsonRow{Row: r.Row, Key: clip(r.Key), Status: r.Status, Error: clip(r.Error), Title: clip(r.Title), URL: clip(r.URL)}
 	if r.OpportunityID != 0 {
 		row.OpportunityID = &r.OpportunityID

@@ -153,7 +153,7 @@ type Writer struct {
 
 // format is one report file format.
 type format interface {
-	write(r *Result) error // by pointer: a row's Result is not copied once more
+	write(r Result) error
 	close(s Summary) error
 }
 
@@ -203,7 +203,7 @@ func (w *Writer) Write(r Result) error {
 	if w.closed {
 		return fmt.Errorf("report %s: %w", w.path, errClosed)
 	}
-	if err := w.f.write(&r); err != nil {
+	if err := w.f.write(r); err != nil {
 		return fmt.Errorf("report %s: %w", w.path, err)
 	}
 	return nil

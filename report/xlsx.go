@@ -57,7 +57,7 @@ func newXLSXReport(path string) (*xlsxReport, error) {
 	return x, nil
 }
 
-func (x *xlsxReport) write(r *Result) error {
+func (x *xlsxReport) write(r Result) error {
 	if x.rows+1 >= excelize.TotalRows {
 		return fmt.Errorf("an xlsx sheet holds at most %d rows: ask for a .csv report", excelize.TotalRows)
 	}
