@@ -202,6 +202,13 @@ func hasByte4(s string, a, b, c, d byte) bool {
 			return true
 		}
 	}
+	if i < len(s) && len(s) >= 8 {
+		// The last eight bytes, some looked at already: no byte-by-byte tail.
+		e := s[len(s)-8:]
+		w := uint64(e[0]) | uint64(e[1])<<8 | uint64(e[2])<<16 | uint64(e[3])<<24 |
+			uint64(e[4])<<32 | uint64(e[5])<<40 | uint64(e[6])<<48 | uint64(e[7])<<56
+		return zero(w^wa)|zero(w^wb)|zero(w^wc)|zero(w^wd) != 0
+	}
 	for ; i < len(s); i++ {
 		if x := s[i]; x == a || x == b || x == c || x == d {
 			return true

@@ -565,7 +565,7 @@ func TestGuardRecords(t *testing.T) {
 }
 
 // TestCSVRowsAfterLineBreaks numbers rows as a spreadsheet does, one a record, after cells
-// holding line breaks, in the last column too, short and long (counted two ways).
+// holding line breaks, in the last column too, one and two of them.
 func TestCSVRowsAfterLineBreaks(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("x", 40) + "\n" + strings.Repeat("y", 40) + "\n" + "z"
