@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -14,6 +15,10 @@ type datePattern struct {
 	text    string
 	toks    []dateTok
 	hasTime bool
+	// size is the length of every date the pattern reads when all its parts have a width
+	// of their own (DD.MM.YYYY: digits of fixed width and literals without letters), 0
+	// otherwise: such a date is read at its offsets (fixed).
+	size int
 }
 
 type tokKind int
@@ -130,7 +135,77 @@ func compileDate(p string) (datePattern, error) {
 		}
 	}
 	dp.hasTime = seen[tHour]
+	size := 0
+	for _, t := range dp.toks {
+		switch {
+		case t.kind == tLit && !hasLetterOrWide(t.lit):
+			size += len(t.lit)
+		case t.kind >= tYear4 && t.kind != tMonthAbbr && t.kind != tMonthName && t.width >= 2:
+			size += t.width
+		default:
+			return dp, nil // a space, a name, a part of one or two digits: size 0
+		}
+	}
+	dp.size = size
 	return dp, nil
+}
+
+// hasLetterOrWide says whether a literal may match text other than itself (EqualFold:
+// an ASCII letter, or anything not ASCII).
+func hasLetterOrWide(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; 'a' <= c && c <= 'z' || s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// fixed is match for a pattern of fixed size: each part at its offset, none searched for.
+func (p *datePattern) fixed(w *wallTime, s string) bool {
+	if len(s) != p.size {
+		return false
+	}
+	*w = wallTime{hasTime: p.hasTime}
+	off := 0
+	for i := range p.toks {
+		t := &p.toks[i]
+		if t.kind == tLit {
+			if s[off:off+len(t.lit)] != t.lit {
+				return false
+			}
+			off += len(t.lit)
+			continue
+		}
+		n := 0
+		for _, c := range []byte(s[off : off+t.width]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+			n = n*10 + int(c-'0')
+		}
+		off += t.width
+		switch t.kind {
+		case tYear4:
+			w.year = n
+		case tYear2:
+			w.year = 1900 + n
+			if n < 30 {
+				w.year = 2000 + n
+			}
+		case tMonth:
+			w.month = n
+		case tDay:
+			w.day = n
+		case tHour:
+			w.hour = n
+		case tMinute:
+			w.min = n
+		case tSecond:
+			w.sec = n
+		}
+	}
+	return true
 }
 
 // wallTime is a date, and a time of day when hasTime.
@@ -147,6 +222,9 @@ type wallTime struct {
 // MMM and MMMM read full and abbreviated names alike, in English and in locale's language
 // (nil = English only), with an optional dot after the name.
 func (p *datePattern) match(w *wallTime, s string, locale *monthTable) bool {
+	if p.size > 0 {
+		return p.fixed(w, s)
+	}
 	*w = wallTime{hasTime: p.hasTime}
 	var ok bool
 	for i, t := range p.toks {

@@ -425,6 +425,9 @@ func number(v string, dec byte, want bool) (n string, neg bool, ok bool) {
 	s := v
 	// Fast path: plain digits with an optional '.' fraction, the usual CSV and XLSX form.
 	if dec == '.' && plainDecimal(s) {
+		if !want {
+			return "", false, true
+		}
 		return normalize(s), false, true
 	}
 	if n, ok := groupedNumber(s, dec, want); ok {
