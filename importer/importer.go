@@ -215,6 +215,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		cfg.fields = cfg.Plan.Fields()
 	}
 	forbidden := 0
+	// Valid rows, the most of a validate's, are counted here and put in Counts at the end:
+	// a map's update for each was 1 % of a 10^6-row validate's instructions.
+	valid := 0
 	work := func(ctx context.Context, it *item) (*item, error) {
 		handle(ctx, &cfg, it)
 		return it, it.fatal
@@ -222,7 +225,11 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	deliver := func(it *item) error {
 		st.Requests += it.res.Attempts
 		st.Rows++
-		st.Counts[it.res.Status]++
+		if it.res.Status == Valid {
+			valid++
+		} else {
+			st.Counts[it.res.Status]++
+		}
 		if it.gone {
 			st.Gone++
 		}
@@ -304,6 +311,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	// Keys absent from the input mean something only when the whole input was read.
 	if readErr == nil && stopped == nil && cfg.Ledger != nil && cfg.Mode == ModeSync && cfg.Limit <= 0 {
 		readErr = absent(ctx, cfg.Ledger, seen, &st)
+	}
+	if valid > 0 {
+		st.Counts[Valid] += valid
 	}
 	st.Elapsed = time.Since(start)
 	if readErr != nil {
