@@ -171,14 +171,17 @@ func (p *datePattern) fixed(w *wallTime, s string) bool {
 	for i := range p.toks {
 		t := &p.toks[i]
 		if t.kind == tLit {
-			if s[off:off+len(t.lit)] != t.lit {
-				return false
+			for j := 0; j < len(t.lit); j++ { // a byte or two: no call to compare them
+				if s[off+j] != t.lit[j] {
+					return false
+				}
 			}
 			off += len(t.lit)
 			continue
 		}
 		n := 0
-		for _, c := range []byte(s[off : off+t.width]) {
+		for j := off; j < off+t.width; j++ {
+			c := s[j]
 			if c < '0' || c > '9' {
 				return false
 			}
