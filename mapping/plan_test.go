@@ -108,6 +108,11 @@ func TestApply(t *testing.T) {
 		{name: "stageid by map", rules: "  stageid: { column: V, map: { Won: 8, lost: 9 } }\n", v: "LOST", want: rec(func(r *Record) { r.StageID = 9 })},
 		{name: "stageid not in map", rules: "  stageid: { column: V, map: { Won: 8, lost: 9 } }\n", v: "Open",
 			errs: []string{`column "V" (stageid): "Open" is not listed in map (allowed: "Won", "lost")`}},
+		{name: "contactid mapped to nothing", rules: "  contactid: { column: V, map: { Acme: 5, Walk-in: \"\" } }\n", v: "walk-in", want: rec(nil)},
+		{name: "bidType mapped to nothing, its default", rules: "  bidType: { column: V, map: { Fixed: FixedBid, None: \"\" }, default: PerHour }\n", v: "None",
+			want: rec(func(r *Record) { r.BidType = "PerHour" })},
+		{name: "stageid mapped to nothing, required", rules: "  stageid: { column: V, map: { Won: 8, Open: \"\" } }\n", v: "Open",
+			errs: []string{`column "V" (stageid): "Open" is required`}},
 		{name: "stageid too large", rules: "  stageid: { column: V }\n", v: "99999999999999999999",
 			errs: []string{`column "V" (stageid): "99999999999999999999" is too large`}},
 		// lists
