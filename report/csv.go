@@ -28,6 +28,14 @@ var csvHeader = [reportColumns]string{"row", "key", "status", "opportunity_id", 
 // they are.
 type csvReport struct {
 	*csvFile
+	// The last row's number and its digits, and the last status as written: rows come
+	// in order, so that the next number is mostly the last one's digits counted up, and
+	// the status mostly the same (their formatting and quoting checks were a fifth of
+	// the report's instructions).
+	row       int
+	rowDigits []byte
+	status    string
+	statusOut []byte
 }
 
 func newCSVReport(path string) (*csvReport, error) {
@@ -52,9 +60,20 @@ func newCSVReport(path string) (*csvReport, error) {
 // write appends the row's line to the buffer field by field, the numbers as digits without
 // a string of their own (strconv.Itoa was an allocation per row), then writes it.
 func (c *csvReport) write(r Result) error {
-	b := strconv.AppendInt(c.line[:0], int64(r.Row), 10)
+	switch {
+	case c.row > 0 && r.Row == c.row+1:
+		c.rowDigits = countUp(c.rowDigits)
+	case r.Row != c.row || len(c.rowDigits) == 0:
+		c.rowDigits = strconv.AppendInt(c.rowDigits[:0], int64(r.Row), 10)
+	}
+	c.row = r.Row
+	if r.Status != c.status || c.statusOut == nil {
+		c.status = r.Status
+		c.statusOut = appendField(append(c.statusOut[:0], ','), neutralise(r.Status), ',')
+	}
+	b := append(c.line[:0], c.rowDigits...)
 	b = appendField(append(b, ','), neutralise(clip(r.Key)), ',')
-	b = appendField(append(b, ','), neutralise(r.Status), ',')
+	b = append(b, c.statusOut...)
 	b = appendNonZero(append(b, ','), r.OpportunityID)
 	b = appendNonZero(append(b, ','), int64(r.Attempts))
 	b = appendNonZero(append(b, ','), int64(r.HTTPStatus))
@@ -62,6 +81,19 @@ func (c *csvReport) write(r Result) error {
 	b = appendField(append(b, ','), neutralise(clip(r.Title)), ',')
 	b = appendField(append(b, ','), neutralise(clip(r.URL)), ',')
 	return c.writeLine(b)
+}
+
+// countUp adds one to the decimal number d (digits of a positive number), in place when
+// no digit is added.
+func countUp(d []byte) []byte {
+	for i := len(d) - 1; i >= 0; i-- {
+		if d[i] < '9' {
+			d[i]++
+			return d
+		}
+		d[i] = '0'
+	}
+	return append([]byte{'1'}, d...)
 }
 
 // appendNonZero appends n's digits, nothing for 0 (a number the row has none of): n is

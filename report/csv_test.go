@@ -104,3 +104,37 @@ func TestCSVReportAllocs(t *testing.T) {
 		t.Errorf("got %v allocations a row, want 0", n)
 	}
 }
+
+// TestCSVReportRowsAndStatuses: the row numbers counted up from the last one's digits and
+// the statuses kept from the last row are what each row's own would be, in any order.
+func TestCSVReportRowsAndStatuses(t *testing.T) {
+	t.Parallel()
+	rows := []int{1, 2, 3, 8, 9, 10, 11, 99, 100, 101, 5, 5, 6, 9999, 10000, 10001, 0, 1, -3, -2, -1, 0, 1, 2}
+	statuses := []string{"valid", "valid", "invalid", "=cmd", "=cmd", "a,b", "valid", ""}
+	path := filepath.Join(t.TempDir(), "r.csv")
+	w, err := NewWriter(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	cw := csv.NewWriter(&want)
+	cw.Write(csvHeader[:])
+	for i, row := range rows {
+		status := statuses[i%len(statuses)]
+		if err := w.Write(Result{Row: row, Key: "k", Status: status}); err != nil {
+			t.Fatal(err)
+		}
+		cw.Write([]string{fmt.Sprint(row), "k", neutralise(status), "", "", "", "", "", ""})
+	}
+	cw.Flush()
+	if err := w.Close(Summary{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(got, want.Bytes()) {
+		t.Errorf("got\n%s\nwant the rows\n%s", got, want.Bytes())
+	}
+}
