@@ -10,7 +10,7 @@ import (
 // every constant already read. Apply and Key are safe for concurrent use.
 type Plan struct {
 	steps     []step
-	checked   []int32 // the steps Validate reads: all but the unchecked
+	checked   []*step // the steps Validate reads: all but the unchecked, in p.steps
 	keyCols   []int
 	customs   int      // custom fields a record can hold: the steps, and the key field
 	keyField  int64    // the custom field Apply writes the key into; 0 = none
@@ -262,10 +262,12 @@ func (m *Mapping) Bind(header []string, opts BindOptions) (*Plan, error) {
 		s.skim = s.fid != fIsPrivate && s.fid != fAccessList && (pointerField(s.fid) || s.fid == fCustom) &&
 			s.tmpl != nil && s.conv.vmap == nil
 		s.unchecked = !s.kept && (s.hasConst || s.conv.kind == kCustom && s.conv.vmap == nil && !s.conv.list && !s.required)
-		if !s.unchecked {
-			p.checked = append(p.checked, int32(len(p.steps)))
-		}
 		p.steps = append(p.steps, s)
+	}
+	for i := range p.steps {
+		if !p.steps[i].unchecked {
+			p.checked = append(p.checked, &p.steps[i])
+		}
 	}
 	if len(errs) > 0 {
 		errs.sort()
@@ -445,14 +447,14 @@ func (p *Plan) Apply(cells []string) (Record, []FieldError) {
 // pointer fields were a third of a 10^6-row validate's allocations). Safe for concurrent
 // use.
 func (p *Plan) Validate(cells []string) (title string, errs []FieldError) {
-	private, isPrivate, accessBad, accessEmpty := -1, false, false, true
+	var private *step // isPrivate's step, when it read true
+	accessBad, accessEmpty := false, true
 	var buf val // what the step reads, unless the plan holds it
 	// The same checks as apply's without build, in the same order, over the steps that
 	// have any (checked, made at Bind), in a loop that does nothing else: apply's loop, with
 	// its branches for building, was a quarter of Validate's instructions. FuzzApply and
 	// the tests' applied hold the two to the same errors and title.
-	for _, i := range p.checked {
-		s := &p.steps[i]
+	for _, s := range p.checked {
 		v := &s.constVal
 		if s.skim && s.partsGood(cells) {
 			continue
@@ -510,7 +512,9 @@ func (p *Plan) Validate(cells []string) (title string, errs []FieldError) {
 		case fTitle:
 			title = v.s
 		case fIsPrivate:
-			private, isPrivate = int(i), v.b
+			if private = nil; v.b {
+				private = s
+			}
 		case fAccessList:
 			accessEmpty = len(v.strs) == 0
 		case fTags:
@@ -522,8 +526,8 @@ func (p *Plan) Validate(cells []string) (title string, errs []FieldError) {
 			}
 		}
 	}
-	if private >= 0 && isPrivate && accessEmpty && !accessBad {
-		s := &p.steps[private]
+	if private != nil && accessEmpty && !accessBad {
+		s := private
 		raw := s.constRaw
 		if !s.hasConst {
 			raw = s.source(cells)
