@@ -369,7 +369,11 @@ func read(ctx context.Context, cfg *Config, emit func(*item, bool) bool, seen *k
 			}
 			batch = append(batch, row)
 			if n+1 == expectAt && expecter != nil {
-				seen.expect(expecter.RowsExpected(n + 1))
+				e := expecter.RowsExpected(n + 1)
+				if cfg.Limit > 0 {
+					e = min(e, cfg.Limit) // --limit reads no more, however long the file
+				}
+				seen.expect(e)
 			}
 			if len(batch) == readBatch {
 				select {
