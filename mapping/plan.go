@@ -359,7 +359,7 @@ func (p *Plan) Key(cells []string) string {
 	case 0:
 		return ""
 	case 1:
-		return strings.TrimSpace(cell(cells, p.keyCols[0]))
+		return trim(cell(cells, p.keyCols[0]))
 	}
 	var b strings.Builder
 	empty := true

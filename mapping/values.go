@@ -131,7 +131,10 @@ func (c *conv) parseTo(out *val, v string, want bool) (reason string) {
 		out.n = i
 		return ""
 	case kPercent:
-		t := strings.TrimSpace(strings.TrimSuffix(v, "%"))
+		t := v
+		if !trimmed(t) || t[len(t)-1] == '%' {
+			t = strings.TrimSpace(strings.TrimSuffix(v, "%"))
+		}
 		n, neg, ok := number(t, c.decimal, true)
 		if !ok {
 			return c.notNumber
@@ -524,7 +527,9 @@ func groupedNumber(s string, dec byte, want bool) (n string, ok bool) {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case isDigit(c):
-			buf = append(buf, c)
+			if want {
+				buf = append(buf, c)
+			}
 			groupLen++
 		case frac:
 			return "", false
@@ -533,7 +538,9 @@ func groupedNumber(s string, dec byte, want bool) (n string, ok bool) {
 			groupLen = 0
 		case c == dec && groups > 0 && groupLen == 3:
 			frac = true
-			buf = append(buf, '.')
+			if want {
+				buf = append(buf, '.')
+			}
 		default:
 			return "", false
 		}
