@@ -27,10 +27,11 @@ var readGC struct {
 	restore int // the GOGC before the first of them
 }
 
-// lowerGCForXLSX sets xlsxGCPercent while src, a workbook, is read; the returned function
-// puts back the setting from before (once the last such run in the process ends).
-func lowerGCForXLSX(src *source.Reader) (restore func()) {
-	if src.Kind() != "xlsx" || os.Getenv("GOGC") != "" {
+// lowerGCForXLSX sets xlsxGCPercent while the input, a workbook, is opened and read (its
+// shared strings are read at opening); the returned function puts back the setting from
+// before (once the last such run in the process ends).
+func lowerGCForXLSX(input string) (restore func()) {
+	if input == "-" || !source.IsWorkbook(input) || os.Getenv("GOGC") != "" {
 		return func() {}
 	}
 	readGC.Lock()
