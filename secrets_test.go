@@ -139,7 +139,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			ext := formats[i%len(formats)]
 			i++
 			t.Run(fmt.Sprintf("%s/%s/%s", a.name, format, ext[1:]), func(t *testing.T) {
-				t.Parallel() // each waits out the settling of its dropped create
+				t.Parallel() // each waits out the settling (2 x --timeout) of its failed and its dropped create
 				srv := emulator.New(emulator.Options{Token: secToken})
 				defer srv.Close()
 				proxy := &secProxy{srv: srv, echoLogin: a.echoLogin}
@@ -151,7 +151,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				secWrite(t, input, secInput)
 				secWrite(t, mappingPath, secMapping)
 				args := []string{"import", "--mapping", mappingPath, "--url", ts.URL, "--concurrency", "1", "--retries", "1",
-					"--timeout", "1s", "--log-level", "debug", "--progress", "always",
+					"--timeout", "500ms", "--log-level", "debug", "--progress", "always",
 					"--report", filepath.Join(dir, "run.report"+ext), "--rejects", filepath.Join(dir, "run.rejects.csv")}
 				secrets := []string{}
 				if a.password == "" {
