@@ -52,7 +52,7 @@ func importArgs(srv *emulator.Server, url, mp, in, report string, extra ...strin
 // run creates nothing.
 func TestKeyFieldSurvivesTheStateDatabase(t *testing.T) {
 	t.Parallel()
-	const rows = 40
+	const rows = 10
 	tests := []struct {
 		name string
 		// lose does something to the state database (or the mapping) of the first run in
@@ -116,7 +116,7 @@ func TestKeyFieldSurvivesTheStateDatabase(t *testing.T) {
 // Two spellings of one portal are one portal, key_field or not.
 func TestOnePortalOneIdentity(t *testing.T) {
 	t.Parallel()
-	const rows = 20
+	const rows = 5
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
@@ -210,7 +210,7 @@ func TestLocalIdentityIsWarnedAbout(t *testing.T) {
 // An undo through the same gateway is undo's TestUndoThroughALoginPage.
 func TestHTMLGatewayOnUpdates(t *testing.T) {
 	t.Parallel()
-	const rows = 60
+	const rows = 30
 	srv, url := startEmulator(t, emulator.Options{Seed: 3})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
@@ -333,8 +333,10 @@ func TestKilledThenEditedThenResumed(t *testing.T) {
 		t.Skip("kills a child process")
 	}
 	t.Parallel()
-	const rows = 120
-	srv, url := startEmulator(t, emulator.Options{Latency: 20 * time.Millisecond, EncodeTitles: true})
+	// 60 rows answered after 40ms each, 8 at a time: the kill at a third comes some 100ms
+	// before the run would end, as with 120 rows at 20ms, for half the rows' work.
+	const rows = 60
+	srv, url := startEmulator(t, emulator.Options{Latency: 40 * time.Millisecond, EncodeTitles: true})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
 	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
@@ -382,7 +384,7 @@ func TestKilledThenEditedThenResumed(t *testing.T) {
 // oldest deal of each key, and is a run that status shows.
 func TestConcurrentRunsThenDedupe(t *testing.T) {
 	t.Parallel()
-	const rows = 40
+	const rows = 20
 	srv, url := startEmulator(t, emulator.Options{Latency: 2 * time.Millisecond})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
