@@ -38,7 +38,7 @@ var badCases = []badCase{
 	{name: "invalid UTF-8", ext: ".csv", make: badBytes("Title,Amount\nFirst deal,100\nM\xfcller GmbH,200\n"), code: exitNothing,
 		want: []string{`"$INPUT": row 3 is not valid UTF-8`, `encoding: windows-1252`}},
 	{name: "invalid UTF-8 past the first MiB", ext: ".csv", make: badLateUTF8, code: exitNothing,
-		want: []string{`"$INPUT": row 50002 is not valid UTF-8`, "nothing was posted"}},
+		want: []string{`"$INPUT": row 2402 is not valid UTF-8`, "nothing was posted"}},
 	{name: "binary file named .csv", ext: ".csv", make: badBytes("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00"), code: exitNothing,
 		want: []string{`"$INPUT": row 3 holds a NUL byte: this is a binary file, not CSV text`}},
 	{name: "an XLSX named .csv", ext: ".csv", make: badWorkbook(nil), code: exitNothing,
@@ -192,14 +192,16 @@ func badBytes(data string) func(*testing.T, string) error {
 }
 
 // badLateUTF8 writes invalid UTF-8 after the first MiB, which Open sniffs: the import's
-// read-through must stop it before anything is posted.
+// read-through must stop it before anything is posted. The rows are long (an unmapped
+// column of padding) so that the MiB takes 2,400 rows to map, not 50,000.
 func badLateUTF8(_ *testing.T, path string) error {
 	var b strings.Builder
-	b.WriteString("Title,Amount\n")
-	for range 50000 { // rows 2 to 50001: 1.2 MB
-		b.WriteString("A valid deal with ü,100\n")
+	b.WriteString("Title,Amount,Padding\n")
+	pad := strings.Repeat("p", 500)
+	for range 2400 { // rows 2 to 2401: 1.3 MB
+		b.WriteString("A valid deal with ü,100," + pad + "\n")
 	}
-	b.WriteString("M\xfcller GmbH,200\n")
+	b.WriteString("M\xfcller GmbH,200,p\n")
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
