@@ -302,7 +302,15 @@ func TestStateLocks(t *testing.T) {
 // run create each deal once.
 func TestSecondInterruptAbortsAndStateStaysConsistent(t *testing.T) {
 	t.Parallel()
-	srv, url := startEmulator(t, emulator.Options{Latency: 200 * time.Millisecond})
+	// The portal holds each create 200ms and then acts on it, whether or not the client is
+	// still waiting; its other answers are not held, so that the look-ups and the settle's
+	// reads of the run after take no more than the settle's bound (2 x --timeout).
+	f := newFlakyPortal(t, emulator.Options{})
+	f.holdFor = 200 * time.Millisecond
+	f.slow = func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "crm/opportunity")
+	}
+	srv, url := f.emu, f.url()
 	dir := t.TempDir()
 	mp := writeFile(t, dir, "deals.yaml", stateMapping)
 	in := writeFile(t, dir, "deals.csv", dealsCSV(20, func(i int) int { return i }))
