@@ -490,7 +490,9 @@ func TestUndoOfADedupe(t *testing.T) {
 // row created and reported with its own id.
 func TestProxiesOnCreates(t *testing.T) {
 	t.Parallel()
-	const rows = 150
+	// 75 rows meet, in six runs, 7 gateway answers (4 to 6 of them on creates) and 10 login
+	// pages with the seed's dice.
+	const rows = 75
 	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.1, HTMLRate: 0.05, Seed: 11})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
