@@ -277,10 +277,11 @@ func TestStateLocks(t *testing.T) {
 	db.Close()
 
 	// A lock left by a process that died is taken over, with a warning: a run killed while it
-	// waits on a slow portal leaves its lock behind.
+	// waits on a slow portal leaves its lock behind. (--burst 6: the five look-ups and the first
+	// create go at once, the rest at 2 a second.)
 	srv.Reset()
 	slow := child(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
-		"--rate", "2", "--report", filepath.Join(dir, "r.csv"), in)
+		"--rate", "2", "--burst", "6", "--report", filepath.Join(dir, "r.csv"), in)
 	if err := slow.Start(); err != nil {
 		t.Fatal(err)
 	}
