@@ -125,9 +125,9 @@ func TestFaults(t *testing.T) {
 		throttled bool
 		extra     []string // flags of the first run
 	}{
-		{name: "503 with Retry-After", opts: emulator.Options{RateLimit: 30}, setup: refuseSome(0), firstExit: []int{exitOK},
+		{name: "503 with Retry-After", opts: emulator.Options{RateLimit: 60}, setup: refuseSome(0), firstExit: []int{exitOK},
 			retried: true, throttled: true, extra: []string{"--concurrency", "auto"}},
-		{name: "429 from a proxy", opts: emulator.Options{RateLimit: 30, RateLimitStatus: 429}, setup: refuseSome(429),
+		{name: "429 from a proxy", opts: emulator.Options{RateLimit: 60, RateLimitStatus: 429}, setup: refuseSome(429),
 			firstExit: []int{exitOK}, retried: true, throttled: true},
 		{
 			name: "answers slower than --timeout",
