@@ -101,7 +101,7 @@ func TestKilledRunsResumeExactlyOnce(t *testing.T) {
 		t.Skip("kills child processes")
 	}
 	t.Parallel()
-	const rows = 90
+	const rows = 48
 	// Four seeds of two kills each (a first run's and a resumed run's): eight kill moments,
 	// and a chain of three settles (2 x --timeout each) a seed, where three kills made it
 	// four and the whole root package waited on the last seed.
