@@ -115,12 +115,12 @@ func runImport(a *app, o *importOptions, dry bool, input string) error {
 	}
 	soft, hard, stopSignals := signalContexts(context.Background(), a.ios, log)
 	defer stopSignals()
+	defer lowerGCForXLSX(input)()
 	m, src, err := openMapped(o.state.mapping, input, a.ios)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	defer lowerGCForXLSX(src)()
 	link := &portalLink{}
 	if !dry || o.conn.url != "" {
 		if link, err = connectPortal(soft, o.conn, o.rate, log); err != nil {

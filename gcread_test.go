@@ -4,8 +4,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"testing"
-
-	"github.com/oppimport/oppimport/source"
 )
 
 // gcPercent reads GOGC without changing it.
@@ -15,29 +13,24 @@ func gcPercent() int {
 	return p
 }
 
-func openExport(t *testing.T, name string) *source.Reader {
-	t.Helper()
-	src, err := source.Open(filepath.Join("testdata", "exports", name), source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	return src
-}
-
-// TestLowerGCForXLSX: a workbook is read at xlsxGCPercent and the setting from before
+// TestLowerGCForXLSX: a workbook is opened and read at xlsxGCPercent and the setting from before
 // comes back when the last run reading one ends; a CSV, or a GOGC the user set, is left
 // alone. Not parallel: GOGC is the process's.
 func TestLowerGCForXLSX(t *testing.T) {
 	before := gcPercent()
 	defer debug.SetGCPercent(before)
 	debug.SetGCPercent(100)
-	book, csv := openExport(t, "libreoffice.xlsx"), openExport(t, "hubspot.csv")
+	book, csv := filepath.Join("testdata", "exports", "libreoffice.xlsx"), filepath.Join("testdata", "exports", "hubspot.csv")
 
 	restoreCSV := lowerGCForXLSX(csv)
 	if got := gcPercent(); got != 100 {
 		t.Errorf("reading a CSV: GOGC %d, want 100", got)
 	}
+	restoreStdin := lowerGCForXLSX("-")
+	if got := gcPercent(); got != 100 {
+		t.Errorf("reading stdin: GOGC %d, want 100", got)
+	}
+	restoreStdin()
 	first := lowerGCForXLSX(book)
 	if got := gcPercent(); got != xlsxGCPercent {
 		t.Errorf("reading a workbook: GOGC %d, want %d", got, xlsxGCPercent)

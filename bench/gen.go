@@ -170,6 +170,32 @@ func writeCSVRows(path string, rows int, withBad, changed bool) error {
 	return f.Close()
 }
 
+// writeXLSXShared writes the deals of writeXLSX with its text in the shared-strings table,
+// as Excel and LibreOffice save a workbook (excelize's stream writer writes inline
+// strings): excelize's cell API builds the table, with each text once.
+func writeXLSXShared(path string, rows int) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", "Deals"); err != nil {
+		return err
+	}
+	head := make([]any, len(header))
+	for i, h := range header {
+		head[i] = h
+	}
+	if err := f.SetSheetRow("Deals", "A1", &head); err != nil {
+		return err
+	}
+	for i := 1; i <= rows; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		cells := newDeal(i, true).cells(true)
+		if err := f.SetSheetRow("Deals", cell, &cells); err != nil {
+			return err
+		}
+	}
+	return f.SaveAs(path)
+}
+
 // writeXLSX writes rows deals (one in a hundred invalid) to the sheet Deals, streamed.
 func writeXLSX(path string, rows int) error {
 	f := excelize.NewFile()

@@ -3,6 +3,7 @@ package emulator
 import (
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // route is one endpoint: a method and a path under /api/2.0/ whose "{name}" segments match an
@@ -44,7 +45,12 @@ var routes = []route{
 	{method: "GET", path: "people/filter", handle: (*Server).filterPeople},
 }
 
-func init() {
+// routesNamed runs nameRoutes on the first request: an init would run in every command
+// of the program, not only in the emulator's.
+var routesNamed sync.Once
+
+// nameRoutes sets each route's name: its path with {id} for each parameter.
+func nameRoutes() {
 	for i := range routes {
 		segs := strings.Split(routes[i].path, "/")
 		for j, seg := range segs {
@@ -75,6 +81,7 @@ func match(method, urlPath string) (*route, map[string]string) {
 		p = p[:len(p)-5]
 	}
 	segs := strings.Split(p, "/")
+	routesNamed.Do(nameRoutes)
 	for i := range routes {
 		rt := &routes[i]
 		if rt.method != method {

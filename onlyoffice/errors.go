@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -77,22 +78,28 @@ func apiError(status int, header http.Header, body []byte, redact func(string) s
 	return e
 }
 
-var (
-	htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
-	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
-)
+// htmlRE holds the expressions snippet reads an HTML page with, compiled on first use: a
+// regexp.MustCompile at package level runs in the package's init, in every command.
+var htmlRE struct {
+	once       sync.Once
+	title, tag *regexp.Regexp
+}
 
 // snippet is a short, one-line piece of a body for an error message: an HTML page's title,
 // or its first words.
 func snippet(body []byte) string {
 	const max = 120
+	htmlRE.once.Do(func() {
+		htmlRE.title = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+		htmlRE.tag = regexp.MustCompile(`(?s)<[^>]*>`)
+	})
 	s := string(body)
-	if m := htmlTitle.FindStringSubmatch(s); m != nil {
+	if m := htmlRE.title.FindStringSubmatch(s); m != nil {
 		s = m[1]
 	} else if len(s) > 4096 {
 		s = s[:4096]
 	}
-	s = htmlTag.ReplaceAllString(s, " ")
+	s = htmlRE.tag.ReplaceAllString(s, " ")
 	s = strings.ToValidUTF8(strings.Join(strings.Fields(s), " "), "?")
 	if len(s) > max {
 		cut := max

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -54,11 +55,21 @@ func (o Opportunity) MarshalJSON() ([]byte, error) {
 	return json.Marshal(w)
 }
 
-var decimal = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+// decimal is what a bid value must look like, compiled on first use: a package-level
+// regexp.MustCompile (or sync.OnceValue) runs in the package's init, in every command.
+func decimal() *regexp.Regexp {
+	decimalRE.once.Do(func() { decimalRE.re = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`) })
+	return decimalRE.re
+}
+
+var decimalRE struct {
+	once sync.Once
+	re   *regexp.Regexp
+}
 
 // check refuses what the caller must have formatted: the decimal and the dates.
 func (o Opportunity) check() error {
-	if o.BidValue != nil && !decimal.MatchString(*o.BidValue) {
+	if o.BidValue != nil && !decimal().MatchString(*o.BidValue) {
 		return fmt.Errorf("bidValue %q: want a decimal like 1234.5", *o.BidValue)
 	}
 	for _, d := range []struct{ name, value string }{

@@ -61,8 +61,9 @@ const (
 	verify               // return an error wrapping ErrUnverified: the caller checks with a GET
 )
 
-// onAnswer is the table: what to do with each answer, for each kind of call.
-var onAnswer = map[answer][3]action{
+// onAnswer is the table: what to do with each answer, for each kind of call (an array,
+// which the linker lays out; a map would be built in the package's init).
+var onAnswer = [...][3]action{
 	//            read   write   create
 	portalAnswer: {stop, stop, stop},
 	portalBusy:   {again, again, again},

@@ -95,7 +95,7 @@ func (p *proposal) ownerByContent() *column {
 		if p.used[c.index] || len(c.values) == 0 || !mostly(c.values, isEmail) {
 			continue
 		}
-		if f := fieldByKeyword(c.name); f == "contactid" || creatorRE().MatchString(fold(c.name)) {
+		if f := fieldByKeyword(c.name); f == "contactid" || creatorRE.get().MatchString(fold(c.name)) {
 			continue // "Contact Email"; "Created By" and "Modified By" name who typed, not who owns
 		}
 		if len(c.values) < 4 || len(distinct(c.values))*2 <= len(c.values) {
@@ -106,14 +106,14 @@ func (p *proposal) ownerByContent() *column {
 }
 
 var (
-	creatorRE = lazyRE(`\bby\b|\bvon\b|\bpar\b|\bpor\b|создал|изменил|автор|author|\bcreator\b|ersteller`)
-	emailRE   = lazyRE(`^[^@\s<>()]+@[^@\s<>()]+\.[^@\s<>()]{2,}$`)
-	idLikeRE  = lazyRE(`^[\p{L}]{0,8}[-_#/.:]?\d{1,18}$`)
-	idHintRE  = lazyRE(`(?i)(^|[^\p{L}])(id|nr|no|nummer|number|num|code|ref|key|№)([^\p{L}]|$)|номер|код|идентификатор`)
-	numberRE  = lazyRE(`^[-+]?[\d\s.,'\x{a0}]*\d[\d\s.,'\x{a0}]*\s*(%|[\p{Sc}]|[A-Z]{3}|[\p{L}]{1,4}\.?)?$|^[\p{Sc}]\s*[-+]?[\d\s.,'\x{a0}]*\d$`)
+	creatorRE = &lazyRE{expr: `\bby\b|\bvon\b|\bpar\b|\bpor\b|создал|изменил|автор|author|\bcreator\b|ersteller`}
+	emailRE   = &lazyRE{expr: `^[^@\s<>()]+@[^@\s<>()]+\.[^@\s<>()]{2,}$`}
+	idLikeRE  = &lazyRE{expr: `^[\p{L}]{0,8}[-_#/.:]?\d{1,18}$`}
+	idHintRE  = &lazyRE{expr: `(?i)(^|[^\p{L}])(id|nr|no|nummer|number|num|code|ref|key|№)([^\p{L}]|$)|номер|код|идентификатор`}
+	numberRE  = &lazyRE{expr: `^[-+]?[\d\s.,'\x{a0}]*\d[\d\s.,'\x{a0}]*\s*(%|[\p{Sc}]|[A-Z]{3}|[\p{L}]{1,4}\.?)?$|^[\p{Sc}]\s*[-+]?[\d\s.,'\x{a0}]*\d$`}
 )
 
-func isEmail(v string) bool { return emailRE().MatchString(strings.TrimSpace(v)) }
+func isEmail(v string) bool { return emailRE.get().MatchString(strings.TrimSpace(v)) }
 
 // mostly reports whether at least 9 in 10 values pass (all of them, up to nine values).
 func mostly(values []string, ok func(string) bool) bool {
@@ -133,7 +133,7 @@ func mostly(values []string, ok func(string) bool) bool {
 // prefix and a number (D-1001, #12, OPP/77).
 func isIDLike(v string) bool {
 	v = strings.TrimSpace(v)
-	return isGUID(v) || idLikeRE().MatchString(v) && !numericDate().MatchString(v)
+	return isGUID(v) || idLikeRE.get().MatchString(v) && !numericDate.get().MatchString(v)
 }
 
 // keyByContent takes as the key the column whose every sample row holds a different,
@@ -154,7 +154,7 @@ func (p *proposal) keyByContent() {
 				return
 			}
 		}
-		if idHintRE().MatchString(c.name) || doNotModify(c.name) {
+		if idHintRE.get().MatchString(c.name) || doNotModify(c.name) {
 			best = c
 			break
 		}
@@ -180,10 +180,10 @@ func fits(field string, values []string) bool {
 	case "expectedCloseDate", "actualCloseDate", "created":
 		return mostly(values, looksLikeDate)
 	case "bidValue", "successProbability":
-		return mostly(values, func(v string) bool { return numberRE().MatchString(strings.TrimSpace(v)) })
+		return mostly(values, func(v string) bool { return numberRE.get().MatchString(strings.TrimSpace(v)) })
 	case "bidCurrencyAbbr":
 		return mostly(values, func(v string) bool {
-			return currencyCodeOf(v) != "" || currencyCode().MatchString(v) && len(strings.TrimSpace(v)) == 3
+			return currencyCodeOf(v) != "" || currencyCode.get().MatchString(v) && len(strings.TrimSpace(v)) == 3
 		})
 	case "responsibleid", "contactid", "title", "tags", "stageid":
 		return !mostly(values, looksLikeDate)
@@ -195,17 +195,17 @@ func fits(field string, values []string) bool {
 // 10:00), an Excel serial in a plausible range, or one that names its month.
 func looksLikeDate(v string) bool {
 	v = strings.TrimSpace(v)
-	if numericDate().MatchString(v) || isoDateTime().MatchString(v) {
+	if numericDate.get().MatchString(v) || isoDateTime.get().MatchString(v) {
 		return true
 	}
 	if isID(v) {
 		n := strings.TrimSuffix(v, ".0")
 		return len(n) == 5 && n >= "20000" && n <= "73050" // 1954 to 2099
 	}
-	return mapping.MonthLocale(v) != "" || englishMonth().MatchString(strings.ToLower(v))
+	return mapping.MonthLocale(v) != "" || englishMonth.get().MatchString(strings.ToLower(v))
 }
 
 var (
-	isoDateTime  = lazyRE(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$`)
-	englishMonth = lazyRE(`\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b.*\d`)
+	isoDateTime  = &lazyRE{expr: `^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$`}
+	englishMonth = &lazyRE{expr: `\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b.*\d`}
 )

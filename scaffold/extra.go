@@ -17,7 +17,7 @@ func (p *proposal) currency(c *column) {
 	named := false
 	for _, v := range distinct(c.values) {
 		code := ""
-		if len(v) == 3 && currencyCode().MatchString(strings.ToUpper(v)) {
+		if len(v) == 3 && currencyCode.get().MatchString(strings.ToUpper(v)) {
 			code = strings.ToUpper(v)
 		} else {
 			named = true

@@ -231,8 +231,15 @@ var bidTypeWords = []struct{ word, bidType string }{
 	{"year", "PerYear"}, {"annual", "PerYear"}, {"jahr", "PerYear"}, {"anu", "PerYear"},
 }
 
-var bidTypeNames = map[string]bool{"fixedbid": true, "perhour": true, "perday": true, "perweek": true, "permonth": true, "peryear": true,
-	"0": true, "1": true, "2": true, "3": true, "4": true, "5": true}
+// isBidTypeName tells a lower-case bid type the API takes, by name or number (a switch,
+// not a map: a map literal is built by the package's init).
+func isBidTypeName(v string) bool {
+	switch v {
+	case "fixedbid", "perhour", "perday", "perweek", "permonth", "peryear", "0", "1", "2", "3", "4", "5":
+		return true
+	}
+	return false
+}
 
 // bidType proposes a map from the billing words of the sample to the API's bid types, and
 // marks the words it cannot tell.
@@ -241,7 +248,7 @@ func (p *proposal) bidType(c *column) {
 	var plain, unknown []string
 	var pairs []string
 	for _, v := range values {
-		if bidTypeNames[strings.ToLower(v)] {
+		if isBidTypeName(strings.ToLower(v)) {
 			plain = append(plain, v)
 			continue
 		}
@@ -282,15 +289,36 @@ func isID(v string) bool {
 	return err == nil
 }
 
-// lazyRE compiles expr on first use: only init-mapping matches these, and compiling them
-// all at start-up cost every command.
-func lazyRE(expr string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+// lazyRE is a regular expression compiled on first use: only init-mapping matches these,
+// and compiling them all at start-up cost every command. A package-level &lazyRE{...} is
+// laid out by the linker (sync.OnceValue would be a call in the package's init): with no
+// init to run, a command that never calls init-mapping touches no page of this package.
+type lazyRE struct {
+	expr string
+	once sync.Once
+	re   *regexp.Regexp
 }
 
-var guidRE = lazyRE(`^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$`)
+func (l *lazyRE) get() *regexp.Regexp {
+	l.once.Do(func() { l.re = regexp.MustCompile(l.expr) })
+	return l.re
+}
 
-func isGUID(v string) bool { return guidRE().MatchString(v) }
+// lazy is a value built on first use by build, laid out by the linker as lazyRE is.
+type lazy[T any] struct {
+	build func() T
+	once  sync.Once
+	v     T
+}
+
+func (l *lazy[T]) get() T {
+	l.once.Do(func() { l.v = l.build() })
+	return l.v
+}
+
+var guidRE = &lazyRE{expr: `^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$`}
+
+func isGUID(v string) bool { return guidRE.get().MatchString(v) }
 
 // lookupIfNames is ", lookup: KIND" when some sample value is not already an id.
 func lookupIfNames(c *column, kind string, isIDValue func(string) bool) string {
@@ -409,10 +437,10 @@ func (p *proposal) stage(c *column) {
 }
 
 var (
-	commaDecimal = lazyRE(`(^|[^\d.,])\d{1,3}(\.\d{3})*,\d{1,2}($|[^\d.,])|(^|[^\d.,])\d+,\d{1,2}($|[^\d.,])`)
-	dotDecimal   = lazyRE(`(^|[^\d.,])\d{1,3}(,\d{3})*\.\d{1,2}($|[^\d.,])|(^|[^\d.,])\d+\.\d{1,2}($|[^\d.,])|\d\.\d{4,}`)
-	commaGroups  = lazyRE(`\d,\d{3}($|[^\d])`)
-	dotGroups    = lazyRE(`\d\.\d{3}($|[^\d])`)
+	commaDecimal = &lazyRE{expr: `(^|[^\d.,])\d{1,3}(\.\d{3})*,\d{1,2}($|[^\d.,])|(^|[^\d.,])\d+,\d{1,2}($|[^\d.,])`}
+	dotDecimal   = &lazyRE{expr: `(^|[^\d.,])\d{1,3}(,\d{3})*\.\d{1,2}($|[^\d.,])|(^|[^\d.,])\d+\.\d{1,2}($|[^\d.,])|\d\.\d{4,}`}
+	commaGroups  = &lazyRE{expr: `\d,\d{3}($|[^\d])`}
+	dotGroups    = &lazyRE{expr: `\d\.\d{3}($|[^\d])`}
 )
 
 // decimal guesses the decimal separator of number samples: "," or "." when the sample
@@ -421,16 +449,16 @@ func decimal(values []string) (sep string, decided bool) {
 	comma, dot := 0, 0
 	for _, v := range values {
 		switch {
-		case commaDecimal().MatchString(v):
+		case commaDecimal.get().MatchString(v):
 			comma++
-		case dotDecimal().MatchString(v):
+		case dotDecimal.get().MatchString(v):
 			dot++
-		case dotGroups().MatchString(v) && !commaGroups().MatchString(v):
+		case dotGroups.get().MatchString(v) && !commaGroups.get().MatchString(v):
 			// 1.234 alone is ambiguous; 1.234.567 is not.
 			if strings.Count(v, ".") > 1 {
 				comma++
 			}
-		case commaGroups().MatchString(v) && !dotGroups().MatchString(v):
+		case commaGroups.get().MatchString(v) && !dotGroups.get().MatchString(v):
 			if strings.Count(v, ",") > 1 {
 				dot++
 			}
@@ -476,7 +504,7 @@ func (p *proposal) currencyGuess(amount *column) (string, string) {
 					return s.code, fmt.Sprintf("the amounts show %q, taken as %s.", s.sym, s.code)
 				}
 			}
-			if m := currencyCode().FindString(v); m != "" {
+			if m := currencyCode.get().FindString(v); m != "" {
 				return strings.ToUpper(m), "the amounts show " + m + "."
 			}
 		}
@@ -494,7 +522,7 @@ func (p *proposal) currencyGuess(amount *column) (string, string) {
 	return "USD", "every deal gets this currency."
 }
 
-var currencyCode = lazyRE(`\b[A-Z]{3}\b`)
+var currencyCode = &lazyRE{expr: `\b[A-Z]{3}\b`}
 
 func (p *proposal) probability(c *column) {
 	fraction, percent := true, false
@@ -519,9 +547,9 @@ func (p *proposal) probability(c *column) {
 	p.set("successProbability", rule+" }")
 }
 
-var strictISO = lazyRE(`^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$`)
+var strictISO = &lazyRE{expr: `^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$`}
 
-var numericDate = lazyRE(`^(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$`)
+var numericDate = &lazyRE{expr: `^(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$`}
 
 // date guesses a date column's format from the sample. XLSX date cells and ISO dates need
 // none, nor do dates that name their month.
@@ -531,7 +559,7 @@ func (p *proposal) date(field string, c *column) {
 	sep, yearLen, withTime, seconds := "", 4, false, false
 	allISO := true // YYYY-MM-DD[( |T)HH:mm[:ss]], which the mapping reads under no format
 	for _, v := range c.values {
-		m := numericDate().FindStringSubmatch(v)
+		m := numericDate.get().FindStringSubmatch(v)
 		if m == nil {
 			if l := mapping.MonthLocale(v); l != "" {
 				p.locale = l
@@ -544,7 +572,7 @@ func (p *proposal) date(field string, c *column) {
 		sep = m[2]
 		withTime = withTime || m[6] != ""
 		seconds = seconds || m[8] != ""
-		allISO = allISO && strictISO().MatchString(v)
+		allISO = allISO && strictISO.get().MatchString(v)
 		switch order := dateOrder(m); order {
 		case 'Y':
 			yearFirst++
@@ -627,7 +655,7 @@ func (p *proposal) fileOrder(sep string) byte {
 	var day, month int
 	for _, c := range p.in.Rows {
 		for _, v := range c {
-			m := numericDate().FindStringSubmatch(strings.TrimSpace(v))
+			m := numericDate.get().FindStringSubmatch(strings.TrimSpace(v))
 			if m == nil || m[2] != sep {
 				continue
 			}

@@ -78,9 +78,10 @@ func Open(path string, opts Options) (*Reader, error) {
 	if opts.HeaderRow < 0 {
 		return nil, errorf(path, "header row %d: want 1 or more", opts.HeaderRow)
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".xlsx", ".xlsm":
+	if IsWorkbook(path) {
 		return openXLSX(path, opts)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xls":
 		return nil, errorf(path, "old .xls workbooks cannot be read: save it as .xlsx")
 	}
@@ -95,6 +96,16 @@ func Open(path string, opts Options) (*Reader, error) {
 	}
 	r.closer, r.path, r.opts = f, path, opts
 	return r, nil
+}
+
+// IsWorkbook tells whether Open reads the file at path as XLSX: by its extension, .xlsx
+// or .xlsm.
+func IsWorkbook(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".xlsx", ".xlsm":
+		return true
+	}
+	return false
 }
 
 // OpenReader reads CSV from in, naming it name in errors, as Open does a CSV file. It first

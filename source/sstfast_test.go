@@ -3,6 +3,7 @@ package source
 import (
 	"archive/zip"
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,4 +130,85 @@ func FuzzSharedStrings(f *testing.F) {
 			t.Fatalf("strings (-general +scanner):\n%s", diff)
 		}
 	})
+}
+
+// TestSharedStringsChunks: strings kept in memory come back whole wherever they fall: across
+// a chunk's end, empty at a full chunk's end, longer than a chunk, past several blocks.
+func TestSharedStringsChunks(t *testing.T) {
+	t.Parallel()
+	fill := func(n int) string { return strings.Repeat("x", n) }
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"none", nil},
+		{"one empty", []string{""}},
+		{"a chunk exactly, then empty ones", []string{fill(sstChunk), "", "", "a"}},
+		{"across a chunk's end", []string{fill(sstChunk - 3), "abcdef", "g"}},
+		{"longer than two chunks", []string{"a", fill(2*sstChunk+5) + "é", "b"}},
+	}
+	var many []string
+	for i := range 3*sstBlock + 7 {
+		many = append(many, strings.Repeat(string(rune('a'+i%26)), i%200))
+	}
+	tests = append(tests, struct {
+		name string
+		want []string
+	}{"past three blocks and several chunks", many})
+	for _, tt := range tests {
+		for _, spilled := range []bool{false, true} {
+			name := tt.name
+			if spilled {
+				name += ", then spilled"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				var s sharedStrings
+				defer s.Close()
+				want := tt.want
+				for _, v := range want {
+					if err := s.add(v); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if spilled {
+					// as add does when the next string would pass sstMemLimit: the chunks
+					// go to the file in order, and strings after them follow.
+					if err := s.spill(); err != nil {
+						t.Fatal(err)
+					}
+					want = append(slices.Clip(want), "after", "")
+					for _, v := range want[len(want)-2:] {
+						if err := s.add(v); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if err := s.finish(); err != nil {
+					t.Fatal(err)
+				}
+				if got := s.file != nil; got != spilled {
+					t.Fatalf("spilled %v, want %v", got, spilled)
+				}
+				checkStrings(t, &s, want)
+			})
+		}
+	}
+}
+
+// checkStrings holds s to want: each string, the count, nothing past the end.
+func checkStrings(t *testing.T, s *sharedStrings, want []string) {
+	t.Helper()
+	if got := s.len(); got != len(want) {
+		t.Errorf("len() = %d, want %d", got, len(want))
+	}
+	for i, want := range want {
+		got, ok, err := s.get(i)
+		if err != nil || !ok || got != want {
+			t.Errorf("get(%d) = %.20q (%d bytes), %v, %v; want %.20q (%d bytes)", i, got, len(got), ok, err, want, len(want))
+		}
+	}
+	if _, ok, _ := s.get(len(want)); ok {
+		t.Errorf("get(%d) found a string past the end", len(want))
+	}
 }
