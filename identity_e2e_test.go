@@ -333,10 +333,10 @@ func TestKilledThenEditedThenResumed(t *testing.T) {
 		t.Skip("kills a child process")
 	}
 	t.Parallel()
-	// 60 rows answered after 40ms each, 8 at a time: the kill at a third comes some 100ms
-	// before the run would end, as with 120 rows at 20ms, for half the rows' work.
-	const rows = 60
-	srv, url := startEmulator(t, emulator.Options{Latency: 40 * time.Millisecond, EncodeTitles: true})
+	// 32 rows answered after 80ms each, 8 at a time: the kill at a third comes some 200ms
+	// before the run would end, as with 120 rows at 20ms, for a quarter of the rows' work.
+	const rows = 32
+	srv, url := startEmulator(t, emulator.Options{Latency: 80 * time.Millisecond, EncodeTitles: true})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
 	mp := writeFile(t, dir, "deals.yaml", keyedMapping)

@@ -364,7 +364,7 @@ func TestUndoKilledMidwayFinishes(t *testing.T) {
 		t.Skip("kills a child process")
 	}
 	t.Parallel()
-	const rows = 40
+	const rows = 20
 	s := newUndoSetup(t, emulator.Options{})
 	var b strings.Builder
 	b.WriteString(undoHeader)
