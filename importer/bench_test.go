@@ -2,6 +2,8 @@ package importer
 
 import (
 	"context"
+	"fmt"
+	"hash/maphash"
 	"testing"
 )
 
@@ -31,4 +33,38 @@ func BenchmarkRunDry(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkKeySet is the key check of a 10^6-row input: the keys' hashes (made on the
+// mapping goroutines, so before the clock runs) checked a batch at a time, each batch's
+// slots touched first, in a set that expects them.
+func BenchmarkKeySet(b *testing.B) {
+	const n = 1_000_000
+	seed := newKeySet().seed
+	hashes := make([]uint64, n)
+	for i := range hashes {
+		hashes[i] = max(maphash.String(seed, fmt.Sprintf("D-%07d", i)), 1)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s := newKeySet()
+		s.seed = seed
+		s.expect(n)
+		for start := 0; start < n; start += readBatch {
+			batch := hashes[start:min(start+readBatch, n)]
+			s.touch(func(yield func(uint64) bool) {
+				for _, h := range batch {
+					if !yield(h) {
+						return
+					}
+				}
+			})
+			for i, h := range batch {
+				if first := s.addHash(h, start+i+2); first != 0 {
+					b.Fatalf("key %d: also row %d's", start+i, first)
+				}
+			}
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "keys/s")
 }

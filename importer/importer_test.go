@@ -284,6 +284,75 @@ func TestKeySet(t *testing.T) {
 	}
 }
 
+func TestKeySetExpect(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		expected int
+		want     int // the table's slots once 5,000 keys are in
+	}{
+		{"unknown: grown by half", 0, 7776},
+		{"100,000 expected: grown once to hold them", 100_000, 141_667},
+		{"fewer than there are: grown by half", 1000, 7776},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newKeySet()
+			s.expect(tt.expected)
+			for i := 1; i <= 5000; i++ {
+				if first := s.add(fmt.Sprint("key ", i), i+1); first != 0 {
+					t.Fatalf("key %d: got first row %d, want 0", i, first)
+				}
+			}
+			if got := len(s.hashes); got != tt.want {
+				t.Errorf("got %d slots, want %d", got, tt.want)
+			}
+			for i := 1; i <= 5000; i++ {
+				if first := s.add(fmt.Sprint("key ", i), 9999); first != i+1 {
+					t.Errorf("key %d again: got first row %d, want %d", i, first, i+1)
+				}
+			}
+		})
+	}
+}
+
+// expecting is rows that predict many more rows than they have.
+type expecting struct {
+	rows
+	predicted int
+}
+
+func (e *expecting) RowsExpected(int) int { return e.predicted }
+
+// TestReadExpects: the key set is made ready for the rows the input predicts, but never
+// for more than --limit lets through.
+func TestReadExpects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		limit int
+		least int // slots, at least
+		most  int // and at most
+	}{
+		{"no limit: the rows predicted", 0, 1_000_000 * 4 / 3, 1_100_000 * 4 / 3},
+		{"--limit 9000: no more than that", 9000, 9000 * 4 / 3, 20_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			seen := newKeySet()
+			cfg := Config{Rows: &expecting{rows: rows{n: 10_000}, predicted: 1_000_000}, Plan: plan(t), Limit: tt.limit}
+			emit := func(it *item, _ bool) bool { it.recycle(); return true }
+			if err := read(context.Background(), &cfg, emit, seen); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(seen.hashes); got < tt.least || got > tt.most {
+				t.Errorf("got %d slots, want %d to %d", got, tt.least, tt.most)
+			}
+		})
+	}
+}
+
 func TestRunDuplicateKeys(t *testing.T) {
 	r := &rows{n: 5}
 	dup := rowsFunc(func() (source.Row, error) {

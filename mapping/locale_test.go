@@ -138,7 +138,7 @@ func TestLanguageTable(t *testing.T) {
 				for _, name := range names {
 					want := fmt.Sprintf("2024-%02d-05", m+1)
 					for _, v := range []string{name, upperFirst(name), strings.ToUpper(name), name + "."} {
-						if got, reason := c.date("5 " + v + " 2024"); got != want {
+						if got, reason := c.date("5 "+v+" 2024", true); got != want {
 							t.Errorf("date(%q) = %q, %q; want %s", "5 "+v+" 2024", got, reason, want)
 						}
 					}

@@ -1,9 +1,12 @@
 package mapping
 
 import (
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -78,6 +81,13 @@ func TestApply(t *testing.T) {
 		{name: "template", rules: "  description: { template: \"{V} {{id}}: {W}\" }\n", v: "note", w: "D1",
 			want: rec(func(r *Record) { r.Description = ptr("note {id}: D1") })},
 		{name: "template left empty", rules: "  description: { template: \"{V}{W}\" }\n", want: rec(nil)},
+		{name: "template of spaces between empty cells", rules: "  description: { template: \"{V}  {W}\" }\n", want: rec(nil)},
+		{name: "template with a literal", rules: "  description: { template: \"id: {V}{W}\" }\n",
+			want: rec(func(r *Record) { r.Description = ptr("id:") })},
+		{name: "template with an emoji among its literals", rules: "  description: { template: \"🚀 {V}\" }\n", v: "x",
+			errs: []string{`description: "🚀 x" contains '🚀' (U+1F680), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)`}},
+		{name: "template with an emoji in a cell", rules: "  description: { template: \"note: {V}\" }\n", v: "🚀",
+			errs: []string{`description: "note: 🚀" contains '🚀' (U+1F680), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)`}},
 		// currency
 		{name: "currency upper-cased", rules: "  bidCurrencyAbbr: { column: V }\n", v: " usd ",
 			want: rec(func(r *Record) { r.BidCurrencyAbbr = "USD" })},
@@ -98,6 +108,11 @@ func TestApply(t *testing.T) {
 		{name: "stageid by map", rules: "  stageid: { column: V, map: { Won: 8, lost: 9 } }\n", v: "LOST", want: rec(func(r *Record) { r.StageID = 9 })},
 		{name: "stageid not in map", rules: "  stageid: { column: V, map: { Won: 8, lost: 9 } }\n", v: "Open",
 			errs: []string{`column "V" (stageid): "Open" is not listed in map (allowed: "Won", "lost")`}},
+		{name: "contactid mapped to nothing", rules: "  contactid: { column: V, map: { Acme: 5, Walk-in: \"\" } }\n", v: "walk-in", want: rec(nil)},
+		{name: "bidType mapped to nothing, its default", rules: "  bidType: { column: V, map: { Fixed: FixedBid, None: \"\" }, default: PerHour }\n", v: "None",
+			want: rec(func(r *Record) { r.BidType = "PerHour" })},
+		{name: "stageid mapped to nothing, required", rules: "  stageid: { column: V, map: { Won: 8, Open: \"\" } }\n", v: "Open",
+			errs: []string{`column "V" (stageid): "Open" is required`}},
 		{name: "stageid too large", rules: "  stageid: { column: V }\n", v: "99999999999999999999",
 			errs: []string{`column "V" (stageid): "99999999999999999999" is too large`}},
 		// lists
@@ -505,4 +520,34 @@ func BenchmarkApplyBench(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// TestCheckText holds checkText's scan, eight bytes at a time, to a look at each byte: the
+// first character above U+FFFF is named wherever it falls, among 1- to 3-byte characters
+// and bytes of 0xF0 or more that start none.
+func TestCheckText(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"a", "é", "€", "交", "😀", "𝄞", "\xF0", "\xF4\x90\x80\x80", "\xFF", "abcdefg"}
+	c := &conv{kind: kText, field: fDescription}
+	r := rand.New(rand.NewPCG(1, 5))
+	for range 20_000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		v := b.String()
+		want := ""
+		for i := 0; i < len(v); i++ {
+			if v[i] >= 0xF0 {
+				if ch, _ := utf8.DecodeRuneInString(v[i:]); ch > 0xFFFF {
+					want = "contains " + strconv.QuoteRune(ch) + " (U+" + strings.ToUpper(strconv.FormatInt(int64(ch), 16)) +
+						"), which needs 4 bytes in UTF-8 (the portal stores 3-byte UTF-8 only)"
+					break
+				}
+			}
+		}
+		if got := c.checkText(v); got != want {
+			t.Fatalf("checkText(%q) = %q, want %q", v, got, want)
+		}
+	}
 }

@@ -63,14 +63,27 @@ var bidTypes = [...]string{"FixedBid", "PerHour", "PerDay", "PerWeek", "PerMonth
 // parse reads one non-empty, trimmed scalar (a list's item for list fields). reason is ""
 // when v is good.
 func (c *conv) parse(v string) (out val, reason string) {
+	reason = c.parseTo(&out, v, true)
+	return out, reason
+}
+
+// parseTo is parse for the rows: the value goes into out, of which only the member the
+// kind uses is set (the others may hold another field's), and nothing when reason is not
+// "". Returning the 80-byte val on the stack, to be copied once more, was a sixth of a
+// row's mapping (a store the next loads could not be forwarded). Without want, only the
+// verdict is wanted: a date or an amount that is checked and not kept is not written out
+// (out.s is then "").
+func (c *conv) parseTo(out *val, v string, want bool) (reason string) {
 	switch c.kind {
 	case kText:
-		return val{s: v}, c.checkText(v)
+		out.s = v
+		return c.checkText(v)
 	case kCustom:
-		return val{s: v}, ""
+		out.s = v
+		return ""
 	case kCurrency:
 		if len(v) != 3 {
-			return out, reasonCurrency
+			return reasonCurrency
 		}
 		var b [3]byte
 		for i := 0; i < 3; i++ {
@@ -79,97 +92,115 @@ func (c *conv) parse(v string) (out val, reason string) {
 				ch -= 'a' - 'A'
 			}
 			if ch < 'A' || ch > 'Z' {
-				return out, reasonCurrency
+				return reasonCurrency
 			}
 			b[i] = ch
 		}
 		if b[0] == v[0] && b[1] == v[1] && b[2] == v[2] {
-			return val{s: v}, ""
+			out.s = v
+			return ""
 		}
-		return val{s: string(b[:])}, ""
+		out.s = string(b[:])
+		return ""
 	case kID:
 		n, r := wholeNumber(v)
 		if r != "" && c.lookup != "" {
-			return c.resolve(v)
+			*out, r = c.resolve(v)
+			return r
 		}
 		if r != "" {
-			return out, r + c.lookupHint(v)
+			return r + c.lookupHint(v)
 		}
 		if n <= 0 {
-			return out, reasonID
+			return reasonID
 		}
-		return val{n: n}, ""
+		out.n = n
+		return ""
 	case kCount:
-		n, r := c.unsigned(v, reasonNegative)
+		n, r := c.unsigned(v, reasonNegative, true)
 		if r != "" {
-			return out, r
+			return r
 		}
 		if strings.IndexByte(n, '.') >= 0 {
-			return out, reasonWhole
+			return reasonWhole
 		}
 		i, err := strconv.ParseInt(n, 10, 64)
 		if err != nil {
-			return out, reasonTooLarge
+			return reasonTooLarge
 		}
-		return val{n: i}, ""
+		out.n = i
+		return ""
 	case kPercent:
-		t := strings.TrimSpace(strings.TrimSuffix(v, "%"))
-		n, neg, ok := number(t, c.decimal)
+		t := v
+		if !trimmed(t) || t[len(t)-1] == '%' {
+			t = strings.TrimSpace(strings.TrimSuffix(v, "%"))
+		}
+		n, neg, ok := number(t, c.decimal, true)
 		if !ok {
-			return out, c.notNumber
+			return c.notNumber
 		}
 		if c.fraction && t == v && !neg {
-			return fractionPercent(n)
+			var r string
+			*out, r = fractionPercent(n)
+			return r
 		}
 		whole, frac, _ := strings.Cut(n, ".")
 		if neg || len(whole) > 3 {
-			return out, reasonPercent
+			return reasonPercent
 		}
 		i, _ := strconv.Atoi(whole)
 		if i > 100 || i == 100 && frac != "" {
-			return out, reasonPercent
+			return reasonPercent
 		}
 		if frac != "" {
 			if whole == "0" && t == v {
-				return out, reasonFraction
+				return reasonFraction
 			}
-			return out, reasonWhole
+			return reasonWhole
 		}
-		return val{n: int64(i)}, ""
+		out.n = int64(i)
+		return ""
 	case kMoney:
-		n, r := c.unsigned(v, reasonMoneyNeg)
+		n, r := c.unsigned(v, reasonMoneyNeg, want)
 		if r != "" {
-			return out, r
+			return r
 		}
-		return val{s: n}, ""
+		out.s = n
+		return ""
 	case kGUID:
 		g, r := guid(v)
 		if r != "" && c.lookup != "" {
-			return c.resolve(v)
+			*out, r = c.resolve(v)
+			return r
 		}
 		if r != "" {
 			r += c.lookupHint(v)
 		}
-		return val{s: g}, r
+		out.s = g
+		return r
 	case kBidType:
 		for _, name := range bidTypes {
 			if strings.EqualFold(v, name) {
-				return val{s: name}, ""
+				out.s = name
+				return ""
 			}
 		}
 		if n, r := wholeNumber(v); r == "" && n >= 0 && n < int64(len(bidTypes)) {
-			return val{s: bidTypes[n]}, ""
+			out.s = bidTypes[n]
+			return ""
 		}
-		return out, reasonBidType
+		return reasonBidType
 	case kBool:
 		b, ok := boolean(v)
 		if !ok {
-			return out, reasonBool
+			return reasonBool
 		}
-		return val{b: b}, ""
+		out.b = b
+		return ""
 	case kDate:
-		d, r := c.date(v)
-		return val{s: d}, r
+		d, r := c.date(v, want)
+		out.s = d
+		return r
 	}
 	panic("mapping: unknown kind")
 }
@@ -177,9 +208,9 @@ func (c *conv) parse(v string) (out val, reason string) {
 // checkText applies the portal's limits on text columns: the title is varchar(255) and
 // both title and description live in a 3-byte utf8 MySQL table.
 // unsigned reads v as a number of c's decimal mark that is not below zero, else the
-// reason: not a number, or negative.
-func (c *conv) unsigned(v, negative string) (string, string) {
-	n, neg, ok := number(v, c.decimal)
+// reason: not a number, or negative. Without want the number may come back "".
+func (c *conv) unsigned(v, negative string, want bool) (string, string) {
+	n, neg, ok := number(v, c.decimal, want)
 	if !ok {
 		return "", c.notNumber
 	}
@@ -196,12 +227,16 @@ func (c *conv) checkText(v string) string {
 		}
 	}
 	// Only a character above U+FFFF takes 4 bytes, and its first byte is the only one of
-	// 0xF0 or more: text is passed on its bytes, eight at a time while they are ASCII.
+	// 0xF0 or more: text is passed on its bytes, eight at a time while none is 0xF0 or
+	// more (ASCII, and the 2- and 3-byte characters of European and Asian text alike).
+	const ones, highs, f0s = 0x0101010101010101, 0x8080808080808080, 0xF0F0F0F0F0F0F0F0
 	i := 0
 	for ; i+8 <= len(v); i += 8 {
-		word := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
-			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
-		if word&0x8080808080808080 != 0 {
+		b := v[i : i+8] // one bounds check, and the eight loads made one
+		word := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		// x has a zero byte where word has a byte of 0xF0 or more.
+		if x := word&f0s ^ f0s; (x-ones)&^x&highs != 0 {
 			break
 		}
 	}
@@ -387,14 +422,18 @@ func guid(v string) (string, string) {
 // or apostrophes, in groups of three (so "1,5" with dec '.' is refused rather than read as
 // 15); currency symbols and codes before or after the number are dropped; a leading '-' or
 // surrounding parentheses make it negative. An exponent ("1.5E+3", as XLSX stores large
-// and small numbers) is taken when dec is '.'.
-func number(v string, dec byte) (n string, neg bool, ok bool) {
+// and small numbers) is taken when dec is '.'. Without want, n may be "" for a good
+// number that is not negative (the verdict alone is wanted).
+func number(v string, dec byte, want bool) (n string, neg bool, ok bool) {
 	s := v
 	// Fast path: plain digits with an optional '.' fraction, the usual CSV and XLSX form.
 	if dec == '.' && plainDecimal(s) {
+		if !want {
+			return "", false, true
+		}
 		return normalize(s), false, true
 	}
-	if n, ok := groupedNumber(s, dec); ok {
+	if n, ok := groupedNumber(s, dec, want); ok {
 		return n, false, true
 	}
 	if len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' {
@@ -472,8 +511,9 @@ func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 
 // groupedNumber reads, as number does, the other usual form: ASCII digits grouped in
 // threes by the other of '.' and ',', with an optional fraction ("12,345.50"). ok is false
-// for anything else, which number reads the long way.
-func groupedNumber(s string, dec byte) (n string, ok bool) {
+// for anything else, which number reads the long way. Without want, n is "" (nothing is
+// allocated).
+func groupedNumber(s string, dec byte, want bool) (n string, ok bool) {
 	sep := byte(',')
 	if dec == ',' {
 		sep = '.'
@@ -487,7 +527,9 @@ func groupedNumber(s string, dec byte) (n string, ok bool) {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case isDigit(c):
-			buf = append(buf, c)
+			if want {
+				buf = append(buf, c)
+			}
 			groupLen++
 		case frac:
 			return "", false
@@ -496,13 +538,18 @@ func groupedNumber(s string, dec byte) (n string, ok bool) {
 			groupLen = 0
 		case c == dec && groups > 0 && groupLen == 3:
 			frac = true
-			buf = append(buf, '.')
+			if want {
+				buf = append(buf, '.')
+			}
 		default:
 			return "", false
 		}
 	}
 	if groups == 0 || !frac && groupLen != 3 {
 		return "", false
+	}
+	if !want {
+		return "", true
 	}
 	return normalize(string(buf)), true
 }

@@ -32,6 +32,12 @@ func clip(s string) string {
 	if len(s) <= MaxCell { // bytes bound code units from above
 		return s
 	}
+	return clipLong(s)
+}
+
+// clipLong is clip of a text of more than MaxCell bytes: apart, so that clip is inlined
+// for the usual cell, which needs only its length looked at.
+func clipLong(s string) string {
 	units, total := 0, 0
 	for _, c := range s {
 		total += utf16Len(c)

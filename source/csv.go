@@ -215,10 +215,27 @@ func (r *Reader) nextCSV(into []string) (Row, error) {
 	}
 }
 
+// RowsExpected estimates how many data rows the file holds in all, from the bytes taken by
+// the rows read so far, of which there are rows. It is 0 when it cannot tell: the input is
+// not CSV, its size is unknown (a pipe), it was decoded from another encoding (so that the
+// text read is not the file's bytes), or fewer than 1,000 rows were read. Call it where
+// Next is called, not concurrently with it.
+func (r *Reader) RowsExpected(rows int) int {
+	if r.csv == nil || r.size <= 0 || !r.csv.checkUTF8 || rows < 1000 {
+		return 0
+	}
+	read := r.csv.r.InputOffset()
+	if read <= 0 {
+		return 0
+	}
+	return int(float64(r.size) / float64(read) * float64(rows))
+}
+
 // readCSV reads one record and numbers it. Row.Cells is encoding/csv's reused slice.
 // A *csv.ParseError after which reading can go on is the row's Err.
 func (r *Reader) readCSV() (Row, error) {
 	st := r.csv
+	start := st.r.InputOffset()
 	rec, err := st.r.Read()
 	if err == io.EOF {
 		return Row{}, io.EOF
@@ -233,7 +250,7 @@ func (r *Reader) readCSV() (Row, error) {
 	} else {
 		first, _ = st.r.FieldPos(0)
 		last, _ = st.r.FieldPos(len(rec) - 1)
-		last += strings.Count(rec[len(rec)-1], "\n")
+		last += lineBreaks(rec[len(rec)-1])
 	}
 	row := Row{Number: first - st.extra, Cells: rec}
 	st.extra += last - first
@@ -253,10 +270,21 @@ func (r *Reader) readCSV() (Row, error) {
 			}
 		}
 	}
-	if row.Err == nil {
+	// A record of fewer bytes than a cell may hold characters has no cell too long.
+	if row.Err == nil && (suspect || st.r.InputOffset()-start > maxCellChars) {
 		row.Err = checkCells(row.Number, rec, suspect)
 	}
 	return row, nil
+}
+
+// lineBreaks counts the LFs in a cell, which a last cell mostly has none of: a search for
+// one costs less than strings.Count's setup.
+func lineBreaks(c string) int {
+	i := strings.IndexByte(c, '\n')
+	if i < 0 {
+		return 0
+	}
+	return 1 + strings.Count(c[i+1:], "\n")
 }
 
 // checkCells finds what no text cell holds: a NUL byte (binary data; looked for when nul),
@@ -462,8 +490,42 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 	const unseen = -2
 	quote, lf, cr := unseen, unseen, unseen
 	for pos := 0; pos < len(b); {
+		if !g.quoted && !g.cr && len(b) <= g.max {
+			// Up to the next quote or CR, the records are lines: counted at once, not
+			// found one by one (a search per row was most of the guard's cost). A line
+			// there is shorter than the text read, which is no longer than the bound.
+			end := nextByte(&quote, b, pos, '"')
+			if end < 0 {
+				end = len(b)
+			}
+			if c := nextByte(&cr, b, pos, '\r'); c >= 0 && c < end {
+				end = c
+			}
+			span := b[pos:end]
+			if first := bytes.IndexByte(span, '\n'); first >= 0 {
+				if g.n += first + 1; g.n > g.max {
+					break
+				}
+				last := first
+				if more := bytes.Count(span[first+1:], newline); more > 0 {
+					// The search back reads at most a line: the one after the last LF.
+					g.row += more
+					last = first + 1 + bytes.LastIndexByte(span[first+1:], '\n')
+				}
+				g.row++
+				g.n = 0
+				span = span[last+1:]
+			}
+			if g.n += len(span); g.n > g.max {
+				break
+			}
+			if pos = end; pos == len(b) {
+				break
+			}
+			// A quote or a CR: taken below.
+		}
 		i := nextByte(&quote, b, pos, '"')
-		if !g.quoted {
+		if !g.quoted && i != pos { // nothing comes before pos
 			i = earliest(i, nextByte(&lf, b, pos, '\n'))
 			i = earliest(i, nextByte(&cr, b, pos, '\r'))
 		}
@@ -492,6 +554,8 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+var newline = []byte{'\n'}
 
 // nextByte returns the index of the first c in b at or after pos, -1 when there is none;
 // *at keeps the last answer (-1: none up to b's end), so that b is searched once.

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -458,5 +459,133 @@ func TestGuardScan(t *testing.T) {
 		if g.suspect != want {
 			t.Fatalf("text %x: got suspect %v, want %v", text, g.suspect, want)
 		}
+	}
+}
+
+func TestRowsExpected(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("id,name\n")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "%05d,name\n", i) // 11 bytes a row
+	}
+	utf8Path := writeFile(t, "deals.csv", []byte(b.String()))
+	utf16Path := writeFile(t, "utf16.csv", append([]byte{0xFF, 0xFE}, utf16Bytes(b.String(), false)...))
+	tests := []struct {
+		name  string
+		path  string
+		rows  int
+		least int
+		most  int
+	}{
+		{"after 5,000 rows", utf8Path, 5000, 19000, 21000},
+		{"after 999 rows: too few", utf8Path, 999, 0, 0},
+		{"utf-16: decoded, the text is not the file's bytes", utf16Path, 5000, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Open(tt.path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for range tt.rows {
+				if _, err := r.Next(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := r.RowsExpected(tt.rows); got < tt.least || got > tt.most {
+				t.Errorf("got %d rows expected, want %d to %d", got, tt.least, tt.most)
+			}
+		})
+	}
+}
+
+// chunks reads its text in pieces of the sizes it is given, in turn.
+type chunks struct {
+	text  []byte
+	sizes []int
+	i     int
+}
+
+func (c *chunks) Read(p []byte) (int, error) {
+	if len(c.text) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(c.text), c.sizes[c.i%len(c.sizes)])
+	c.i++
+	copy(p, c.text[:n])
+	c.text = c.text[n:]
+	return n, nil
+}
+
+// TestGuardRecords holds the guard's count of rows and of the current record's bytes,
+// which the lines between quotes and CRs count at once, to a look at each byte, however the
+// reads cut the text: quotes, LF, CR and CRLF (cut in two too) anywhere.
+func TestGuardRecords(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"a", "bcdefgh", ",", `"`, "\n", "\r", "\r\n", "\n\n"}
+	for seed := range uint64(20_000) {
+		r := rand.New(rand.NewPCG(seed, 3))
+		var text []byte
+		for range r.IntN(40) {
+			text = append(text, pieces[r.IntN(len(pieces))]...)
+		}
+		wantRow, wantN := 1, 0
+		quoted, cr := false, false
+		for _, c := range text {
+			wantN++
+			switch {
+			case c == '"':
+				quoted, cr = !quoted, false
+			case quoted:
+			case c == '\n' && cr:
+				wantN, cr = 0, false
+			case c == '\n' || c == '\r':
+				wantN, cr = 0, c == '\r'
+				wantRow++
+			default:
+				cr = false
+			}
+		}
+		in := &chunks{text: text, sizes: []int{1 + r.IntN(5), 1 + r.IntN(50), 1 + r.IntN(3)}}
+		g := &recordGuard{r: in, row: 1, max: 1 << 20}
+		buf := make([]byte, 64)
+		for {
+			if _, err := g.Read(buf); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if g.row != wantRow || g.n != wantN {
+			t.Fatalf("text %q: got row %d, %d bytes of the record, want row %d, %d bytes", text, g.row, g.n, wantRow, wantN)
+		}
+	}
+}
+
+// TestCSVRowsAfterLineBreaks numbers rows as a spreadsheet does, one a record, after cells
+// holding line breaks, in the last column too, one and two of them.
+func TestCSVRowsAfterLineBreaks(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 40) + "\n" + strings.Repeat("y", 40) + "\n" + "z"
+	data := "a,b\n" +
+		"1,\"two\nlines\"\n" +
+		"2,\"" + long + "\"\n" +
+		"\"three\nlines\nhere\",3\n" +
+		"4,end\n"
+	r, err := Open(writeFile(t, "breaks.csv", []byte(data)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := []got{
+		{2, []string{"1", "two\nlines"}, ""},
+		{3, []string{"2", long}, ""},
+		{4, []string{"three\nlines\nhere", "3"}, ""},
+		{5, []string{"4", "end"}, ""},
+	}
+	if diff := cmp.Diff(want, readAll(t, r)); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 }
