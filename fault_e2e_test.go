@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -125,9 +127,9 @@ func TestFaults(t *testing.T) {
 		throttled bool
 		extra     []string // flags of the first run
 	}{
-		{name: "503 with Retry-After", opts: emulator.Options{RateLimit: 30}, setup: refuseSome(0), firstExit: []int{exitOK},
+		{name: "503 with Retry-After", opts: emulator.Options{RateLimit: 60}, setup: refuseSome(0), firstExit: []int{exitOK},
 			retried: true, throttled: true, extra: []string{"--concurrency", "auto"}},
-		{name: "429 from a proxy", opts: emulator.Options{RateLimit: 30, RateLimitStatus: 429}, setup: refuseSome(429),
+		{name: "429 from a proxy", opts: emulator.Options{RateLimit: 60, RateLimitStatus: 429}, setup: refuseSome(429),
 			firstExit: []int{exitOK}, retried: true, throttled: true},
 		{
 			name: "answers slower than --timeout",
@@ -159,22 +161,28 @@ func TestFaults(t *testing.T) {
 			firstExit: []int{exitStopped},
 		},
 	}
+	// The faults run at once in this test's goroutines, not as parallel subtests: those wait
+	// for a free test slot behind every other test of the package, and these, waiting out
+	// holds, outages and settles, then ended the package.
+	var wg sync.WaitGroup
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.opts.Token = "secret-token-" + fmt.Sprint(rand.Int())
-			f := newFlakyPortal(t, tt.opts)
-			dir := t.TempDir()
-			in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
-			mp := writeFile(t, dir, "deals.yaml", stateMapping)
-			rep := filepath.Join(dir, "r.csv")
-			args := func(extra ...string) []string {
-				return append(append([]string{"import", "--mapping", mp, "--url", f.url(), "--token", f.emu.Token(), "--rate", "100",
-					"--timeout", "500ms", "--retries", "8", "--progress", "never", "--report", rep}, extra...), in)
-			}
-			if tt.setup != nil {
-				tt.setup(t, f)
-			}
+		tt.opts.Token = "secret-token-" + fmt.Sprint(rand.Int())
+		f := newFlakyPortal(t, tt.opts)
+		dir := t.TempDir()
+		in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
+		mp := writeFile(t, dir, "deals.yaml", stateMapping)
+		rep := filepath.Join(dir, "r.csv")
+		args := func(extra ...string) []string {
+			return append(append([]string{"import", "--mapping", mp, "--url", f.url(), "--token", f.emu.Token(), "--rate", "100",
+				"--timeout", "500ms", "--retries", "8", "--progress", "never", "--report", rep}, extra...), in)
+		}
+		if tt.setup != nil {
+			tt.setup(t, f)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fail := func(format string, a ...any) { t.Errorf(tt.name+": "+format, a...) }
 			done := make(chan struct{})
 			if tt.during != nil {
 				go func() {
@@ -188,34 +196,37 @@ func TestFaults(t *testing.T) {
 			res := runCmd(t, args(tt.extra...)...)
 			<-done
 			if !containsInt(tt.firstExit, res.code) {
-				t.Fatalf("first run: got exit %d, want one of %v:\n%s", res.code, tt.firstExit, res.stderr)
+				fail("first run: got exit %d, want one of %v:\n%s", res.code, tt.firstExit, res.stderr)
+				return
 			}
 			if strings.Contains(res.stderr, f.emu.Token()) {
-				t.Errorf("the token shows on stderr")
+				fail("the token shows on stderr")
 			}
-			checkReportMatchesPortal(t, rep, f.emu, res.code == exitOK)
+			checkReportMatchesPortal(fail, rep, f.emu, res.code == exitOK)
 			if tt.retried {
-				checkRetries(t, f.emu, rep, res.stderr)
+				checkRetries(fail, f.emu, rep, res.stderr)
 			}
 			if want := regexp.MustCompile(`\d+ refused \(429/503\), rate adapted to [\d.]+/s \(of 100\)`); tt.throttled && !want.MatchString(res.stderr) {
-				t.Errorf("the summary does not match %q:\n%s", want, res.stderr)
+				fail("the summary does not match %q:\n%s", want, res.stderr)
 			}
 			if res.code != exitOK {
 				f.emu.SetToken(tt.opts.Token + "-renewed")
 				again := runCmd(t, args()...)
 				if again.code != exitOK {
-					t.Fatalf("the run after: got exit %d, want 0:\n%s", again.code, again.stderr)
+					fail("the run after: got exit %d, want 0:\n%s", again.code, again.stderr)
+					return
 				}
-				checkReportMatchesPortal(t, rep, f.emu, true)
+				checkReportMatchesPortal(fail, rep, f.emu, true)
 			}
 			counts := titleCounts(f.emu)
 			for i := 1; i <= rows; i++ {
 				if n := counts[fmt.Sprintf("Deal number %d", i)]; n != 1 {
-					t.Errorf("deal %d is on the portal %d times, want once", i, n)
+					fail("deal %d is on the portal %d times, want once", i, n)
 				}
 			}
-		})
+		}()
 	}
+	wg.Wait()
 }
 
 // refuseSome has the portal refuse, beside its rate limit, the 50th to 54th creates with
@@ -238,54 +249,52 @@ func refuseSome(status int) func(t *testing.T, f *flakyPortal) {
 // checkRetries holds a run through refusals or failures to its report and its summary: the
 // portal refused or failed something, some row took more than one attempt, the summary
 // counts the retries, and none of them is logged at the default level.
-func checkRetries(t *testing.T, emu *emulator.Server, rep, stderr string) {
-	t.Helper()
+func checkRetries(fail func(string, ...any), emu *emulator.Server, rep, stderr string) {
 	if st := emu.Stats(); st.Refused+st.Failed == 0 {
-		t.Errorf("the emulator refused or failed nothing: the test proves nothing")
+		fail("the emulator refused or failed nothing: the test proves nothing")
 	}
 	retried, retries := 0, 0
-	for _, r := range readReport(t, rep)[1:] {
+	for _, r := range reportRows(fail, rep) {
 		if r[4] != "1" {
 			retried++
 			retries += atoi(r[4]) - 1
 		}
 	}
 	if retried == 0 {
-		t.Errorf("no row took more than one attempt")
+		fail("no row took more than one attempt")
 	}
 	if want := fmt.Sprintf("; %d retries", retries); retries > 1 && !strings.Contains(stderr, want) {
-		t.Errorf("the summary does not say %q:\n%s", want, stderr)
+		fail("the summary does not say %q:\n%s", want, stderr)
 	}
 	if strings.Contains(stderr, "retrying") {
-		t.Errorf("retries logged at the default level:\n%s", stderr)
+		fail("retries logged at the default level:\n%s", stderr)
 	}
 }
 
 // checkReportMatchesPortal holds the report to the portal: every id the report gives is on
 // the portal with that row's title, and every opportunity on the portal is in the report
 // (when complete) or at least never twice.
-func checkReportMatchesPortal(t *testing.T, rep string, emu *emulator.Server, complete bool) {
-	t.Helper()
+func checkReportMatchesPortal(fail func(string, ...any), rep string, emu *emulator.Server, complete bool) {
 	onPortal := map[string]string{}
 	for _, o := range emu.Opportunities() {
 		onPortal[fmt.Sprint(o.ID)] = o.Title
 	}
 	var reported []string
-	for _, r := range readReport(t, rep)[1:] {
+	for _, r := range reportRows(fail, rep) {
 		switch r[2] {
 		case "created", "skipped":
 			title, ok := onPortal[r[3]]
 			want := "Deal number " + strings.TrimPrefix(r[1], "D")
 			if !ok || title != want {
-				t.Errorf("row %s: the report gives id %s, the portal holds %q under it, want %q", r[0], r[3], title, want)
+				fail("row %s: the report gives id %s, the portal holds %q under it, want %q", r[0], r[3], title, want)
 			}
 			reported = append(reported, r[3])
 		case "failed":
 			if r[6] == "" {
-				t.Errorf("row %s failed without a reason", r[0])
+				fail("row %s failed without a reason", r[0])
 			}
 		default:
-			t.Errorf("row %s: unexpected status %s", r[0], r[2])
+			fail("row %s: unexpected status %s", r[0], r[2])
 		}
 	}
 	if complete {
@@ -296,9 +305,26 @@ func checkReportMatchesPortal(t *testing.T, rep string, emu *emulator.Server, co
 		sort.Strings(all)
 		sort.Strings(reported)
 		if strings.Join(all, ",") != strings.Join(reported, ",") {
-			t.Errorf("the report's ids %v differ from the portal's %v", reported, all)
+			fail("the report's ids %v differ from the portal's %v", reported, all)
 		}
 	}
+}
+
+// reportRows is readReport's rows under the header for a test's goroutine: a report that
+// cannot be read is a failure told to fail, and no rows.
+func reportRows(fail func(string, ...any), path string) [][]string {
+	f, err := os.Open(path)
+	if err != nil {
+		fail("%v", err)
+		return nil
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) == 0 {
+		fail("report %s: %v (%d lines)", path, err, len(rows))
+		return nil
+	}
+	return rows[1:]
 }
 
 func containsInt(list []int, v int) bool {

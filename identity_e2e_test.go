@@ -52,7 +52,7 @@ func importArgs(srv *emulator.Server, url, mp, in, report string, extra ...strin
 // run creates nothing.
 func TestKeyFieldSurvivesTheStateDatabase(t *testing.T) {
 	t.Parallel()
-	const rows = 40
+	const rows = 10
 	tests := []struct {
 		name string
 		// lose does something to the state database (or the mapping) of the first run in
@@ -116,7 +116,7 @@ func TestKeyFieldSurvivesTheStateDatabase(t *testing.T) {
 // Two spellings of one portal are one portal, key_field or not.
 func TestOnePortalOneIdentity(t *testing.T) {
 	t.Parallel()
-	const rows = 20
+	const rows = 5
 	srv, url := startEmulator(t, emulator.Options{})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
@@ -210,7 +210,7 @@ func TestLocalIdentityIsWarnedAbout(t *testing.T) {
 // An undo through the same gateway is undo's TestUndoThroughALoginPage.
 func TestHTMLGatewayOnUpdates(t *testing.T) {
 	t.Parallel()
-	const rows = 60
+	const rows = 30
 	srv, url := startEmulator(t, emulator.Options{Seed: 3})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
@@ -333,8 +333,10 @@ func TestKilledThenEditedThenResumed(t *testing.T) {
 		t.Skip("kills a child process")
 	}
 	t.Parallel()
-	const rows = 120
-	srv, url := startEmulator(t, emulator.Options{Latency: 20 * time.Millisecond, EncodeTitles: true})
+	// 32 rows answered after 80ms each, 8 at a time: the kill at a third comes some 200ms
+	// before the run would end, as with 120 rows at 20ms, for a quarter of the rows' work.
+	const rows = 32
+	srv, url := startEmulator(t, emulator.Options{Latency: 80 * time.Millisecond, EncodeTitles: true})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
 	mp := writeFile(t, dir, "deals.yaml", keyedMapping)
@@ -382,7 +384,7 @@ func TestKilledThenEditedThenResumed(t *testing.T) {
 // oldest deal of each key, and is a run that status shows.
 func TestConcurrentRunsThenDedupe(t *testing.T) {
 	t.Parallel()
-	const rows = 40
+	const rows = 20
 	srv, url := startEmulator(t, emulator.Options{Latency: 2 * time.Millisecond})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))
@@ -488,7 +490,9 @@ func TestUndoOfADedupe(t *testing.T) {
 // row created and reported with its own id.
 func TestProxiesOnCreates(t *testing.T) {
 	t.Parallel()
-	const rows = 150
+	// 75 rows meet, in six runs, 7 gateway answers (4 to 6 of them on creates) and 10 login
+	// pages with the seed's dice.
+	const rows = 75
 	srv, url := startEmulator(t, emulator.Options{GatewayRate: 0.1, HTMLRate: 0.05, Seed: 11})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i }))

@@ -26,10 +26,9 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 	if err := os.Link(in, hard); err != nil {
 		t.Skipf("links: %v", err) // Windows without the privilege
 	}
-	soft := filepath.Join(dir, "soft.csv")
-	if err := os.Symlink(in, soft); err != nil {
-		t.Skipf("links: %v", err) // Windows without the privilege
-	}
+	// Each pair of the files a run reads and writes, one of them by another name; report's
+	// TestDistinct tells a file by every other name (a symbolic link, a relative spelling,
+	// a linked folder, a link to a file not made yet).
 	tests := []struct {
 		name string
 		args []string
@@ -39,8 +38,6 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 		{"rejects is the input", []string{"--rejects", in}, "the input and the rejects file (--rejects) are the same file"},
 		{"rejects is the report", []string{"--report", filepath.Join(dir, "r.csv"), "--rejects", filepath.Join(dir, "r.csv")}, "the report (--report) and the rejects file (--rejects) are the same file"},
 		{"report is a hard link of the input", []string{"--report", hard}, "the input and the report (--report) are the same file under another name"},
-		{"report is a symbolic link to the input", []string{"--report", soft}, "the input and the report (--report) are the same file"},
-		{"report through another spelling", []string{"--report", filepath.Join(dir, ".", "sub", "..", "deals.csv")}, "the input and the report (--report) are the same file"},
 		{"state is the input", []string{"--state", in}, "the input and the state database (--state) are the same file"},
 		{"report is the mapping", []string{"--report", mp}, "the mapping (--mapping) and the report (--report) are the same file"},
 	}

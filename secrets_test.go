@@ -133,63 +133,85 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{name: "login echoed", password: user.Password, echoLogin: true, wantCode: exitStopped, wantErr: "authentication refused"},
 		{name: "wrong password", password: "wrong-Pa55word-9c1e", wantCode: exitStopped, wantErr: "authentication refused"},
 	}
+	// The runs go at once in this test's goroutines, not as parallel subtests: those wait
+	// for a free test slot behind every other test of the package, and these, each waiting
+	// out the settling (2 x --timeout) of its failed and its dropped create, then ended it.
+	type secRun struct {
+		name, ext, dir string
+		a              auth
+		proxy          *secProxy
+		args           []string
+		ios            streams
+		secrets        []string
+		res            cmdResult
+	}
+	var runs []*secRun
 	i := 0
 	for _, a := range auths {
 		for _, format := range []string{"text", "json", "terminal"} {
 			ext := formats[i%len(formats)]
 			i++
-			t.Run(fmt.Sprintf("%s/%s/%s", a.name, format, ext[1:]), func(t *testing.T) {
-				t.Parallel() // each waits out the settling of its dropped create
-				srv := emulator.New(emulator.Options{Token: secToken})
-				defer srv.Close()
-				proxy := &secProxy{srv: srv, echoLogin: a.echoLogin}
-				ts := httptest.NewServer(proxy)
-				defer ts.Close()
-				dir := t.TempDir()
-				input := filepath.Join(dir, "deals.csv")
-				mappingPath := filepath.Join(dir, "m.yaml")
-				secWrite(t, input, secInput)
-				secWrite(t, mappingPath, secMapping)
-				args := []string{"import", "--mapping", mappingPath, "--url", ts.URL, "--concurrency", "1", "--retries", "1",
-					"--timeout", "1s", "--log-level", "debug", "--progress", "always",
-					"--report", filepath.Join(dir, "run.report"+ext), "--rejects", filepath.Join(dir, "run.rejects.csv")}
-				secrets := []string{}
-				if a.password == "" {
-					args = append(args, "--token", secToken)
-				} else {
-					pw := filepath.Join(dir, "password")
-					secWrite(t, pw, a.password+"\n")
-					args = append(args, "--user", user.Email, "--password-file", pw)
-					secrets = append(secrets, a.password)
+			srv := emulator.New(emulator.Options{Token: secToken})
+			t.Cleanup(func() { srv.Close() })
+			proxy := &secProxy{srv: srv, echoLogin: a.echoLogin}
+			ts := httptest.NewServer(proxy)
+			t.Cleanup(ts.Close)
+			dir := t.TempDir()
+			input := filepath.Join(dir, "deals.csv")
+			mappingPath := filepath.Join(dir, "m.yaml")
+			secWrite(t, input, secInput)
+			secWrite(t, mappingPath, secMapping)
+			args := []string{"import", "--mapping", mappingPath, "--url", ts.URL, "--concurrency", "1", "--retries", "1",
+				"--timeout", "500ms", "--log-level", "debug", "--progress", "always",
+				"--report", filepath.Join(dir, "run.report"+ext), "--rejects", filepath.Join(dir, "run.rejects.csv")}
+			secrets := []string{}
+			if a.password == "" {
+				args = append(args, "--token", secToken)
+			} else {
+				pw := filepath.Join(dir, "password")
+				secWrite(t, pw, a.password+"\n")
+				args = append(args, "--user", user.Email, "--password-file", pw)
+				secrets = append(secrets, a.password)
+			}
+			if format == "json" {
+				args = append(args, "--log-format", "json")
+			}
+			runs = append(runs, &secRun{name: fmt.Sprintf("%s/%s/%s", a.name, format, ext[1:]), ext: ext, dir: dir, a: a, proxy: proxy,
+				args: append(args, input), ios: streams{errIsTTY: format == "terminal"}, secrets: secrets})
+		}
+	}
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.res = runWith(t, r.ios, r.args...)
+		}()
+	}
+	wg.Wait()
+	for _, r := range runs {
+		a, ext := r.a, r.ext
+		code, stdout, stderr := r.res.code, r.res.out, r.res.stderr
+		if code != a.wantCode || !strings.Contains(stderr, a.wantErr) {
+			t.Errorf("%s: exit code %d, want %d with %q; stderr:\n%s", r.name, code, a.wantCode, a.wantErr, stderr)
+		}
+		if a.password != "" && !a.echoLogin && a.name == "login" && len(r.proxy.secrets()) < 2 {
+			t.Errorf("%s: no log-in was seen; stderr:\n%s", r.name, stderr)
+		}
+		secrets := append(r.secrets, r.proxy.secrets()...)
+		outputs := map[string]string{"stdout": stdout, "stderr": stderr}
+		for name, text := range secFiles(t, r.dir) {
+			outputs[name] = text
+		}
+		if _, ok := outputs["run.report"+ext]; !ok && a.wantErr == "HTTP 401" {
+			t.Errorf("%s: no report written: %v", r.name, outputs)
+		}
+		for name, text := range outputs {
+			for _, s := range secrets {
+				if piece := secPiece(text, s); piece != "" {
+					t.Errorf("%s: %s holds %q, a piece of the secret %q:\n%s", r.name, name, piece, s, badShort(text))
 				}
-				ios := streams{errIsTTY: format == "terminal"}
-				if format == "json" {
-					args = append(args, "--log-format", "json")
-				}
-				res := runWith(t, ios, append(args, input)...)
-				code, stdout, stderr := res.code, res.out, res.stderr
-				if code != a.wantCode || !strings.Contains(stderr, a.wantErr) {
-					t.Errorf("exit code %d, want %d with %q; stderr:\n%s", code, a.wantCode, a.wantErr, stderr)
-				}
-				if a.password != "" && !a.echoLogin && a.name == "login" && len(proxy.secrets()) < 2 {
-					t.Errorf("no log-in was seen; stderr:\n%s", stderr)
-				}
-				secrets = append(secrets, proxy.secrets()...)
-				outputs := map[string]string{"stdout": stdout, "stderr": stderr}
-				for name, text := range secFiles(t, dir) {
-					outputs[name] = text
-				}
-				if _, ok := outputs["run.report"+ext]; !ok && a.wantErr == "HTTP 401" {
-					t.Errorf("no report written: %v", outputs)
-				}
-				for name, text := range outputs {
-					for _, s := range secrets {
-						if piece := secPiece(text, s); piece != "" {
-							t.Errorf("%s holds %q, a piece of the secret %q:\n%s", name, piece, s, badShort(text))
-						}
-					}
-				}
-			})
+			}
 		}
 	}
 }

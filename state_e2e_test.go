@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -61,6 +62,12 @@ func child(t *testing.T, args ...string) *exec.Cmd {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return childOf(exe, args...)
+}
+
+// childOf is child for the test binary exe, for a goroutine of a test (which may not call
+// t.Fatal).
+func childOf(exe string, args ...string) *exec.Cmd {
 	argv, _ := json.Marshal(args)
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), "OPPIMPORT_ARGS="+string(argv))
@@ -101,54 +108,84 @@ func TestKilledRunsResumeExactlyOnce(t *testing.T) {
 		t.Skip("kills child processes")
 	}
 	t.Parallel()
-	const rows = 90
-	for _, seed := range []uint64{1, 2, 3} {
-		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
-			t.Parallel()
-			srv, url := startEmulator(t, emulator.Options{Latency: 5 * time.Millisecond})
-			dir := t.TempDir()
-			in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i * 10 }))
-			mp := writeFile(t, dir, "deals.yaml", stateMapping)
-			// --timeout 1s: the resume settles a create in flight at the kill after twice
-			// that, time enough for a loaded machine's portal to have acted on it (at a
-			// load of 20 a held create was acted on 400 ms late; see TestFaults).
-			args := []string{"import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--rate", "400",
-				"--concurrency", "8", "--timeout", "1s", "--progress", "never", "--report", filepath.Join(dir, "r.csv"), in}
-			rnd := rand.New(rand.NewPCG(seed, 99))
-			for kill := range 3 {
-				cmd := child(t, args...)
-				var stderr strings.Builder
-				cmd.Stderr = &stderr
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
+	const rows = 48
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four seeds of two kills each (a first run's and a resumed run's): eight kill moments,
+	// a chain of three settles (2 x --timeout each) a seed. The seeds run at once in this
+	// test's goroutines, not as parallel subtests: those wait for a free test slot behind
+	// every other test of the package, and this, the longest chain, then ended the package.
+	type seedRun struct {
+		seed   uint64
+		srv    *emulator.Server
+		args   []string
+		report string
+		res    cmdResult
+		err    error
+	}
+	var runs []*seedRun
+	for _, seed := range []uint64{1, 2, 3, 4} {
+		srv, url := startEmulator(t, emulator.Options{Latency: 5 * time.Millisecond})
+		dir := t.TempDir()
+		in := writeFile(t, dir, "deals.csv", dealsCSV(rows, func(i int) int { return i * 10 }))
+		mp := writeFile(t, dir, "deals.yaml", stateMapping)
+		report := filepath.Join(dir, "r.csv")
+		// --timeout 1s: the resume settles a create in flight at the kill after twice
+		// that, time enough for a loaded machine's portal to have acted on it (at a
+		// load of 20 a held create was acted on 400 ms late; see TestFaults).
+		runs = append(runs, &seedRun{seed: seed, srv: srv, report: report, args: []string{"import", "--mapping", mp, "--url", url,
+			"--token", srv.Token(), "--rate", "400", "--concurrency", "8", "--timeout", "1s", "--progress", "never", "--report", report, in}})
+	}
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(r.seed, 99))
+			for kill := range 2 {
+				cmd := childOf(exe, r.args...)
+				if r.err = cmd.Start(); r.err != nil {
+					return
 				}
-				// Killed at a moment of the seed's choosing: once the portal holds that many more.
-				target := min(len(srv.Opportunities())+rnd.IntN(rows/4), rows)
-				waitFor(t, 20*time.Second, func() bool { return len(srv.Opportunities()) >= target })
+				// Killed at a moment of the seed's choosing: once the portal has been sent that
+				// many more creates (a count, where copying the portal's deals every 2ms to count
+				// them was a third of the test's own CPU).
+				target := min(r.srv.Requests("POST", "crm/opportunity")+rnd.IntN(rows/4), rows)
+				waitFor(t, 20*time.Second, func() bool { return r.srv.Requests("POST", "crm/opportunity") >= target })
 				cmd.Process.Kill()
 				cmd.Wait()
-				t.Logf("kill %d: the portal holds %d opportunities", kill+1, len(srv.Opportunities()))
+				t.Logf("seed %d, kill %d: the portal holds %d opportunities", r.seed, kill+1, len(r.srv.Opportunities()))
 			}
-			res := runCmd(t, args...)
-			if res.code != exitOK {
-				t.Fatalf("the run after the kills: got exit %d, want 0:\n%s", res.code, res.stderr)
+			r.res = runCmd(t, r.args...)
+		}()
+	}
+	wg.Wait()
+	for _, r := range runs {
+		switch {
+		case r.err != nil:
+			t.Errorf("seed %d: %v", r.seed, r.err)
+			continue
+		case r.res.code != exitOK:
+			t.Errorf("seed %d: the run after the kills: got exit %d, want 0:\n%s", r.seed, r.res.code, r.res.stderr)
+			continue
+		}
+		got := titleCounts(r.srv)
+		for i := 1; i <= rows; i++ {
+			if n := got[fmt.Sprintf("Deal number %d", i)]; n != 1 {
+				t.Errorf("seed %d: deal %d is on the portal %d times, want once", r.seed, i, n)
 			}
-			got := titleCounts(srv)
-			for i := 1; i <= rows; i++ {
-				if n := got[fmt.Sprintf("Deal number %d", i)]; n != 1 {
-					t.Errorf("deal %d is on the portal %d times, want once", i, n)
-				}
+		}
+		if n := len(r.srv.Opportunities()); n != rows {
+			t.Errorf("seed %d: the portal holds %d opportunities, want %d", r.seed, n, rows)
+		}
+		// Every row of the final report has its id, whichever run created it.
+		for _, row := range readReport(t, r.report)[1:] {
+			if (row[2] != "created" && row[2] != "skipped") || row[3] == "" {
+				t.Errorf("seed %d: row %s: got %s with id %q, want created or skipped with an id", r.seed, row[0], row[2], row[3])
 			}
-			if len(srv.Opportunities()) != rows {
-				t.Errorf("the portal holds %d opportunities, want %d", len(srv.Opportunities()), rows)
-			}
-			// Every row of the final report has its id, whichever run created it.
-			for _, r := range readReport(t, filepath.Join(dir, "r.csv"))[1:] {
-				if (r[2] != "created" && r[2] != "skipped") || r[3] == "" {
-					t.Errorf("row %s: got %s with id %q, want created or skipped with an id", r[0], r[2], r[3])
-				}
-			}
-		})
+		}
 	}
 }
 
@@ -275,10 +312,11 @@ func TestStateLocks(t *testing.T) {
 	db.Close()
 
 	// A lock left by a process that died is taken over, with a warning: a run killed while it
-	// waits on a slow portal leaves its lock behind.
+	// waits on a slow portal leaves its lock behind. (--burst 6: the five look-ups and the first
+	// create go at once, the rest at 2 a second.)
 	srv.Reset()
 	slow := child(t, "import", "--mapping", mp, "--url", url, "--token", srv.Token(), "--progress", "never",
-		"--rate", "2", "--report", filepath.Join(dir, "r.csv"), in)
+		"--rate", "2", "--burst", "6", "--report", filepath.Join(dir, "r.csv"), in)
 	if err := slow.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +338,15 @@ func TestStateLocks(t *testing.T) {
 // run create each deal once.
 func TestSecondInterruptAbortsAndStateStaysConsistent(t *testing.T) {
 	t.Parallel()
-	srv, url := startEmulator(t, emulator.Options{Latency: 200 * time.Millisecond})
+	// The portal holds each create 200ms and then acts on it, whether or not the client is
+	// still waiting; its other answers are not held, so that the look-ups and the settle's
+	// reads of the run after take no more than the settle's bound (2 x --timeout).
+	f := newFlakyPortal(t, emulator.Options{})
+	f.holdFor = 200 * time.Millisecond
+	f.slow = func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "crm/opportunity")
+	}
+	srv, url := f.emu, f.url()
 	dir := t.TempDir()
 	mp := writeFile(t, dir, "deals.yaml", stateMapping)
 	in := writeFile(t, dir, "deals.csv", dealsCSV(20, func(i int) int { return i }))
