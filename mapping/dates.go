@@ -188,25 +188,7 @@ func (p *datePattern) fixed(w *wallTime, s string) bool {
 			n = n*10 + int(c-'0')
 		}
 		off += t.width
-		switch t.kind {
-		case tYear4:
-			w.year = n
-		case tYear2:
-			w.year = 1900 + n
-			if n < 30 {
-				w.year = 2000 + n
-			}
-		case tMonth:
-			w.month = n
-		case tDay:
-			w.day = n
-		case tHour:
-			w.hour = n
-		case tMinute:
-			w.min = n
-		case tSecond:
-			w.sec = n
-		}
+		w.set(t.kind, n)
 	}
 	return true
 }
@@ -217,6 +199,29 @@ type wallTime struct {
 	hasTime                          bool
 	offset                           int  // seconds east of UTC, when zoned
 	zoned                            bool // the value named its zone
+}
+
+// set puts n, read by a token of kind, in its field (a two-digit year: 1930-2029).
+func (w *wallTime) set(kind tokKind, n int) {
+	switch kind {
+	case tYear4:
+		w.year = n
+	case tYear2:
+		w.year = 1900 + n
+		if n < 30 {
+			w.year = 2000 + n
+		}
+	case tMonth:
+		w.month = n
+	case tDay:
+		w.day = n
+	case tHour:
+		w.hour = n
+	case tMinute:
+		w.min = n
+	case tSecond:
+		w.sec = n
+	}
 }
 
 // match reads s by the pattern into w; false when s has another shape. The fields are not
@@ -255,25 +260,7 @@ func (p *datePattern) match(w *wallTime, s string, locale *monthTable) bool {
 			if n, s, ok = digits(s, t.width); !ok {
 				return false
 			}
-			switch t.kind {
-			case tYear4:
-				w.year = n
-			case tYear2:
-				w.year = 1900 + n
-				if n < 30 {
-					w.year = 2000 + n
-				}
-			case tMonth:
-				w.month = n
-			case tDay:
-				w.day = n
-			case tHour:
-				w.hour = n
-			case tMinute:
-				w.min = n
-			case tSecond:
-				w.sec = n
-			}
+			w.set(t.kind, n)
 		}
 	}
 	return s == ""

@@ -39,6 +39,16 @@ func (c *lookupCache) resolve(kind, name string) (string, error) {
 	return e.id, e.err
 }
 
+// resolveOr is what a value that is not an id (notID says why) gives: the id of its name
+// when the field has a lookup: rule, else the reason with a hint at the rule.
+func (c *conv) resolveOr(out *val, v, notID string) (reason string) {
+	if c.lookup != "" {
+		*out, reason = c.resolve(v)
+		return reason
+	}
+	return notID + c.lookupHint(v)
+}
+
 // resolve reads a name of a lookup: rule. Without a resolver the name is taken as it is,
 // unchecked (the Record is then not fit for posting: Bind's documentation says so).
 func (c *conv) resolve(name string) (val, string) {

@@ -104,12 +104,8 @@ func (c *conv) parseTo(out *val, v string, want bool) (reason string) {
 		return ""
 	case kID:
 		n, r := wholeNumber(v)
-		if r != "" && c.lookup != "" {
-			*out, r = c.resolve(v)
-			return r
-		}
 		if r != "" {
-			return r + c.lookupHint(v)
+			return c.resolveOr(out, v, r)
 		}
 		if n <= 0 {
 			return reasonID
@@ -169,15 +165,11 @@ func (c *conv) parseTo(out *val, v string, want bool) (reason string) {
 		return ""
 	case kGUID:
 		g, r := guid(v)
-		if r != "" && c.lookup != "" {
-			*out, r = c.resolve(v)
-			return r
-		}
 		if r != "" {
-			r += c.lookupHint(v)
+			return c.resolveOr(out, v, r)
 		}
 		out.s = g
-		return r
+		return ""
 	case kBidType:
 		for _, name := range bidTypes {
 			if strings.EqualFold(v, name) {

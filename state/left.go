@@ -51,30 +51,12 @@ func (l *leftLine) next(rr *RunRow) (bool, error) {
 	if len(l.packed) == 0 {
 		return false, nil
 	}
-	b := l.packed
-	row, n := binary.Uvarint(b)
-	if n <= 0 {
+	u := unpacker{b: l.packed}
+	row, key, id, hash, title := u.uvarint(), u.text(), u.varint(), u.text(), u.text()
+	if u.bad {
 		return false, errPacked
 	}
-	b = b[n:]
-	key, b, ok := cutText(b)
-	if !ok {
-		return false, errPacked
-	}
-	id, n := binary.Varint(b)
-	if n <= 0 {
-		return false, errPacked
-	}
-	b = b[n:]
-	hash, b, ok := cutText(b)
-	if !ok {
-		return false, errPacked
-	}
-	title, b, ok := cutText(b)
-	if !ok {
-		return false, errPacked
-	}
-	l.packed = b
+	l.packed = u.b
 	at, err := parseTime(l.at)
 	if err != nil {
 		return false, err
@@ -83,12 +65,40 @@ func (l *leftLine) next(rr *RunRow) (bool, error) {
 	return true, nil
 }
 
-func cutText(b []byte) (string, []byte, bool) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return "", nil, false
+// unpacker reads appendLeft's values off b in turn; once one does not read, bad is set
+// and the rest read as zero.
+type unpacker struct {
+	b   []byte
+	bad bool
+}
+
+func (u *unpacker) uvarint() uint64 {
+	v, n := binary.Uvarint(u.b)
+	return took(u, v, n)
+}
+
+func (u *unpacker) varint() int64 {
+	v, n := binary.Varint(u.b)
+	return took(u, v, n)
+}
+
+// took passes over the n bytes v was read from (n <= 0: it did not read, and gives 0).
+func took[T uint64 | int64](u *unpacker, v T, n int) T {
+	if u.bad = u.bad || n <= 0; u.bad {
+		return 0
 	}
-	return string(b[k : k+int(n)]), b[k+int(n):], true
+	u.b = u.b[n:]
+	return v
+}
+
+func (u *unpacker) text() string {
+	n := u.uvarint()
+	if u.bad = u.bad || n > uint64(len(u.b)); u.bad {
+		return ""
+	}
+	s := string(u.b[:n])
+	u.b = u.b[n:]
+	return s
 }
 
 // leftRows reads the packed rows of run id in input order, a line at a time: each line is

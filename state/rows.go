@@ -326,21 +326,11 @@ WHERE doubt IS NOT NULL ORDER BY portal, intent_at, key`)
 
 func (db *DB) rows(ctx context.Context, query string, args ...any) ([]Row, error) {
 	var out []Row
-	err := db.read(func(r *sql.DB) error {
-		rows, err := r.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			row, err := scanRow(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, row)
-		}
-		return rows.Err()
-	})
+	err := db.each(ctx, func(rows *sql.Rows) error {
+		row, err := scanRow(rows)
+		out = append(out, row)
+		return err
+	}, query, args...)
 	return out, err
 }
 

@@ -115,21 +115,11 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 // Runs returns every run, in order.
 func (db *DB) Runs(ctx context.Context) ([]Run, error) {
 	var out []Run
-	err := db.read(func(r *sql.DB) error {
-		rows, err := r.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			run, err := scanRun(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, run)
-		}
-		return rows.Err()
-	})
+	err := db.each(ctx, func(rows *sql.Rows) error {
+		run, err := scanRun(rows)
+		out = append(out, run)
+		return err
+	}, `SELECT `+runColumns+` FROM runs ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("read runs: %w", err)
 	}
@@ -246,34 +236,19 @@ func (db *DB) InputRows(ctx context.Context, portal string) (map[string]int, err
 		row int
 	}
 	places := map[string]place{}
-	err := db.read(func(r *sql.DB) error {
-		rows, err := r.QueryContext(ctx, `SELECT rr.key, rr.run_id, rr.input_row FROM run_rows rr JOIN runs ON runs.id = rr.run_id
+	err := db.each(ctx, func(rows *sql.Rows) error {
+		var (
+			k string
+			p place
+		)
+		err := rows.Scan(&k, &p.run, &p.row)
+		places[k] = p
+		return err
+	}, `SELECT rr.key, rr.run_id, rr.input_row FROM run_rows rr JOIN runs ON runs.id = rr.run_id
 WHERE runs.portal = ? AND rr.input_row IS NOT NULL ORDER BY rr.run_id`, portal)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				k string
-				p place
-			)
-			if err := rows.Scan(&k, &p.run, &p.row); err != nil {
-				return err
-			}
-			places[k] = p
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	if err == nil {
 		// The packed rows (left.go): a key's place in a later run wins.
-		lines, err := r.QueryContext(ctx, `SELECT rl.run_id, rl.outcome, rl.rows FROM run_left rl JOIN runs ON runs.id = rl.run_id
-WHERE runs.portal = ?`, portal)
-		if err != nil {
-			return err
-		}
-		defer lines.Close()
-		for lines.Next() {
+		err = db.each(ctx, func(lines *sql.Rows) error {
 			var (
 				run int64
 				l   leftLine
@@ -284,19 +259,16 @@ WHERE runs.portal = ?`, portal)
 			}
 			for {
 				ok, err := l.next(&rr)
-				if err != nil {
+				if !ok || err != nil {
 					return err
-				}
-				if !ok {
-					break
 				}
 				if p, ok := places[rr.Key]; !ok || p.run <= run {
 					places[rr.Key] = place{run, rr.InputRow}
 				}
 			}
-		}
-		return lines.Err()
-	})
+		}, `SELECT rl.run_id, rl.outcome, rl.rows FROM run_left rl JOIN runs ON runs.id = rl.run_id
+WHERE runs.portal = ?`, portal)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read the rows' places in the input: %w", err)
 	}
@@ -311,23 +283,14 @@ WHERE runs.portal = ?`, portal)
 // later row of one text replaces an earlier one.
 func (db *DB) readMap(ctx context.Context, query string, args ...any) (map[string]int, error) {
 	out := map[string]int{}
-	err := db.read(func(r *sql.DB) error {
-		rows, err := r.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				k string
-				n int
-			)
-			if err := rows.Scan(&k, &n); err != nil {
-				return err
-			}
-			out[k] = n
-		}
-		return rows.Err()
-	})
+	err := db.each(ctx, func(rows *sql.Rows) error {
+		var (
+			k string
+			n int
+		)
+		err := rows.Scan(&k, &n)
+		out[k] = n
+		return err
+	}, query, args...)
 	return out, err
 }

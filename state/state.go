@@ -343,6 +343,24 @@ func (db *DB) read(fn func(r *sql.DB) error) error {
 	return fn(db.r)
 }
 
+// each runs query on the read connection and calls scan on each of its rows, in order,
+// stopping at scan's first error.
+func (db *DB) each(ctx context.Context, scan func(*sql.Rows) error, query string, args ...any) error {
+	return db.read(func(r *sql.DB) error {
+		rows, err := r.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
 // timeLayout stores times in UTC at fixed width, so that text order is time order.
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
