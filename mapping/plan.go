@@ -437,7 +437,7 @@ func at[T any](p *T, v T) *T {
 // meaningful only when there are none. Safe for concurrent use.
 func (p *Plan) Apply(cells []string) (Record, []FieldError) {
 	var rec Record
-	errs := p.apply(&rec, cells, true)
+	errs := p.apply(&rec, cells)
 	return rec, errs
 }
 
@@ -453,7 +453,8 @@ func (p *Plan) Validate(cells []string) (title string, errs []FieldError) {
 	// The same checks as apply's without build, in the same order, over the steps that
 	// have any (checked, made at Bind), in a loop that does nothing else: apply's loop, with
 	// its branches for building, was a quarter of Validate's instructions. FuzzApply and
-	// the tests' applied hold the two to the same errors and title.
+	// the tests' applied hold the two to the same errors and title: a check changed in
+	// apply is changed here too.
 	for _, s := range p.checked {
 		v := &s.constVal
 		if s.skim && s.partsGood(cells) {
@@ -537,10 +538,8 @@ func (p *Plan) Validate(cells []string) (title string, errs []FieldError) {
 	return title, errs
 }
 
-// apply is Apply into rec, which is zero; without build, only the title of the record is
-// filled in. The record is the caller's, not returned: Validate copied the whole of it
-// to read its title (5 % of its instructions).
-func (p *Plan) apply(rec *Record, cells []string, build bool) []FieldError {
+// apply is Apply into rec, which is zero.
+func (p *Plan) apply(rec *Record, cells []string) []FieldError {
 	var errs []FieldError
 	var box *ptrs
 	private, isPrivate, accessBad := -1, false, false
@@ -548,9 +547,6 @@ func (p *Plan) apply(rec *Record, cells []string, build bool) []FieldError {
 	for i := range p.steps {
 		s := &p.steps[i]
 		v := &s.constVal
-		if !build && (s.unchecked || s.skim && s.partsGood(cells)) {
-			continue // good, and not kept: its text need not be made
-		}
 		if !s.hasConst {
 			raw := s.source(cells)
 			t := trim(raw)
@@ -560,12 +556,12 @@ func (p *Plan) apply(rec *Record, cells []string, build bool) []FieldError {
 				// A scalar is read at once (readTo's first step, without its slice
 				// of reasons).
 				var reason string
-				if v, empty, _, reason = s.conv.one(&buf, s.conv.vmap, t, build || s.kept); reason != "" {
+				if v, empty, _, reason = s.conv.one(&buf, s.conv.vmap, t, true); reason != "" {
 					errs = append(errs, s.fail(raw, reason))
 					continue
 				}
 			} else if !empty {
-				v, empty, reasons = s.conv.readTo(&buf, t, true, build || s.kept)
+				v, empty, reasons = s.conv.readTo(&buf, t, true, true)
 			}
 			if len(reasons) > 0 {
 				for _, r := range reasons {
@@ -586,9 +582,6 @@ func (p *Plan) apply(rec *Record, cells []string, build bool) []FieldError {
 		}
 		if s.fid == fIsPrivate {
 			private, isPrivate = i, v.b
-		}
-		if !build && s.fid != fTitle && s.fid != fAccessList && s.fid != fTags {
-			continue // checked, and not kept (the access list is for isPrivate's check, tags have checks of their own)
 		}
 		if box == nil && (pointerField(s.fid) || s.fid == fCustom && p.customs <= inlineCustom) {
 			box = new(ptrs)
@@ -646,7 +639,7 @@ func (p *Plan) apply(rec *Record, cells []string, build bool) []FieldError {
 			rec.CustomFields = append(rec.CustomFields, CustomValue{ID: s.id, Value: v.s})
 		}
 	}
-	if p.keyField != 0 && build {
+	if p.keyField != 0 {
 		if k := KeyValue(p.Key(cells)); k != "" {
 			if rec.CustomFields == nil {
 				rec.CustomFields = p.customFields(box)
