@@ -291,13 +291,14 @@ func importSink(a *app, o *importOptions, reportPath, rejectsPath string, src *s
 // the rejects file.
 func (s *sink) addImport(plan *mapping.Plan, portal string) func(importer.Result) {
 	_, titleCol, _ := plan.Column("title")
+	page := report.DealPages(portal)
 	return func(r importer.Result) {
 		warn := ""
 		var cells []string
 		if r.Status == importer.Invalid || r.Status == importer.Failed {
 			warn, cells = r.Status, r.Cells
 		}
-		s.add(reportResult(r, titleCol, portal), warn, cells)
+		s.add(reportResult(r, titleCol, page), warn, cells)
 	}
 }
 
@@ -397,14 +398,14 @@ func stopReason(err error) string {
 // reportResult is a row's line in the report. Its title is the title as mapped (a
 // template's too), else, for a row that never mapped, the title column's cell; its url
 // the deal's page on the portal.
-func reportResult(r importer.Result, titleCol int, portal string) report.Result {
+func reportResult(r importer.Result, titleCol int, page func(id int64) string) report.Result {
 	title := r.Title
 	if title == "" && titleCol >= 0 && titleCol < len(r.Cells) {
 		title = strings.TrimSpace(r.Cells[titleCol])
 	}
 	return report.Result{
 		Title:         title,
-		URL:           report.DealURL(portal, r.OpportunityID),
+		URL:           page(r.OpportunityID),
 		Row:           r.Row,
 		Key:           r.Key,
 		Status:        r.Status,

@@ -182,6 +182,7 @@ func openUndoState(path string, dry bool, log *slog.Logger) (*state.DB, error) {
 // addUndo is the undo's undo.Config.OnResult: each row with the title the run sent (titles,
 // by key) and the deal's page on the portal.
 func (s *sink) addUndo(titles map[string]string, portal string) func(undo.Result) {
+	page := report.DealPages(portal)
 	return func(r undo.Result) {
 		warn := ""
 		if r.Status == undo.Failed {
@@ -189,7 +190,7 @@ func (s *sink) addUndo(titles map[string]string, portal string) func(undo.Result
 		}
 		s.add(report.Result{Row: r.Row, Key: mapping.ShowKey(r.Key), Status: r.Status, OpportunityID: r.OpportunityID,
 			Attempts: r.Attempts, HTTPStatus: r.HTTPStatus, Error: r.Error,
-			Title: titles[r.Key], URL: report.DealURL(portal, r.OpportunityID)}, warn, nil)
+			Title: titles[r.Key], URL: page(r.OpportunityID)}, warn, nil)
 	}
 }
 

@@ -6,9 +6,8 @@ import (
 	"testing"
 )
 
-// DealURL parses a base once and keeps it for the next call: asked again with it, or with
-// another base in between, from many goroutines at once, it answers as for a base it sees
-// the first time.
+// DealPages parses a base once: each of its pages, asked for from many goroutines at once
+// and with other bases' in between, is DealURL's.
 func TestDealURLAgain(t *testing.T) {
 	t.Parallel()
 	bases := []struct{ base, page string }{
@@ -16,18 +15,23 @@ func TestDealURLAgain(t *testing.T) {
 		{"ftp://example.com", ""},
 		{"https://admin:secret@example.com/x/?a=1#f", "https://example.com/x/Products/CRM/Deals.aspx?id="},
 	}
+	pages := make([]func(int64) string, len(bases))
+	for i, b := range bases {
+		pages[i] = DealPages(b.base)
+	}
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
 			for i := range 300 {
-				b := bases[(i/3+g)%len(bases)]
+				k := (i/3 + g) % len(bases)
+				b := bases[k]
 				id := int64(i + 1)
 				want := ""
 				if b.page != "" {
 					want = fmt.Sprint(b.page, id)
 				}
-				if got := DealURL(b.base, id); got != want {
-					t.Errorf("DealURL(%q, %d) = %q, want %q", b.base, id, got, want)
+				if got := pages[k](id); got != want {
+					t.Errorf("DealPages(%q)(%d) = %q, want %q", b.base, id, got, want)
 					return
 				}
 			}
